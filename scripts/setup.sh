@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package cryptounet needs, then configures and builds Release into build/.
+# Idempotent: re-running only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libsodium-dev            # CSPRNG for secrets and seeds
+  libcli11-dev nlohmann-json3-dev libpng-dev libfmt-dev libspdlog-dev
+  libcpp-httplib-dev       # encrypted-inference server and client
+  libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX model hand-off
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-torch python3-onnx python3-numpy python3-pil python3-matplotlib  # training (train/)
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$(nproc)"
+echo "Built: build/cryptounet, build/bench/ckks_ops. Run the tests with: ./scripts/test.sh"
