@@ -1,0 +1,67 @@
+#include "nn/model_info.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace cryptounet::nn {
+
+ModelInfo ModelInfo::parse(const std::string& json_text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("model sidecar: invalid JSON: ") + e.what());
+  }
+  try {
+    if (!j.is_object()) throw std::runtime_error("expected a JSON object");
+    const int version = j.value("format_version", 1);
+    if (version != 1) throw std::runtime_error("unsupported format_version " + std::to_string(version));
+    ModelInfo info;
+    info.name = j.value("name", std::string());
+    info.tile = j.value("tile", 128);
+    if (info.tile <= 0) throw std::runtime_error("tile must be positive");
+    if (j.contains("normalization")) info.normalization = io::Normalization::from_json(j.at("normalization"));
+    info.threshold_logit = j.value("threshold_logit", 0.0);
+    info.levels = j.value("levels", 0);
+    if (j.contains("architecture")) {
+      const auto& arch = j.at("architecture");
+      info.activation = arch.value("activation", std::string());
+      info.pool = arch.value("pool", std::string());
+    }
+    if (j.contains("activation_ranges"))
+      for (const auto& [tensor, range] : j.at("activation_ranges").items()) {
+        if (!range.is_array() || range.size() != 2)
+          throw std::runtime_error("activation_ranges['" + tensor + "'] must be [min, max]");
+        info.activation_ranges[tensor] = {range[0].get<double>(), range[1].get<double>()};
+      }
+    return info;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("model sidecar: ") + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("model sidecar: ") + e.what());
+  }
+}
+
+ModelInfo ModelInfo::load(const std::string& json_path) {
+  std::ifstream in(json_path);
+  if (!in) throw std::runtime_error("cannot open model sidecar '" + json_path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return parse(text.str());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(json_path + ": " + e.what());
+  }
+}
+
+std::string ModelInfo::sidecar_path(const std::string& onnx_path) {
+  const auto slash = onnx_path.find_last_of('/');
+  const auto dot = onnx_path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return onnx_path + ".json";
+  return onnx_path.substr(0, dot) + ".json";
+}
+
+}  // namespace cryptounet::nn

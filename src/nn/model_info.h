@@ -1,0 +1,28 @@
+// A model's metadata, from its JSON sidecar (models/<name>.json, the model hand-off contract).
+#pragma once
+
+#include "io/preprocess.h"
+
+#include <map>
+#include <string>
+#include <utility>
+
+namespace cryptounet::nn {
+
+struct ModelInfo {
+  std::string name;
+  int tile = 128;
+  io::Normalization normalization;
+  double threshold_logit = 0.0;
+  int levels = 0;                    // multiplicative levels the model needs (0 if not given)
+  std::string activation;            // "quadratic" | "square" | "relu"
+  std::string pool;                  // "avg" | "max"
+  std::map<std::string, std::pair<double, double>> activation_ranges;  // ONNX tensor name -> [min, max]
+
+  static ModelInfo load(const std::string& json_path);
+  static ModelInfo parse(const std::string& json_text);
+  // models/unet_he.onnx -> models/unet_he.json
+  static std::string sidecar_path(const std::string& onnx_path);
+};
+
+}  // namespace cryptounet::nn
