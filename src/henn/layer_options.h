@@ -1,0 +1,13 @@
+// Numeric choices of the encrypted layers (see docs/ENCODING.md, "Scales").
+#pragma once
+
+namespace cryptounet::henn {
+
+struct LayerOptions {
+  // Every linear layer's output (after its rescale) lands exactly on this scale.
+  double output_scale = 0x1p40;
+  // Real weights become integers round(w * 2^weight_bits); the masks absorb the rest of the scale.
+  int weight_bits = 16;
+};
+
+}  // namespace cryptounet::henn

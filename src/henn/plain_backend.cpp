@@ -1,0 +1,107 @@
+#include "henn/plain_backend.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace cryptounet::henn {
+
+namespace {
+
+// Same tolerance as the CKKS evaluator: scales equal within a relative 1e-9.
+void check_same(double s1, double s2, int l1, int l2, const char* op) {
+  if (l1 != l2) throw std::invalid_argument(std::string(op) + ": level mismatch " + std::to_string(l1) + " vs " +
+                                            std::to_string(l2));
+  if (std::abs(s1 - s2) > 1e-9 * std::abs(s1))
+    throw std::invalid_argument(std::string(op) + ": scale mismatch " + std::to_string(s1) + " vs " +
+                                std::to_string(s2));
+}
+
+std::vector<double> padded(std::span<const double> values, int slots) {
+  if (values.size() > static_cast<std::size_t>(slots)) throw std::invalid_argument("plain backend: too many values");
+  std::vector<double> v(values.begin(), values.end());
+  v.resize(slots, 0.0);
+  return v;
+}
+
+}  // namespace
+
+void PlainBackend::Accumulator::add(const Value& term, std::int64_t c) {
+  if (term.level < level_) throw std::invalid_argument("accumulator: term below the accumulator's level");
+  if (scale_ == 0.0) scale_ = term.scale;
+  check_same(scale_, term.scale, level_, level_, "accumulator");
+  const double cd = static_cast<double>(c);
+  for (std::size_t i = 0; i < sum_.size(); ++i) sum_[i] += cd * term.slots[i];
+}
+
+PlainBackend::Value PlainBackend::encrypt(std::span<const double> values, int level, double scale) const {
+  return Value{padded(values, slots_), level, scale};
+}
+
+PlainBackend::Mask PlainBackend::encode(std::span<const double> values, int level, double scale) const {
+  return Mask{padded(values, slots_), level, scale};
+}
+
+PlainBackend::Value PlainBackend::rotate(const Value& v, int step) const {
+  Value r{std::vector<double>(slots_), v.level, v.scale};
+  const int n = slots_;
+  for (int i = 0; i < n; ++i) r.slots[i] = v.slots[((i + step) % n + n) % n];
+  return r;
+}
+
+std::vector<PlainBackend::Value> PlainBackend::rotate_hoisted(const Value& v, std::span<const int> steps) const {
+  std::vector<Value> out;
+  out.reserve(steps.size());
+  for (int s : steps) out.push_back(rotate(v, s));
+  return out;
+}
+
+void PlainBackend::add_inplace(Value& a, const Value& b) const {
+  check_same(a.scale, b.scale, a.level, b.level, "add");
+  for (std::size_t i = 0; i < a.slots.size(); ++i) a.slots[i] += b.slots[i];
+}
+
+void PlainBackend::add_const_inplace(Value& a, double c) const {
+  for (double& x : a.slots) x += c;
+}
+
+PlainBackend::Value PlainBackend::mul_plain(const Value& v, const Mask& m) const {
+  if (v.level != m.level) throw std::invalid_argument("mul_plain: level mismatch");
+  Value r{v.slots, v.level, v.scale * m.scale};
+  for (std::size_t i = 0; i < r.slots.size(); ++i) r.slots[i] *= m.slots[i];
+  return r;
+}
+
+PlainBackend::Value PlainBackend::multiply_relin(const Value& a, const Value& b) const {
+  if (a.level != b.level) throw std::invalid_argument("multiply: level mismatch");
+  Value r{a.slots, a.level, a.scale * b.scale};
+  for (std::size_t i = 0; i < r.slots.size(); ++i) r.slots[i] *= b.slots[i];
+  return r;
+}
+
+PlainBackend::Value PlainBackend::rescale(const Value& v) const {
+  if (v.level <= 0) throw std::invalid_argument("rescale: no level left");
+  return Value{v.slots, v.level - 1, v.scale / prime(v.level)};
+}
+
+PlainBackend::Value PlainBackend::drop_to_level(const Value& v, int level) const {
+  if (level > v.level) throw std::invalid_argument("drop_to_level: target above the current level");
+  return Value{v.slots, level, v.scale};
+}
+
+PlainBackend::Accumulator PlainBackend::accumulator(int level, double integer_scale) const {
+  Accumulator acc;
+  acc.level_ = level;
+  acc.integer_scale_ = integer_scale;
+  acc.sum_.assign(slots_, 0.0);
+  return acc;
+}
+
+PlainBackend::Value PlainBackend::finish(Accumulator&& acc) const {
+  if (acc.scale_ == 0.0) throw std::invalid_argument("accumulator: no terms");
+  Value r{std::move(acc.sum_), acc.level_, acc.scale_ * acc.integer_scale_};
+  for (double& x : r.slots) x /= acc.integer_scale_;
+  return r;
+}
+
+}  // namespace cryptounet::henn

@@ -1,0 +1,39 @@
+// The level planner: from the model and the tile size, count the levels, choose the ring degree N and the prime
+// chain under the 128-bit security bound, the key-switching digit size (smallest Galois keys), the batch layout and
+// the rotation steps that need Galois keys. Refuses, with the numbers, a model that cannot fit.
+#pragma once
+
+#include "ckks/params.h"
+#include "henn/layer_options.h"
+#include "henn/layout.h"
+#include "nn/model.h"
+
+#include <string>
+#include <vector>
+
+namespace cryptounet::henn {
+
+struct PlanOptions {
+  int log_n = 0;         // 0: the smallest ring that fits (and holds at least one tile)
+  int scale_bits = 40;   // scaling primes and the ciphertext scale 2^scale_bits
+  int base_bits = 60;    // q_0: room for the final logits (|logit| < 2^(base_bits - scale_bits - 1))
+  int special_bits = 60; // special primes of hybrid key switching
+  int weight_bits = 16;  // integer weights round(w * 2^weight_bits)
+};
+
+struct InferencePlan {
+  ckks::ParameterSpec spec;
+  Layout layout;
+  int depth = 0;                    // levels the network consumes = the input ciphertext's level
+  std::vector<int> rotation_steps;  // Galois keys to generate
+  LayerOptions layer;
+  double input_scale = 0;
+
+  // Galois + relinearization key bytes: (keys) x digits x 2 x (limbs of Q + P) x N x 8.
+  double key_bytes_estimate() const;
+  std::string describe() const;
+};
+
+InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_width, const PlanOptions& options = {});
+
+}  // namespace cryptounet::henn
