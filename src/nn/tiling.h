@@ -1,0 +1,40 @@
+// Tiling of an image of any size into fixed model tiles with overlap, and reassembly of the per-tile logit maps
+// by center crop: each output pixel comes from the tile whose interior it lies deepest in, so that tile borders
+// (where the convolutions saw zero padding) are not used wherever a neighbouring tile covers them.
+#pragma once
+
+#include "io/image.h"
+#include "nn/tensor.h"
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+namespace cryptounet::nn {
+
+struct TileGrid {
+  int width = 0;   // image size
+  int height = 0;
+  int tile = 0;    // tile side
+  std::vector<int> xs;  // tile origins along x (ascending; the last tile ends at the border unless it is the first)
+  std::vector<int> ys;
+
+  std::size_t count() const { return xs.size() * ys.size(); }
+};
+
+// Origins 0, stride, 2 stride, ..., plus a last one flush with the border. An image side smaller than the tile
+// gets one tile (zero-padded at the bottom/right). Requires 0 < stride <= tile.
+TileGrid make_tile_grid(int width, int height, int tile, int stride);
+
+// The tiles as 1-channel tile x tile tensors, row by row (ys outer, xs inner); outside the image is 0
+// (the mean of a normalized image).
+std::vector<Tensor> extract_tiles(const io::Plane& image, const TileGrid& grid);
+
+// Reassembles channel 0 of each tile's output (tile x tile, same order as extract_tiles) into an image-size plane.
+io::Plane assemble_tiles(const std::vector<Tensor>& outputs, const TileGrid& grid);
+
+// extract_tiles -> tile_fn on each -> assemble_tiles.
+io::Plane predict_tiled(const io::Plane& image, const TileGrid& grid,
+                        const std::function<Tensor(const Tensor&)>& tile_fn);
+
+}  // namespace cryptounet::nn
