@@ -1,0 +1,45 @@
+#include "henn/inference.h"
+
+#include "henn/network.h"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace cryptounet::henn {
+
+EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
+                             const ProgressCallback& progress, InferenceStats* stats) {
+  const Layout& layout = keys.plan.layout;
+  if (batch.layout.height != layout.height || batch.layout.width != layout.width ||
+      batch.layout.slots != layout.slots)
+    throw std::invalid_argument("infer: the batch was packed for another layout than the evaluation keys'");
+  const Schedule schedule = Schedule::create(model);
+  if (schedule.depth > keys.plan.depth)
+    throw std::invalid_argument("infer: model '" + model.name + "' needs " + std::to_string(schedule.depth) +
+                                " levels, the keys were planned for " + std::to_string(keys.plan.depth) +
+                                " (run keygen with this model)");
+  if (layout.height % (1 << model.pooling_depth()) != 0 || layout.width % (1 << model.pooling_depth()) != 0)
+    throw std::invalid_argument("infer: tile size is not divisible by the model's pooling factor");
+  CkksBackend backend(keys.context, keys.relin, keys.galois);
+  EncryptedBatch result{batch.layout, batch.images, batch.tiles, {}};
+  InferenceStats local;
+  local.node_seconds.assign(model.nodes.size(), 0.0);
+  const auto start = std::chrono::steady_clock::now();
+  const int count = static_cast<int>(batch.ciphertexts.size());
+  for (int c = 0; c < count; ++c) {
+    auto on_node = [&](int node, double seconds, const FeatureMap<ckks::Ciphertext>& out) {
+      local.node_seconds[node] += seconds;
+      if (progress) progress({node, &model.nodes[node], c, count, seconds, &out});
+    };
+    ckks::Ciphertext input = batch.ciphertexts[c];
+    if (input.level() > schedule.depth) input.drop_to_level(schedule.depth);
+    auto out = run_network(backend, model, layout, std::move(input), keys.plan.layer, on_node);
+    result.ciphertexts.push_back(std::move(out.channels.front()));
+  }
+  local.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  local.counts = backend.counts();
+  if (stats) *stats = std::move(local);
+  return result;
+}
+
+}  // namespace cryptounet::henn

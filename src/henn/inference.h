@@ -1,0 +1,38 @@
+// Server-side encrypted inference: the library entry point used by `cryptounet infer`, the demo, the bench and the
+// HTTP service. Needs only the evaluation keys (no secret key).
+#pragma once
+
+#include "ckks/ciphertext.h"
+#include "henn/batch.h"
+#include "henn/ckks_backend.h"
+#include "henn/feature_map.h"
+#include "henn/key_bundle.h"
+#include "nn/model.h"
+
+#include <functional>
+#include <vector>
+
+namespace cryptounet::henn {
+
+struct NodeProgress {
+  int node = 0;                 // model node index (a fused convolution reports its activation node)
+  const nn::Node* model_node = nullptr;
+  int ciphertext = 0;           // which ciphertext of the batch (each holds layout.batch tiles)
+  int ciphertext_count = 0;
+  double seconds = 0;           // this node's time on this ciphertext
+  const FeatureMap<ckks::Ciphertext>* output = nullptr;  // for debug clients holding the secret key
+};
+using ProgressCallback = std::function<void(const NodeProgress&)>;
+
+struct InferenceStats {
+  double seconds = 0;
+  std::vector<double> node_seconds;  // summed over the batch's ciphertexts, indexed like model.nodes
+  OpCounts counts;
+};
+
+// Runs the model on every ciphertext of the batch; the result holds the encrypted logit maps (same layout, images
+// and tiles). Throws if the model, the keys and the batch do not belong together.
+EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
+                             const ProgressCallback& progress = {}, InferenceStats* stats = nullptr);
+
+}  // namespace cryptounet::henn

@@ -1,0 +1,46 @@
+// Keys of one inference setup. The client keeps the secret key (secret.key, mode 0600) and its public key
+// (public.bin); the server gets only the evaluation bundle (eval.bin: relinearization key + the Galois keys of the
+// planned rotation steps). Every file starts with the plan (layout, levels, scales) and the CKKS parameters, so the
+// two sides agree on the layout without sharing anything else.
+#pragma once
+
+#include "ckks/context.h"
+#include "ckks/keys.h"
+#include "henn/planner.h"
+
+#include <iosfwd>
+#include <string>
+#include <utility>
+
+namespace cryptounet::henn {
+
+struct ClientKeys {
+  InferencePlan plan;
+  ckks::ContextPtr context;
+  ckks::SecretKey secret;
+  ckks::PublicKey public_key;
+};
+
+struct EvaluationKeys {
+  InferencePlan plan;
+  ckks::ContextPtr context;
+  ckks::RelinKey relin;
+  ckks::GaloisKeys galois;
+
+  std::size_t memory_bytes() const { return relin.memory_bytes() + galois.memory_bytes(); }
+};
+
+std::pair<ClientKeys, EvaluationKeys> generate_keys(const InferencePlan& plan);
+
+// dir/secret.key (0600) and dir/public.bin.
+void save_client_keys(const std::string& dir, const ClientKeys& keys);
+ClientKeys load_client_keys(const std::string& dir);
+
+void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys);
+EvaluationKeys load_evaluation_keys(const std::string& path);
+
+// The plan and the CKKS parameters (the common header of key and batch files).
+void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params);
+std::pair<InferencePlan, ckks::ContextPtr> load_plan(std::istream& in);
+
+}  // namespace cryptounet::henn

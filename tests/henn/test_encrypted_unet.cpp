@@ -1,0 +1,113 @@
+// The tiny U-Net end to end on ciphertexts (N = 2^15, several 16x16 images per ciphertext): keygen from the plan,
+// client encryption, server inference with evaluation keys only, client decryption; every layer's max abs error
+// against nn::forward is reported and bounded.
+#include "ckks/decryptor.h"
+#include "ckks/encoder.h"
+#include "henn/batch.h"
+#include "henn/compare.h"
+#include "henn/inference.h"
+#include "henn/planner.h"
+#include "nn/forward.h"
+#include "tiny_unet.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+namespace cryptounet::henn {
+namespace {
+
+// Smooth random images (like normalized micrographs: blobs on a background), values in about [-2, 2].
+std::vector<io::Plane> blob_images(int count, int side, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<io::Plane> out;
+  for (int k = 0; k < count; ++k) {
+    io::Plane p(side, side, -0.5);
+    for (int b = 0; b < 3; ++b) {
+      const double cy = u(rng) * side, cx = u(rng) * side, r = 2 + 3 * u(rng);
+      for (int y = 0; y < side; ++y)
+        for (int x = 0; x < side; ++x)
+          p.at(y, x) += 2.0 * std::exp(-((y - cy) * (y - cy) + (x - cx) * (x - cx)) / (2 * r * r));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
+  const nn::Model model = testing::tiny_unet(1, 2);
+  const int side = 16;
+  const InferencePlan plan = plan_inference(model, side, side);
+  std::printf("plan: %s\n", plan.describe().c_str());
+  ASSERT_EQ(plan.spec.log_n, 15);
+  auto [client, eval] = generate_keys(plan);
+
+  const auto images = blob_images(5, side, 3);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < images.size(); ++i) names.push_back("img" + std::to_string(i));
+  const EncryptedBatch batch = encrypt_images(client, images, names);
+  ASSERT_EQ(batch.ciphertexts.size(), 1u);
+
+  std::vector<std::vector<nn::Tensor>> reference;
+  for (const auto& img : images) reference.push_back(nn::forward(model, nn::Tensor::from_plane(img)));
+
+  ckks::Encoder encoder(client.context);
+  ckks::Decryptor decryptor(client.context, client.secret);
+  double worst_layer = 0;
+  auto debug = [&](const NodeProgress& p) {
+    std::vector<std::vector<double>> slots;
+    for (const auto& ct : p.output->channels) slots.push_back(encoder.decode(decryptor.decrypt(ct)));
+    std::vector<const nn::Tensor*> refs;
+    for (const auto& r : reference) refs.push_back(&r[p.node]);
+    const double err = max_abs_error(plan.layout, slots, p.output->stride, p.output->factor, refs);
+    double range = 0;
+    for (const auto* r : refs)
+      for (double v : r->data) range = std::max(range, std::abs(v));
+    std::printf("  node %2d %-16s level %2d  %.2fs  max|ref| %8.3f  max abs error %.2e\n", p.node,
+                nn::op_name(p.model_node->op), p.output->channels[0].level(), p.seconds, range, err);
+    EXPECT_LT(err, 1e-3 * std::max(1.0, range)) << "node " << p.node;
+    worst_layer = std::max(worst_layer, err);
+  };
+  InferenceStats stats;
+  const EncryptedBatch out = run_inference(model, eval, batch, debug, &stats);
+  std::printf("inference %.1fs, %llu key switches, %llu integer MACs\n", stats.seconds,
+              static_cast<unsigned long long>(stats.counts.key_switches),
+              static_cast<unsigned long long>(stats.counts.integer_macs));
+
+  const auto logits = decrypt_logits(client, out);
+  ASSERT_EQ(logits.size(), images.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    for (std::size_t k = 0; k < logits[i].pixels.size(); ++k)
+      worst = std::max(worst, std::abs(logits[i].pixels[k] - reference[i].back().data[k]));
+  std::printf("final logits: max abs error %.2e (worst layer %.2e)\n", worst, worst_layer);
+  EXPECT_LT(worst, 1e-3);
+}
+
+TEST(HennPlanner, RefusesAModelTooDeepFor128BitSecurity) {
+  const nn::Model deep = testing::tiny_unet(6, 2);
+  try {
+    plan_inference(deep, 64, 64);
+    FAIL() << "a 59-level model must not fit";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not fit at 128-bit security"), std::string::npos) << e.what();
+  }
+}
+
+TEST(HennPlanner, DefaultShapedModelFitsN16WithFewKeys) {
+  const nn::Model model = testing::tiny_unet(2, 8);
+  const InferencePlan plan = plan_inference(model, 128, 128);
+  EXPECT_EQ(plan.spec.log_n, 16);
+  EXPECT_EQ(plan.depth, 23);
+  EXPECT_EQ(plan.layout.batch, 2);
+  EXPECT_LE(ckks::log_qp_bits(plan.spec), ckks::max_log_qp_128bit(16));
+  EXPECT_EQ(plan.rotation_steps.size(), 24u);
+  EXPECT_LT(plan.key_bytes_estimate(), 4.0 * (1u << 30));
+  std::printf("%s\n", plan.describe().c_str());
+}
+
+}  // namespace
+}  // namespace cryptounet::henn
