@@ -1,0 +1,252 @@
+#include "ckks/context.h"
+
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+namespace cryptounet::ckks {
+
+namespace {
+
+uint32_t bit_reverse(uint32_t x, int bits) {
+  uint32_t r = 0;
+  for (int i = 0; i < bits; ++i) r |= ((x >> i) & 1u) << (bits - 1 - i);
+  return r;
+}
+
+// Little-endian multi-word integers, just enough for CRT composition.
+using Words = std::vector<uint64_t>;
+
+Words words_mul_small(const Words& a, uint64_t b) {
+  Words r(a.size() + 1, 0);
+  uint64_t carry = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const u128 t = static_cast<u128>(a[i]) * b + carry;
+    r[i] = static_cast<uint64_t>(t);
+    carry = static_cast<uint64_t>(t >> 64);
+  }
+  r[a.size()] = carry;
+  while (r.size() > 1 && r.back() == 0) r.pop_back();
+  return r;
+}
+
+BaseConverter make_converter(const std::vector<Modulus>& moduli, std::vector<int> source) {
+  BaseConverter c;
+  c.source = std::move(source);
+  const size_t s = c.source.size();
+  for (size_t i = 0; i < s; ++i) {
+    const uint64_t qi = moduli[c.source[i]].value;
+    uint64_t hat = 1;
+    for (size_t k = 0; k < s; ++k) {
+      if (k != i) hat = moduli[c.source[i]].mul(hat, moduli[c.source[k]].value % qi);
+    }
+    c.inv_hat.push_back(inv_mod(hat, qi));
+    c.inv_hat_shoup.push_back(shoup_precompute(c.inv_hat.back(), qi));
+  }
+  c.hat_mod.assign(moduli.size() * s, 0);
+  for (size_t t = 0; t < moduli.size(); ++t) {
+    for (size_t i = 0; i < s; ++i) {
+      uint64_t hat = 1 % moduli[t].value;
+      for (size_t k = 0; k < s; ++k) {
+        if (k != i) hat = moduli[t].mul(hat, moduli[t].reduce(moduli[c.source[k]].value));
+      }
+      c.hat_mod[t * s + i] = hat;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets,
+                            uint64_t* dst) const {
+  const size_t n = ctx.poly_degree(), s = source.size();
+  std::vector<uint64_t> y(s * n);
+  for (size_t i = 0; i < s; ++i) {
+    const uint64_t qi = ctx.prime(source[i]);
+    const uint64_t w = inv_hat[i], ws = inv_hat_shoup[i];
+    const uint64_t* x = src + i * n;
+    uint64_t* yi = y.data() + i * n;
+    for (size_t k = 0; k < n; ++k) yi[k] = mul_shoup(x[k], w, ws, qi);
+  }
+#pragma omp parallel for schedule(static)
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const Modulus& mod = ctx.modulus(targets[t]);
+    const uint64_t* hat = hat_mod.data() + static_cast<size_t>(targets[t]) * s;
+    uint64_t* out = dst + t * n;
+    for (size_t k = 0; k < n; ++k) {
+      u128 sum = 0;  // s <= 60 products of < 2^61 * 2^61: no overflow of 128 bits for s < 64
+      for (size_t i = 0; i < s; ++i) sum += static_cast<u128>(y[i * n + k]) * hat[i];
+      out[k] = mod.reduce(sum);
+    }
+  }
+}
+
+ContextPtr Context::create(const Parameters& params) {
+  std::shared_ptr<Context> ctx(new Context());
+  ctx->params_ = params;
+  ctx->n_ = params.poly_degree();
+  const int log_n = params.log_n();
+  for (uint64_t q : params.q()) ctx->moduli_.emplace_back(q);
+  for (uint64_t p : params.p()) ctx->moduli_.emplace_back(p);
+  const int count = static_cast<int>(ctx->moduli_.size());
+  ctx->ntt_.resize(count);
+#pragma omp parallel for schedule(dynamic)
+  for (int i = 0; i < count; ++i) ctx->ntt_[i] = NttTables::create(ctx->moduli_[i].value, log_n);
+
+  const int levels = params.max_level() + 1, alpha = params.digit_size(), k_special = ctx->special_prime_count();
+  // ModUp converters: for every digit, every possible number of active primes (the last level of a digit is partial).
+  for (int j = 0; j * alpha < levels; ++j) {
+    std::vector<BaseConverter> by_size;
+    for (int size = 1; size <= alpha && j * alpha + size <= levels; ++size) {
+      std::vector<int> source;
+      for (int i = 0; i < size; ++i) source.push_back(j * alpha + i);
+      by_size.push_back(make_converter(ctx->moduli_, source));
+    }
+    ctx->mod_up_.push_back(std::move(by_size));
+  }
+  std::vector<int> special;
+  for (int k = 0; k < k_special; ++k) special.push_back(ctx->special_prime_index(k));
+  ctx->mod_down_ = make_converter(ctx->moduli_, special);
+  for (int i = 0; i < levels; ++i) {
+    const Modulus& qi = ctx->moduli_[i];
+    uint64_t p_mod = 1;
+    for (uint64_t p : params.p()) p_mod = qi.mul(p_mod, qi.reduce(p));
+    ctx->p_mod_q_.push_back(p_mod);
+    ctx->inv_p_mod_q_.push_back(inv_mod(p_mod, qi.value));
+    ctx->inv_p_mod_q_shoup_.push_back(shoup_precompute(ctx->inv_p_mod_q_.back(), qi.value));
+  }
+  ctx->inv_q_last_.resize(levels);
+  for (int l = 1; l < levels; ++l) {
+    for (int i = 0; i < l; ++i) {
+      ctx->inv_q_last_[l].push_back(inv_mod(ctx->moduli_[i].reduce(ctx->moduli_[l].value), ctx->moduli_[i].value));
+    }
+  }
+  // CRT composition tables per level.
+  ctx->crt_.resize(levels);
+  for (int l = 0; l < levels; ++l) {
+    CrtLevel& c = ctx->crt_[l];
+    Words total{1};
+    for (int i = 0; i <= l; ++i) total = words_mul_small(total, params.q()[i]);
+    c.modulus = total;
+    for (int i = 0; i <= l; ++i) {
+      Words hat{1};
+      uint64_t hat_mod = 1;
+      for (int k = 0; k <= l; ++k) {
+        if (k == i) continue;
+        hat = words_mul_small(hat, params.q()[k]);
+        hat_mod = ctx->moduli_[i].mul(hat_mod, ctx->moduli_[i].reduce(params.q()[k]));
+      }
+      hat.resize(total.size() + 1, 0);
+      c.hat.push_back(hat);
+      c.inv_hat.push_back(inv_mod(hat_mod, params.q()[i]));
+    }
+  }
+  const size_t two_n = 2 * ctx->n_;
+  ctx->rot_group_.resize(ctx->n_ / 2);
+  uint64_t g = 1;
+  for (size_t j = 0; j < ctx->n_ / 2; ++j) {
+    ctx->rot_group_[j] = g;
+    g = g * 5 % two_n;
+  }
+  ctx->roots_2n_.resize(two_n + 1);
+  for (size_t k = 0; k <= two_n; ++k) {
+    const double angle = 2 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(two_n);
+    ctx->roots_2n_[k] = {std::cos(angle), std::sin(angle)};
+  }
+  return ctx;
+}
+
+const BaseConverter& Context::mod_up_converter(int digit, int level) const {
+  const int active = std::min(digit_size(), level + 1 - digit * digit_size());
+  if (digit < 0 || active < 1) throw std::out_of_range("Context::mod_up_converter: digit not active at this level");
+  return mod_up_[digit][active - 1];
+}
+
+uint64_t Context::galois_element(int steps) const {
+  const int64_t slots = static_cast<int64_t>(slot_count());
+  const int64_t r = ((steps % slots) + slots) % slots;
+  return pow_mod(5, static_cast<uint64_t>(r), 2 * n_);
+}
+
+std::vector<uint32_t> Context::galois_permutation_ntt(uint64_t galois_elt) const {
+  const int log_n = params_.log_n();
+  const uint64_t two_n = 2 * n_;
+  if (galois_elt % 2 == 0 || galois_elt >= two_n) throw std::invalid_argument("Galois element must be odd and < 2N");
+  std::vector<uint32_t> perm(n_);
+  for (size_t j = 0; j < n_; ++j) {
+    // out(psi^(2 brv(j) + 1)) = in(psi^(g (2 brv(j) + 1))).
+    const uint64_t e = (2 * static_cast<uint64_t>(bit_reverse(static_cast<uint32_t>(j), log_n)) + 1) * galois_elt % two_n;
+    perm[j] = bit_reverse(static_cast<uint32_t>((e - 1) / 2), log_n);
+  }
+  return perm;
+}
+
+void Context::crt_compose(const uint64_t* limbs, int level, double divisor, double* out) const {
+  if (level == 0) {
+    const uint64_t q = prime(0), half = q >> 1;
+    for (size_t k = 0; k < n_; ++k) {
+      const uint64_t v = limbs[k];
+      out[k] = (v > half ? -static_cast<double>(q - v) : static_cast<double>(v)) / divisor;
+    }
+    return;
+  }
+  const CrtLevel& c = crt_[level];
+  const size_t words = c.modulus.size() + 1;
+  Words modulus = c.modulus;
+  modulus.resize(words, 0);
+#pragma omp parallel
+  {
+    Words acc(words);
+#pragma omp for schedule(static)
+    for (size_t k = 0; k < n_; ++k) {
+      std::fill(acc.begin(), acc.end(), 0);
+      for (int i = 0; i <= level; ++i) {
+        const uint64_t y = moduli_[i].mul(limbs[i * n_ + k], c.inv_hat[i]);
+        const Words& hat = c.hat[i];
+        uint64_t carry = 0;
+        for (size_t w = 0; w < words; ++w) {
+          const u128 t = static_cast<u128>(hat[w]) * y + acc[w] + carry;
+          acc[w] = static_cast<uint64_t>(t);
+          carry = static_cast<uint64_t>(t >> 64);
+        }
+      }
+      // acc < (level+1) * Q: subtract Q until acc < Q.
+      auto greater_equal = [&](const Words& a, const Words& b) {
+        for (size_t w = words; w-- > 0;) {
+          if (a[w] != b[w]) return a[w] > b[w];
+        }
+        return true;
+      };
+      auto subtract = [&](Words& a, const Words& b) {
+        uint64_t borrow = 0;
+        for (size_t w = 0; w < words; ++w) {
+          const u128 t = static_cast<u128>(a[w]) - b[w] - borrow;
+          a[w] = static_cast<uint64_t>(t);
+          borrow = static_cast<uint64_t>(t >> 64) ? 1 : 0;
+        }
+      };
+      while (greater_equal(acc, modulus)) subtract(acc, modulus);
+      // Centered: if 2*acc >= Q, value = acc - Q (negative).
+      Words twice(words);
+      uint64_t carry = 0;
+      for (size_t w = 0; w < words; ++w) {
+        twice[w] = (acc[w] << 1) | carry;
+        carry = acc[w] >> 63;
+      }
+      double sign = 1.0;
+      if (greater_equal(twice, modulus)) {
+        Words neg = modulus;
+        subtract(neg, acc);
+        acc = neg;
+        sign = -1.0;
+      }
+      double value = 0;
+      for (size_t w = words; w-- > 0;) value = value * 18446744073709551616.0 + static_cast<double>(acc[w]);
+      out[k] = sign * value / divisor;
+    }
+  }
+}
+
+}  // namespace cryptounet::ckks

@@ -1,0 +1,399 @@
+#include "ckks/evaluator.h"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "ckks/keyswitch.h"
+
+namespace cryptounet::ckks {
+
+void check_same_scale(double a, double b, const char* operation) {
+  if (!(std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b)))) {
+    std::ostringstream msg;
+    msg.precision(17);
+    msg << operation << ": scale mismatch (" << a << " vs " << b << "); rescale or re-encode so they agree";
+    throw std::invalid_argument(msg.str());
+  }
+}
+
+namespace {
+
+void check_same_level(int a, int b, const char* operation) {
+  if (a != b)
+    throw std::invalid_argument(std::string(operation) + ": level mismatch (" + std::to_string(a) + " vs " +
+                                std::to_string(b) + "); use drop_to_level or rescale first");
+}
+
+void check_ct(const Context& ctx, const Ciphertext& ct, const char* operation) {
+  if (ct.poly_degree() != ctx.poly_degree() || ct.level() < 0 || ct.level() > ctx.max_level())
+    throw std::invalid_argument(std::string(operation) + ": ciphertext does not match the context (empty?)");
+}
+
+// Applies f(limb index, Modulus, poly index) to every limb of both polynomials, OpenMP over limbs.
+template <class F>
+void for_each_limb(const Context& ctx, int level, F&& f) {
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level; ++i) {
+    f(i, ctx.modulus(i));
+  }
+}
+
+i128 round_to_integer(double value, const char* operation) {
+  const double r = std::round(value);
+  if (!(std::fabs(r) < 0x1.0p126)) throw std::invalid_argument(std::string(operation) + ": constant too large or NaN");
+  return static_cast<i128>(r);
+}
+
+}  // namespace
+
+Evaluator::Evaluator(ContextPtr ctx) : ctx_(std::move(ctx)) {}
+
+void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const {
+  check_ct(*ctx_, a, "add");
+  check_ct(*ctx_, b, "add");
+  check_same_level(a.level(), b.level(), "add");
+  check_same_scale(a.scale(), b.scale(), "add");
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    for (int p = 0; p < 2; ++p) {
+      uint64_t* x = a.limb(p, i);
+      const uint64_t* y = b.limb(p, i);
+      for (size_t k = 0; k < n; ++k) x[k] = add_mod(x[k], y[k], mod.value);
+    }
+  });
+}
+
+void Evaluator::sub_inplace(Ciphertext& a, const Ciphertext& b) const {
+  check_ct(*ctx_, a, "sub");
+  check_ct(*ctx_, b, "sub");
+  check_same_level(a.level(), b.level(), "sub");
+  check_same_scale(a.scale(), b.scale(), "sub");
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    for (int p = 0; p < 2; ++p) {
+      uint64_t* x = a.limb(p, i);
+      const uint64_t* y = b.limb(p, i);
+      for (size_t k = 0; k < n; ++k) x[k] = sub_mod(x[k], y[k], mod.value);
+    }
+  });
+}
+
+void Evaluator::negate_inplace(Ciphertext& a) const {
+  check_ct(*ctx_, a, "negate");
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    for (int p = 0; p < 2; ++p) {
+      uint64_t* x = a.limb(p, i);
+      for (size_t k = 0; k < n; ++k) x[k] = neg_mod(x[k], mod.value);
+    }
+  });
+}
+
+Ciphertext Evaluator::add(const Ciphertext& a, const Ciphertext& b) const {
+  Ciphertext r = a;
+  add_inplace(r, b);
+  return r;
+}
+Ciphertext Evaluator::sub(const Ciphertext& a, const Ciphertext& b) const {
+  Ciphertext r = a;
+  sub_inplace(r, b);
+  return r;
+}
+Ciphertext Evaluator::negate(const Ciphertext& a) const {
+  Ciphertext r = a;
+  negate_inplace(r);
+  return r;
+}
+
+void Evaluator::add_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+  check_ct(*ctx_, a, "add_plain");
+  check_same_level(a.level(), p.level(), "add_plain");
+  check_same_scale(a.scale(), p.scale(), "add_plain");
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    uint64_t* x = a.limb(0, i);
+    const uint64_t* y = p.limb(i);
+    for (size_t k = 0; k < n; ++k) x[k] = add_mod(x[k], y[k], mod.value);
+  });
+}
+
+void Evaluator::sub_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+  check_ct(*ctx_, a, "sub_plain");
+  check_same_level(a.level(), p.level(), "sub_plain");
+  check_same_scale(a.scale(), p.scale(), "sub_plain");
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    uint64_t* x = a.limb(0, i);
+    const uint64_t* y = p.limb(i);
+    for (size_t k = 0; k < n; ++k) x[k] = sub_mod(x[k], y[k], mod.value);
+  });
+}
+
+Ciphertext Evaluator::add_plain(const Ciphertext& a, const Plaintext& p) const {
+  Ciphertext r = a;
+  add_plain_inplace(r, p);
+  return r;
+}
+Ciphertext Evaluator::sub_plain(const Ciphertext& a, const Plaintext& p) const {
+  Ciphertext r = a;
+  sub_plain_inplace(r, p);
+  return r;
+}
+
+void Evaluator::add_const_inplace(Ciphertext& a, double c) const {
+  check_ct(*ctx_, a, "add_const");
+  // A constant polynomial is the same constant in every NTT slot.
+  const i128 value = round_to_integer(c * a.scale(), "add_const");
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    const uint64_t v = mod.reduce_signed(value);
+    uint64_t* x = a.limb(0, i);
+    for (size_t k = 0; k < n; ++k) x[k] = add_mod(x[k], v, mod.value);
+  });
+}
+
+Ciphertext Evaluator::add_const(const Ciphertext& a, double c) const {
+  Ciphertext r = a;
+  add_const_inplace(r, c);
+  return r;
+}
+
+void Evaluator::mul_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+  check_ct(*ctx_, a, "mul_plain");
+  if (p.level() < a.level() || p.poly_degree() != ctx_->poly_degree())
+    throw std::invalid_argument("mul_plain: plaintext level " + std::to_string(p.level()) +
+                                " is below the ciphertext level " + std::to_string(a.level()));
+  const size_t n = ctx_->poly_degree();
+  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+    const uint64_t* y = p.limb(i);
+    for (int poly = 0; poly < 2; ++poly) {
+      uint64_t* x = a.limb(poly, i);
+      for (size_t k = 0; k < n; ++k) x[k] = mod.mul(x[k], y[k]);
+    }
+  });
+  a.set_scale(a.scale() * p.scale());
+}
+
+Ciphertext Evaluator::mul_plain(const Ciphertext& a, const Plaintext& p) const {
+  Ciphertext r = a;
+  mul_plain_inplace(r, p);
+  return r;
+}
+
+namespace {
+
+void mul_integer_inplace(const Context& ctx, Ciphertext& a, i128 c) {
+  const size_t n = ctx.poly_degree();
+  for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
+    const uint64_t w = mod.reduce_signed(c), ws = shoup_precompute(w, mod.value);
+    for (int poly = 0; poly < 2; ++poly) {
+      uint64_t* x = a.limb(poly, i);
+      for (size_t k = 0; k < n; ++k) x[k] = mul_shoup(x[k], w, ws, mod.value);
+    }
+  });
+}
+
+}  // namespace
+
+void Evaluator::mul_int_inplace(Ciphertext& a, int64_t c) const {
+  check_ct(*ctx_, a, "mul_int");
+  mul_integer_inplace(*ctx_, a, c);
+}
+
+Ciphertext Evaluator::mul_int(const Ciphertext& a, int64_t c) const {
+  Ciphertext r = a;
+  mul_int_inplace(r, c);
+  return r;
+}
+
+Ciphertext Evaluator::mul_const(const Ciphertext& a, double c, double const_scale) const {
+  check_ct(*ctx_, a, "mul_const");
+  if (!(const_scale > 0)) throw std::invalid_argument("mul_const: const_scale must be positive");
+  Ciphertext r = a;
+  mul_integer_inplace(*ctx_, r, round_to_integer(c * const_scale, "mul_const"));
+  r.set_scale(a.scale() * const_scale);
+  return r;
+}
+
+Ciphertext Evaluator::mul_const(const Ciphertext& a, double c) const {
+  check_ct(*ctx_, a, "mul_const");
+  return mul_const(a, c, static_cast<double>(ctx_->prime(a.level())));
+}
+
+Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, const RelinKey& rk) const {
+  check_ct(*ctx_, a, "multiply_relin");
+  check_ct(*ctx_, b, "multiply_relin");
+  check_same_level(a.level(), b.level(), "multiply_relin");
+  const size_t n = ctx_->poly_degree();
+  const int level = a.level();
+  Ciphertext r(n, level, a.scale() * b.scale());
+  std::vector<uint64_t> d2((level + 1) * n);
+  for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
+    const uint64_t *a0 = a.limb(0, i), *a1 = a.limb(1, i), *b0 = b.limb(0, i), *b1 = b.limb(1, i);
+    uint64_t *r0 = r.limb(0, i), *r1 = r.limb(1, i), *t = d2.data() + i * n;
+    for (size_t k = 0; k < n; ++k) {
+      r0[k] = mod.mul(a0[k], b0[k]);
+      r1[k] = mod.reduce(static_cast<u128>(a0[k]) * b1[k] + static_cast<u128>(a1[k]) * b0[k]);
+      t[k] = mod.mul(a1[k], b1[k]);
+    }
+  });
+  const DecomposedPoly d = decompose_mod_up(*ctx_, d2.data(), level);
+  std::vector<uint64_t> k0((level + 1) * n), k1((level + 1) * n);
+  key_inner_product_mod_down(*ctx_, d, rk, nullptr, k0.data(), k1.data());
+  for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
+    uint64_t *r0 = r.limb(0, i), *r1 = r.limb(1, i);
+    const uint64_t *x0 = k0.data() + i * n, *x1 = k1.data() + i * n;
+    for (size_t k = 0; k < n; ++k) {
+      r0[k] = add_mod(r0[k], x0[k], mod.value);
+      r1[k] = add_mod(r1[k], x1[k], mod.value);
+    }
+  });
+  return r;
+}
+
+Ciphertext Evaluator::square_relin(const Ciphertext& a, const RelinKey& rk) const { return multiply_relin(a, a, rk); }
+
+void Evaluator::rescale_inplace(Ciphertext& a) const {
+  check_ct(*ctx_, a, "rescale");
+  const int level = a.level();
+  if (level == 0) throw std::invalid_argument("rescale: ciphertext is at level 0, nothing left to drop");
+  const size_t n = ctx_->poly_degree();
+  const uint64_t q_last = ctx_->prime(level), half = q_last >> 1;
+  Ciphertext r(n, level - 1, a.scale() / static_cast<double>(q_last));
+  for (int poly = 0; poly < 2; ++poly) {
+    std::vector<uint64_t> last(a.limb(poly, level), a.limb(poly, level) + n);
+    ntt_inverse(last.data(), ctx_->ntt(level));
+#pragma omp parallel
+    {
+      std::vector<uint64_t> t(n);
+#pragma omp for schedule(static)
+      for (int i = 0; i < level; ++i) {
+        const Modulus& mod = ctx_->modulus(i);
+        const uint64_t q = mod.value, q_last_mod = mod.reduce(q_last);
+        // Centered representative of c mod q_last, reduced mod q_i: round(c / q_last) = (c - [c]_centered) / q_last.
+        for (size_t k = 0; k < n; ++k) {
+          const uint64_t v = mod.reduce(last[k]);
+          t[k] = last[k] > half ? sub_mod(v, q_last_mod, q) : v;
+        }
+        ntt_forward(t.data(), ctx_->ntt(i));
+        const uint64_t w = ctx_->inv_q_last(level, i), ws = shoup_precompute(w, q);
+        const uint64_t* x = a.limb(poly, i);
+        uint64_t* out = r.limb(poly, i);
+        for (size_t k = 0; k < n; ++k) out[k] = mul_shoup(x[k] + q - t[k], w, ws, q);
+      }
+    }
+  }
+  a = std::move(r);
+}
+
+Ciphertext Evaluator::rescale(const Ciphertext& a) const {
+  Ciphertext r = a;
+  rescale_inplace(r);
+  return r;
+}
+
+void Evaluator::drop_to_level_inplace(Ciphertext& a, int level) const {
+  check_ct(*ctx_, a, "drop_to_level");
+  a.drop_to_level(level);
+}
+
+Ciphertext Evaluator::drop_to_level(const Ciphertext& a, int level) const {
+  Ciphertext r = a;
+  drop_to_level_inplace(r, level);
+  return r;
+}
+
+const KeySwitchKey& Evaluator::galois_key(uint64_t galois_elt, const GaloisKeys& gk, int steps_for_message) const {
+  const auto it = gk.keys.find(galois_elt);
+  if (it == gk.keys.end()) {
+    throw std::invalid_argument(galois_elt == ctx_->conjugation_element()
+                                    ? std::string("conjugate: no conjugation key in GaloisKeys")
+                                    : "rotate: no Galois key for rotation step " + std::to_string(steps_for_message) +
+                                          " (Galois element " + std::to_string(galois_elt) + ")");
+  }
+  return it->second;
+}
+
+namespace {
+
+// (perm(c0) + k0, k1): the rotated ciphertext from the key-switched permuted c1.
+Ciphertext assemble_rotation(const Context& ctx, const Ciphertext& a, const std::vector<uint32_t>& perm,
+                             const std::vector<uint64_t>& k0, std::vector<uint64_t>& k1) {
+  const size_t n = ctx.poly_degree();
+  Ciphertext r(n, a.level(), a.scale());
+  for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
+    const uint64_t* c0 = a.limb(0, i);
+    const uint64_t* x0 = k0.data() + i * n;
+    uint64_t* r0 = r.limb(0, i);
+    for (size_t k = 0; k < n; ++k) r0[k] = add_mod(c0[perm[k]], x0[k], mod.value);
+  });
+  std::copy(k1.begin(), k1.end(), r.poly(1));
+  return r;
+}
+
+}  // namespace
+
+Ciphertext Evaluator::apply_galois(const Ciphertext& a, uint64_t galois_elt, const GaloisKeys& gk) const {
+  check_ct(*ctx_, a, "rotate");
+  if (galois_elt == 1) return a;
+  const KeySwitchKey& key = galois_key(galois_elt, gk, 0);
+  const size_t n = ctx_->poly_degree();
+  const auto perm = ctx_->galois_permutation_ntt(galois_elt);
+  // Permute c1 first, then key-switch from s(X^g) to s.
+  std::vector<uint64_t> c1(a.limb_count() * n);
+  for (size_t i = 0; i < a.limb_count(); ++i) {
+    const uint64_t* src = a.limb(1, static_cast<int>(i));
+    uint64_t* dst = c1.data() + i * n;
+    for (size_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
+  }
+  const DecomposedPoly d = decompose_mod_up(*ctx_, c1.data(), a.level());
+  std::vector<uint64_t> k0(c1.size()), k1(c1.size());
+  key_inner_product_mod_down(*ctx_, d, key, nullptr, k0.data(), k1.data());
+  return assemble_rotation(*ctx_, a, perm, k0, k1);
+}
+
+Ciphertext Evaluator::rotate(const Ciphertext& a, int steps, const GaloisKeys& gk) const {
+  const uint64_t g = ctx_->galois_element(steps);
+  if (g != 1) galois_key(g, gk, steps);  // clear error naming the step
+  return apply_galois(a, g, gk);
+}
+
+Ciphertext Evaluator::conjugate(const Ciphertext& a, const GaloisKeys& gk) const {
+  return apply_galois(a, ctx_->conjugation_element(), gk);
+}
+
+std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, std::span<const int> steps,
+                                                  const GaloisKeys& gk) const {
+  check_ct(*ctx_, a, "rotate_hoisted");
+  for (int step : steps) {
+    const uint64_t g = ctx_->galois_element(step);
+    if (g != 1) galois_key(g, gk, step);
+  }
+  std::vector<Ciphertext> out;
+  out.reserve(steps.size());
+  const size_t n = ctx_->poly_degree();
+  DecomposedPoly d;
+  bool decomposed = false;
+  for (int step : steps) {
+    const uint64_t g = ctx_->galois_element(step);
+    if (g == 1) {
+      out.push_back(a);
+      continue;
+    }
+    if (!decomposed) {
+      d = decompose_mod_up(*ctx_, a.poly(1), a.level());
+      decomposed = true;
+    }
+    // ModUp commutes with the automorphism (a signed coefficient permutation), so the digits of c1 are permuted
+    // on the fly inside the inner product.
+    const auto perm = ctx_->galois_permutation_ntt(g);
+    std::vector<uint64_t> k0(a.limb_count() * n), k1(a.limb_count() * n);
+    key_inner_product_mod_down(*ctx_, d, gk.keys.at(g), perm.data(), k0.data(), k1.data());
+    out.push_back(assemble_rotation(*ctx_, a, perm, k0, k1));
+  }
+  return out;
+}
+
+}  // namespace cryptounet::ckks

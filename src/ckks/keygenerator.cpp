@@ -1,0 +1,117 @@
+#include "ckks/keygenerator.h"
+
+#include <stdexcept>
+
+#include "ckks/random.h"
+
+namespace cryptounet::ckks {
+
+KeyGenerator::KeyGenerator(ContextPtr ctx) : ctx_(std::move(ctx)) {
+  const auto all = prime_range(*ctx_, ctx_->max_level(), true);
+  secret_.data.resize(all.size() * ctx_->poly_degree());
+  small_to_ntt(*ctx_, sample_ternary(ctx_->poly_degree()), all, secret_.data.data());
+}
+
+KeyGenerator::KeyGenerator(ContextPtr ctx, const SecretKey& secret) : ctx_(std::move(ctx)), secret_(secret) {
+  if (secret_.data.size() != static_cast<size_t>(ctx_->prime_count()) * ctx_->poly_degree())
+    throw std::invalid_argument("KeyGenerator: secret key does not match the parameters");
+}
+
+PublicKey KeyGenerator::create_public_key() const {
+  const size_t n = ctx_->poly_degree();
+  const int level = ctx_->max_level();
+  const auto primes = prime_range(*ctx_, level, false);
+  PublicKey pk;
+  pk.seed = random_seed();
+  pk.a.resize(primes.size() * n);
+  pk.b.resize(primes.size() * n);
+  sample_uniform(*ctx_, pk.seed, 0, primes, pk.a.data());
+  small_to_ntt(*ctx_, sample_gaussian(n), primes, pk.b.data());
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level; ++i) {
+    const Modulus& mod = ctx_->modulus(i);
+    const uint64_t* a = pk.a.data() + i * n;
+    const uint64_t* s = secret_.data.data() + i * n;
+    uint64_t* b = pk.b.data() + i * n;
+    for (size_t k = 0; k < n; ++k) b[k] = sub_mod(b[k], mod.mul(a[k], s[k]), mod.value);  // -a*s + e
+  }
+  return pk;
+}
+
+KeySwitchKey KeyGenerator::create_switch_key(const uint64_t* new_secret) const {
+  const size_t n = ctx_->poly_degree();
+  const int primes_total = ctx_->prime_count(), alpha = ctx_->digit_size();
+  const auto all = prime_range(*ctx_, ctx_->max_level(), true);
+  KeySwitchKey key;
+  key.digit_count = ctx_->digit_count(ctx_->max_level());
+  key.seed = random_seed();
+  const size_t digit_words = static_cast<size_t>(primes_total) * n;
+  key.a.resize(key.digit_count * digit_words);
+  key.b.resize(key.digit_count * digit_words);
+  for (int j = 0; j < key.digit_count; ++j) {
+    uint64_t* a = key.a.data() + j * digit_words;
+    uint64_t* b = key.b.data() + j * digit_words;
+    sample_uniform(*ctx_, key.seed, static_cast<uint32_t>(j + 1), all, a);
+    small_to_ntt(*ctx_, sample_gaussian(n), all, b);
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < primes_total; ++i) {
+      const Modulus& mod = ctx_->modulus(i);
+      const uint64_t* s = secret_.data.data() + i * n;
+      const uint64_t* s_new = new_secret + i * n;
+      uint64_t* bi = b + i * n;
+      const uint64_t* ai = a + i * n;
+      // The gadget term P * s' appears only on the digit's own primes (the CRT idempotent of Q_j in Q).
+      const bool in_digit = i <= ctx_->max_level() && i / alpha == j;
+      const uint64_t p_mod = in_digit ? ctx_->p_mod_q(i) : 0;
+      const uint64_t p_shoup = shoup_precompute(p_mod, mod.value);
+      for (size_t k = 0; k < n; ++k) {
+        uint64_t v = sub_mod(bi[k], mod.mul(ai[k], s[k]), mod.value);
+        if (in_digit) v = add_mod(v, mul_shoup(s_new[k], p_mod, p_shoup, mod.value), mod.value);
+        bi[k] = v;
+      }
+    }
+  }
+  return key;
+}
+
+RelinKey KeyGenerator::create_relin_key() const {
+  const size_t n = ctx_->poly_degree();
+  std::vector<uint64_t> s2(secret_.data.size());
+  for (int i = 0; i < ctx_->prime_count(); ++i) {
+    const Modulus& mod = ctx_->modulus(i);
+    for (size_t k = 0; k < n; ++k) s2[i * n + k] = mod.mul(secret_.data[i * n + k], secret_.data[i * n + k]);
+  }
+  return create_switch_key(s2.data());
+}
+
+namespace {
+
+std::vector<uint64_t> permuted_secret(const Context& ctx, const SecretKey& secret, uint64_t galois_elt) {
+  const size_t n = ctx.poly_degree();
+  const auto perm = ctx.galois_permutation_ntt(galois_elt);
+  std::vector<uint64_t> out(secret.data.size());
+  for (int i = 0; i < ctx.prime_count(); ++i) {
+    for (size_t k = 0; k < n; ++k) out[i * n + k] = secret.data[i * n + perm[k]];
+  }
+  return out;
+}
+
+}  // namespace
+
+GaloisKeys KeyGenerator::create_galois_keys(std::span<const int> steps, bool with_conjugation) const {
+  GaloisKeys keys;
+  for (int step : steps) {
+    const uint64_t g = ctx_->galois_element(step);
+    if (g == 1 || keys.has(g)) continue;
+    keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data()));
+  }
+  if (with_conjugation) add_conjugation_key(keys);
+  return keys;
+}
+
+void KeyGenerator::add_conjugation_key(GaloisKeys& keys) const {
+  const uint64_t g = ctx_->conjugation_element();
+  if (!keys.has(g)) keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data()));
+}
+
+}  // namespace cryptounet::ckks

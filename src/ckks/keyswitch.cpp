@@ -1,0 +1,122 @@
+#include "ckks/keyswitch.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace cryptounet::ckks {
+
+DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int level) {
+  const size_t n = ctx.poly_degree();
+  const int alpha = ctx.digit_size(), k_special = ctx.special_prime_count();
+  const int width = level + 1 + k_special;
+  DecomposedPoly d;
+  d.level = level;
+  d.digits = ctx.digit_count(level);
+  d.data.resize(static_cast<size_t>(d.digits) * width * n);
+
+  std::vector<uint64_t> coeff(c_ntt, c_ntt + (level + 1) * n);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level; ++i) ntt_inverse(coeff.data() + i * n, ctx.ntt(i));
+
+  for (int j = 0; j < d.digits; ++j) {
+    const int start = j * alpha, size = std::min(alpha, level + 1 - start);
+    uint64_t* digit = d.data.data() + static_cast<size_t>(j) * width * n;
+    // Positions (within Q_level * P) and prime indices that the base conversion must fill.
+    std::vector<int> targets, positions;
+    for (int i = 0; i <= level; ++i) {
+      if (i < start || i >= start + size) {
+        targets.push_back(i);
+        positions.push_back(i);
+      }
+    }
+    for (int k = 0; k < k_special; ++k) {
+      targets.push_back(ctx.special_prime_index(k));
+      positions.push_back(level + 1 + k);
+    }
+    // The digit's own limbs are the input itself (already in NTT form).
+    std::memcpy(digit + start * n, c_ntt + start * n, size * n * sizeof(uint64_t));
+    std::vector<uint64_t> converted(targets.size() * n);
+    ctx.mod_up_converter(j, level).convert(ctx, coeff.data() + start * n, targets, converted.data());
+#pragma omp parallel for schedule(static)
+    for (size_t t = 0; t < targets.size(); ++t) {
+      uint64_t* dst = digit + positions[t] * n;
+      std::memcpy(dst, converted.data() + t * n, n * sizeof(uint64_t));
+      ntt_forward(dst, ctx.ntt(targets[t]));
+    }
+  }
+  return d;
+}
+
+namespace {
+
+// acc (NTT form over Q_level * P) -> (acc - ModUp_P->Q([acc]_P)) * P^-1 over Q_level, written to out.
+void mod_down(const Context& ctx, std::vector<uint64_t>& acc, int level, uint64_t* out) {
+  const size_t n = ctx.poly_degree();
+  const int k_special = ctx.special_prime_count();
+  uint64_t* special = acc.data() + (level + 1) * n;
+#pragma omp parallel for schedule(static)
+  for (int k = 0; k < k_special; ++k) ntt_inverse(special + k * n, ctx.ntt(ctx.special_prime_index(k)));
+  std::vector<int> targets;
+  for (int i = 0; i <= level; ++i) targets.push_back(i);
+  ctx.mod_down_converter().convert(ctx, special, targets, out);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level; ++i) {
+    uint64_t* dst = out + i * n;
+    ntt_forward(dst, ctx.ntt(i));
+    const uint64_t q = ctx.prime(i), w = ctx.inv_p_mod_q(i), ws = ctx.inv_p_mod_q_shoup(i);
+    const uint64_t* a = acc.data() + i * n;
+    for (size_t k = 0; k < n; ++k) dst[k] = mul_shoup(a[k] + q - dst[k], w, ws, q);
+  }
+}
+
+}  // namespace
+
+void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, const KeySwitchKey& key,
+                                const uint32_t* perm, uint64_t* out0, uint64_t* out1) {
+  const size_t n = ctx.poly_degree();
+  const int level = d.level, k_special = ctx.special_prime_count(), width = level + 1 + k_special;
+  const size_t key_limbs = static_cast<size_t>(ctx.prime_count());
+  if (key.digit_count < d.digits || key.b.size() != static_cast<size_t>(key.digit_count) * key_limbs * n)
+    throw std::invalid_argument("key switching: key does not match the parameters");
+  std::vector<uint64_t> acc0(static_cast<size_t>(width) * n), acc1(static_cast<size_t>(width) * n);
+#pragma omp parallel for schedule(static)
+  for (int pos = 0; pos < width; ++pos) {
+    const int prime = pos <= level ? pos : ctx.special_prime_index(pos - level - 1);
+    const Modulus& mod = ctx.modulus(prime);
+    uint64_t* r0 = acc0.data() + pos * n;
+    uint64_t* r1 = acc1.data() + pos * n;
+    // Sum over digits in 128 bits (products < 2^120, at most 256 digits), one Barrett reduction per coefficient.
+    constexpr size_t block = 256;
+    u128 s0[block], s1[block];
+    for (size_t k0 = 0; k0 < n; k0 += block) {
+      std::fill(s0, s0 + block, 0);
+      std::fill(s1, s1 + block, 0);
+      for (int j = 0; j < d.digits; ++j) {
+        const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
+        const uint64_t* kb = key.b.data() + (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+        const uint64_t* ka = key.a.data() + (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+        if (perm) {
+          for (size_t k = 0; k < block; ++k) {
+            const uint64_t v = x[perm[k0 + k]];
+            s0[k] += static_cast<u128>(v) * kb[k];
+            s1[k] += static_cast<u128>(v) * ka[k];
+          }
+        } else {
+          for (size_t k = 0; k < block; ++k) {
+            const uint64_t v = x[k0 + k];
+            s0[k] += static_cast<u128>(v) * kb[k];
+            s1[k] += static_cast<u128>(v) * ka[k];
+          }
+        }
+      }
+      for (size_t k = 0; k < block; ++k) {
+        r0[k0 + k] = mod.reduce(s0[k]);
+        r1[k0 + k] = mod.reduce(s1[k]);
+      }
+    }
+  }
+  mod_down(ctx, acc0, level, out0);
+  mod_down(ctx, acc1, level, out1);
+}
+
+}  // namespace cryptounet::ckks

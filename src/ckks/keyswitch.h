@@ -1,0 +1,29 @@
+// Hybrid key switching (Han–Ki 2020), the engine's internal building block for relinearization and rotations.
+//
+// decompose_mod_up: c (NTT form over q_0..q_level) -> for each digit j, [c]_{Q_j} extended to Q_level * P by fast
+// base conversion, in NTT form. key_inner_product_mod_down: sum_j digit_j * (b_j, a_j) over Q_level * P (128-bit
+// lazy sums, one reduction per coefficient), optionally reading the digits through an automorphism permutation
+// (hoisting), then ModDown (divide by P) to two polynomials over q_0..q_level.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ckks/context.h"
+#include "ckks/keys.h"
+
+namespace cryptounet::ckks {
+
+struct DecomposedPoly {
+  int level = 0;
+  int digits = 0;
+  std::vector<uint64_t> data;  // [digit][limb over q_0..q_level, p_0..p_{K-1}][N]
+};
+
+DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int level);
+
+// out0, out1: level+1 limbs each (NTT form), overwritten. perm: nullptr or an NTT-form automorphism permutation.
+void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, const KeySwitchKey& key,
+                                const uint32_t* perm, uint64_t* out0, uint64_t* out1);
+
+}  // namespace cryptounet::ckks

@@ -1,0 +1,108 @@
+#include "ckks/linear_accumulator.h"
+
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "ckks/evaluator.h"
+
+namespace cryptounet::ckks {
+
+LinearAccumulator::LinearAccumulator(ContextPtr ctx, int level, double integer_scale)
+    : ctx_(std::move(ctx)), level_(level), integer_scale_(integer_scale) {
+  if (level < 0 || level > ctx_->max_level())
+    throw std::invalid_argument("LinearAccumulator: level " + std::to_string(level) + " out of range");
+  if (!(integer_scale > 0)) throw std::invalid_argument("LinearAccumulator: integer_scale must be positive");
+  acc_.assign(2 * static_cast<size_t>(level + 1) * ctx_->poly_degree(), 0);
+  bound_.assign(level + 1, 0);
+}
+
+void LinearAccumulator::reset() {
+  std::fill(acc_.begin(), acc_.end(), 0);
+  std::fill(bound_.begin(), bound_.end(), 0);
+  terms_ = 0;
+  scale_ = 0;
+}
+
+void LinearAccumulator::check_term(const Ciphertext& ct, double result_scale) {
+  if (ct.poly_degree() != ctx_->poly_degree() || ct.level() < level_)
+    throw std::invalid_argument("LinearAccumulator: term at level " + std::to_string(ct.level()) +
+                                " is below the accumulator level " + std::to_string(level_));
+  if (terms_ == 0)
+    scale_ = result_scale;
+  else
+    check_same_scale(scale_, result_scale, "LinearAccumulator");
+}
+
+// Reduces a limb to [0, q) when adding a term bounded by term_bound could overflow 64 bits.
+void LinearAccumulator::reserve_headroom(int limb, uint64_t term_bound) {
+  if (bound_[limb] <= std::numeric_limits<uint64_t>::max() - term_bound) {
+    bound_[limb] += term_bound;
+    return;
+  }
+  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
+  const Modulus& mod = ctx_->modulus(limb);
+  for (int poly = 0; poly < 2; ++poly) {
+    uint64_t* a = acc_.data() + (poly * limbs + limb) * n;
+    for (size_t k = 0; k < n; ++k) a[k] = mod.reduce(a[k]);
+  }
+  bound_[limb] = mod.value - 1 + term_bound;
+}
+
+void LinearAccumulator::add_int(const Ciphertext& ct, int64_t c) {
+  if (c <= -(int64_t{1} << 31) || c >= (int64_t{1} << 31))
+    throw std::invalid_argument("LinearAccumulator::add_int: |c| must be < 2^31, got " + std::to_string(c));
+  check_term(ct, ct.scale() * integer_scale_);
+  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level_; ++i) {
+    const Modulus& mod = ctx_->modulus(i);
+    reserve_headroom(i, 2 * mod.value);
+    const uint64_t w = mod.reduce_signed(c), ws = shoup_precompute(w, mod.value);
+    for (int poly = 0; poly < 2; ++poly) {
+      uint64_t* a = acc_.data() + (poly * limbs + i) * n;
+      const uint64_t* x = ct.limb(poly, i);
+      for (size_t k = 0; k < n; ++k) a[k] += mul_shoup_lazy(x[k], w, ws, mod.value);
+    }
+  }
+  ++terms_;
+}
+
+void LinearAccumulator::add_plain(const Ciphertext& ct, const Plaintext& pt) {
+  if (pt.poly_degree() != ctx_->poly_degree() || pt.level() < level_)
+    throw std::invalid_argument("LinearAccumulator::add_plain: plaintext level " + std::to_string(pt.level()) +
+                                " is below the accumulator level " + std::to_string(level_));
+  check_term(ct, ct.scale() * pt.scale());
+  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level_; ++i) {
+    const Modulus& mod = ctx_->modulus(i);
+    reserve_headroom(i, 4 * mod.value);
+    const uint64_t* y = pt.limb(i);
+    for (int poly = 0; poly < 2; ++poly) {
+      uint64_t* a = acc_.data() + (poly * limbs + i) * n;
+      const uint64_t* x = ct.limb(poly, i);
+      for (size_t k = 0; k < n; ++k) a[k] += mod.reduce_lazy(static_cast<u128>(x[k]) * y[k]);
+    }
+  }
+  ++terms_;
+}
+
+Ciphertext LinearAccumulator::finish() {
+  if (terms_ == 0) throw std::logic_error("LinearAccumulator::finish: no terms were added");
+  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
+  Ciphertext ct(n, level_, scale_);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level_; ++i) {
+    const Modulus& mod = ctx_->modulus(i);
+    for (int poly = 0; poly < 2; ++poly) {
+      const uint64_t* a = acc_.data() + (poly * limbs + i) * n;
+      uint64_t* out = ct.limb(poly, i);
+      for (size_t k = 0; k < n; ++k) out[k] = mod.reduce(a[k]);
+    }
+  }
+  reset();
+  return ct;
+}
+
+}  // namespace cryptounet::ckks

@@ -1,0 +1,46 @@
+// Lazy multiply-accumulate at a fixed level: sum_i c_i * ct_i (integers c_i, |c_i| < 2^31) and sum_j ct_j (.) pt_j,
+// with no modular reduction per term and no rescale: each term is a lazy Shoup (integer, in [0, 2q)) or Barrett
+// (plaintext, in [0, 4q)) product added to a 64-bit accumulator; a limb is reduced only when its next term could
+// overflow 2^64 (after ~2^64 / 2q terms: 7 for a 60-bit prime, ~2^23 for a 40-bit one). Memory: one ciphertext.
+//
+// Scale semantics: an integer term c * ct stands for the real (c / integer_scale) * ct, so its result scale is
+// ct.scale() * integer_scale; a plaintext term's result scale is ct.scale() * pt.scale(). Every term must give the
+// same result scale (relative 1e-9; std::invalid_argument otherwise), which finish() returns as the scale.
+// Terms may come from ciphertexts/plaintexts at a level >= the accumulator's (their extra limbs are ignored).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ckks/ciphertext.h"
+#include "ckks/context.h"
+#include "ckks/plaintext.h"
+
+namespace cryptounet::ckks {
+
+class LinearAccumulator {
+ public:
+  LinearAccumulator(ContextPtr ctx, int level, double integer_scale = 1.0);
+
+  void add_int(const Ciphertext& ct, int64_t c);               // += c * ct
+  void add_plain(const Ciphertext& ct, const Plaintext& pt);   // += ct (.) pt
+  size_t term_count() const { return terms_; }
+  int level() const { return level_; }
+  // The accumulated ciphertext (reduced to [0, q)); the accumulator is reset (empty, same level) afterwards.
+  Ciphertext finish();
+  void reset();
+  size_t memory_bytes() const { return acc_.size() * sizeof(uint64_t); }
+
+ private:
+  void check_term(const Ciphertext& ct, double result_scale);
+  void reserve_headroom(int limb, uint64_t term_bound);
+  ContextPtr ctx_;
+  int level_;
+  double integer_scale_;
+  double scale_ = 0;          // result scale fixed by the first term
+  size_t terms_ = 0;
+  std::vector<uint64_t> acc_;  // [poly][limb][coefficient], lazily reduced
+  std::vector<uint64_t> bound_;  // per limb: an upper bound of every accumulated coefficient
+};
+
+}  // namespace cryptounet::ckks

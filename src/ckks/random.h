@@ -1,0 +1,33 @@
+// Randomness, all from libsodium: fresh seeds and ternary/Gaussian samples from randombytes (a CSPRNG), and
+// deterministic expansion of a 32-byte seed with ChaCha20 (IETF, 96-bit nonce = stream id) for public "a" parts.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "ckks/context.h"
+#include "ckks/keys.h"
+
+namespace cryptounet::ckks {
+
+Seed random_seed();
+
+// Uniform polynomial mod each prime in `prime_indices` (limb by limb, rejection sampling), derived from
+// (seed, stream): identical output for identical inputs. Written to out (prime_indices.size() limbs of N).
+void sample_uniform(const Context& ctx, const Seed& seed, uint32_t stream, const std::vector<int>& prime_indices,
+                    uint64_t* out);
+
+// Uniform ternary coefficients in {-1, 0, 1} (CSPRNG).
+std::vector<int8_t> sample_ternary(size_t n);
+// Rounded Gaussian, sigma = 3.2, truncated at 6 sigma (CSPRNG).
+std::vector<int8_t> sample_gaussian(size_t n);
+
+// Small signed coefficients -> NTT form over the given primes (limb by limb).
+void small_to_ntt(const Context& ctx, const std::vector<int8_t>& coeffs, const std::vector<int>& prime_indices,
+                  uint64_t* out);
+
+// Indices 0..level, optionally followed by the special primes.
+std::vector<int> prime_range(const Context& ctx, int level, bool with_special);
+
+}  // namespace cryptounet::ckks
