@@ -125,7 +125,8 @@ class Loader {
         throw std::runtime_error("ONNX input '" + n.name + "': expected rank 4 [N, C, H, W]");
       if (shape.dim(1).has_dim_value()) n.channels = static_cast<int>(shape.dim(1).dim_value());
     }
-    symbols_[n.name] = push(std::move(n));
+    const std::string name = n.name;
+    symbols_[name] = push(std::move(n));
   }
 
   int push(Node n) {

@@ -1,0 +1,52 @@
+#include "nn/tiling.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace cryptounet::nn {
+namespace {
+
+io::Plane pattern(int w, int h) {
+  io::Plane p(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) p.at(y, x) = std::sin(0.1 * x) + 0.01 * y;
+  return p;
+}
+
+TEST(Tiling, GridCoversTheImageWithTheLastTileFlush) {
+  const TileGrid g = make_tile_grid(300, 128, 128, 96);
+  EXPECT_EQ(g.xs, (std::vector<int>{0, 96, 172}));
+  EXPECT_EQ(g.ys, (std::vector<int>{0}));
+  const TileGrid small = make_tile_grid(50, 70, 128, 96);
+  EXPECT_EQ(small.count(), 1u);
+  EXPECT_THROW(make_tile_grid(100, 100, 128, 0), std::invalid_argument);
+  EXPECT_THROW(make_tile_grid(100, 100, 128, 129), std::invalid_argument);
+}
+
+// Identity per tile: reassembly must give back the image exactly, for large, odd and small sizes.
+TEST(Tiling, IdentityRoundTrip) {
+  for (auto [w, h] : {std::pair{300, 200}, std::pair{128, 128}, std::pair{257, 129}, std::pair{50, 70}}) {
+    const io::Plane image = pattern(w, h);
+    const TileGrid grid = make_tile_grid(w, h, 128, 96);
+    const io::Plane out = predict_tiled(image, grid, [](const Tensor& t) { return t; });
+    ASSERT_EQ(out.width, w);
+    ASSERT_EQ(out.height, h);
+    EXPECT_EQ(out.pixels, image.pixels) << w << "x" << h;
+  }
+}
+
+// Center crop: every pixel comes from the tile in which it is farthest from the tile border.
+TEST(Tiling, EachPixelComesFromTheNearestTileInterior) {
+  const TileGrid grid = make_tile_grid(300, 128, 128, 96);
+  std::vector<Tensor> outs;
+  for (std::size_t k = 0; k < grid.count(); ++k) outs.emplace_back(1, 128, 128, static_cast<double>(k));
+  const io::Plane out = assemble_tiles(outs, grid);
+  EXPECT_EQ(out.at(5, 111), 0);   // overlap of tiles 0 [0,128) and 1 [96,224): split at 112
+  EXPECT_EQ(out.at(5, 112), 1);
+  EXPECT_EQ(out.at(5, 197), 1);   // overlap of tiles 1 and 2 [172,300): split at 198
+  EXPECT_EQ(out.at(5, 198), 2);
+}
+
+}  // namespace
+}  // namespace cryptounet::nn
