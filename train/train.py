@@ -1,0 +1,272 @@
+"""Train the HE-friendly (or the standard) U-Net on DSB-layout nuclei data, evaluate it, export it.
+
+  /usr/bin/python3 train/train.py --config train/configs/unet_he.json            # CPU, default data path
+  /usr/bin/python3 train/train.py --config train/configs/unet_std.json --device cuda
+
+Writes the run (log.csv, summary.json, curves.png, best.pt) to train/runs/<name>/ and, unless --no-export,
+models/<name>.onnx + models/<name>.json and tests/data/<name>_fixture.json. See docs/MODEL.md.
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data as D  # noqa: E402
+import export as E  # noqa: E402
+import model as M  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, activation="quadratic", pool="avg",
+                a_init=0.1, b_init=1.0, clip=4.0, min_std=1e-3, crop=128, batch=16, steps=3000, lr=2e-3,
+                lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
+                patience=6, seed=0, threads=2, range_images=0)
+
+
+def load_config(path, overrides):
+    cfg = dict(DEFAULTS)
+    if path:
+        with open(path) as f:
+            user = json.load(f)
+        unknown = set(user) - set(DEFAULTS) - {"comment"}
+        if unknown:
+            raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
+        cfg.update(user)
+    for kv in overrides:
+        k, v = kv.split("=", 1)
+        if k not in DEFAULTS:
+            raise ValueError(f"--set {k}: unknown config key")
+        cfg[k] = type(DEFAULTS[k])(v) if not isinstance(DEFAULTS[k], str) else v
+    return cfg
+
+
+def seed_everything(seed, device):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if device.type == "cuda":
+        torch.cuda.manual_seed_all(seed)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def loss_fn(logits, target, dice_weight):
+    bce = F.binary_cross_entropy_with_logits(logits, target)
+    p = torch.sigmoid(logits)
+    dice = (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1)
+    return bce + dice_weight * (1 - dice)
+
+
+def dice_iou(pred, gt):
+    """Per-image Dice and IoU of boolean masks; both empty counts as a perfect 1."""
+    inter = np.logical_and(pred, gt).sum()
+    ps, gs = pred.sum(), gt.sum()
+    union = ps + gs - inter
+    return (2 * inter / (ps + gs) if ps + gs else 1.0), (inter / union if union else 1.0)
+
+
+def evaluate(net, items, device, depth, threshold=0.0):
+    """Mean Dice / IoU over whole images: fully convolutional inference, zero-padded to a multiple of 2^depth."""
+    net.eval()
+    dices, ious = [], []
+    with torch.no_grad():
+        for _, x, m in items:
+            t = E.pad_to_multiple(torch.from_numpy(x)[None, None].to(device), 2 ** depth)
+            logits = net(t)[0, 0, :x.shape[0], :x.shape[1]].cpu().numpy()
+            d, i = dice_iou(logits > threshold, m > 0)
+            dices.append(d)
+            ious.append(i)
+    return float(np.mean(dices)), float(np.mean(ious))
+
+
+def plot_curves(rows, path, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    ax[0].plot([r["step"] for r in rows], [r["train_loss"] for r in rows])
+    ax[0].set(xlabel="step", ylabel="train loss (BCE + soft Dice)", title=title)
+    ax[1].plot([r["step"] for r in rows], [r["val_dice"] for r in rows], label="Dice")
+    ax[1].plot([r["step"] for r in rows], [r["val_iou"] for r in rows], label="IoU")
+    ax[1].set(xlabel="step", ylabel="validation (whole images)")
+    ax[1].legend()
+    for a in ax:
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train(cfg, ds, device, out_dir):
+    seed_everything(cfg["seed"], device)
+    net = M.UNet(cfg["depth"], cfg["base_channels"], cfg["convs_per_stage"], cfg["activation"], cfg["pool"],
+                 True, cfg["a_init"], cfg["b_init"]).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+
+    def lr_at(step):  # linear warm-up, then cosine decay to lr_min_frac * lr
+        if step < cfg["warmup"]:
+            return (step + 1) / cfg["warmup"]
+        f = (step - cfg["warmup"]) / max(1, cfg["steps"] - cfg["warmup"])
+        return cfg["lr_min_frac"] + (1 - cfg["lr_min_frac"]) * 0.5 * (1 + np.cos(np.pi * f))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    sampler = D.CropSampler(ds.items["train"], cfg["crop"], cfg["seed"], clip=cfg["clip"])
+    rows, best, best_state, stale, losses = [], -1.0, None, 0, []
+    t0 = time.time()
+    for step in range(1, cfg["steps"] + 1):
+        net.train()
+        xb, mb = sampler.batch(cfg["batch"])
+        xb, mb = torch.from_numpy(xb).to(device), torch.from_numpy(mb).to(device)
+        loss = loss_fn(net(xb), mb, cfg["dice_weight"])
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg["grad_clip"])
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        if not np.isfinite(losses[-1]):
+            raise RuntimeError(f"step {step}: loss is {losses[-1]} (activations diverged)")
+        if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
+            vd, vi = evaluate(net, ds.items["val"], device, cfg["depth"])
+            rows.append(dict(step=step, train_loss=float(np.mean(losses)), val_dice=vd, val_iou=vi,
+                             lr=opt.param_groups[0]["lr"], seconds=round(time.time() - t0, 1)))
+            losses = []
+            print(json.dumps(rows[-1]), flush=True)
+            if vd > best:
+                best, stale = vd, 0
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= cfg["patience"]:
+                    print(f"early stop at step {step}: no better validation Dice for {stale} evaluations")
+                    break
+    seconds = time.time() - t0
+    net.load_state_dict(best_state)
+    with open(os.path.join(out_dir, "log.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    plot_curves(rows, os.path.join(out_dir, "curves.png"), cfg["name"])
+    best_row = max(rows, key=lambda r: r["val_dice"])
+    info = dict(seconds=round(seconds, 1), steps_run=rows[-1]["step"], best_step=best_row["step"],
+                val_dice=best_row["val_dice"], val_iou=best_row["val_iou"], device=str(device), torch=torch.__version__)
+    torch.save({"config": cfg, "info": info, "state_dict": net.state_dict()}, os.path.join(out_dir, "best.pt"))
+    return net, info
+
+
+def load_checkpoint(path, device):
+    ckpt = torch.load(path, map_location=device)
+    cfg = ckpt["config"]
+    net = M.UNet(cfg["depth"], cfg["base_channels"], cfg["convs_per_stage"], cfg["activation"], cfg["pool"],
+                 True, cfg["a_init"], cfg["b_init"]).to(device)
+    net.load_state_dict(ckpt["state_dict"])
+    return cfg, net.eval(), ckpt["info"]
+
+
+def pick_fixture_crop(items, size=32):
+    """A size x size crop of the first test image, where the mask covers closest to 30 % (deterministic)."""
+    _, x, m = items[0]
+    best, pos = None, (0, 0)
+    for r in range(0, x.shape[0] - size + 1, size // 2):
+        for c in range(0, x.shape[1] - size + 1, size // 2):
+            score = abs(m[r:r + size, c:c + size].mean() - 0.3)
+            if best is None or score < best:
+                best, pos = score, (r, c)
+    r, c = pos
+    return x[r:r + size, c:c + size]
+
+
+def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
+    name = cfg["name"]
+    folded = M.fold_batchnorm(net.eval())
+    with torch.no_grad():  # folding is exact up to float32 rounding
+        probe = torch.from_numpy(pick_fixture_crop(ds.items["test"]))[None, None].to(device)
+        fold_err = float((net(probe) - folded.to(device)(probe)).abs().max())
+    os.makedirs(models_dir, exist_ok=True)
+    onnx_path = os.path.join(models_dir, name + ".onnx")
+    ops = E.export_onnx(folded, onnx_path)
+    range_items = ds.items["train"][:cfg["range_images"]] if cfg["range_images"] else ds.items["train"]
+    ranges = E.activation_ranges(folded, [x for _, x, _ in range_items], device, cfg["depth"])
+    sidecar = {
+        "name": name, "format_version": 1,
+        "architecture": {"depth": cfg["depth"], "base_channels": cfg["base_channels"],
+                         "convs_per_stage": cfg["convs_per_stage"], "activation": cfg["activation"],
+                         "pool": cfg["pool"], "concat_order": "upsampled_decoder, encoder_skip"},
+        "tile": cfg["crop"],
+        "normalization": {"grayscale": "mean_rgb", "invert_if_mean_above": 0.5, "method": "zscore_per_image",
+                          "min_std": cfg["min_std"], "clip": cfg["clip"]},
+        "threshold_logit": 0.0,
+        "levels": M.multiplicative_levels(cfg["depth"], cfg["convs_per_stage"]),
+        "activation_ranges": ranges,
+        "metrics": {k: info[k] for k in ("test_dice", "test_iou", "val_dice", "val_iou")} | {
+            "split": "sorted ids: index % 10 == 8 validation, == 9 test, else train; mean over whole images",
+            "test_images": len(ds.items["test"])},
+        "training": {k: cfg[k] for k in ("steps", "batch", "crop", "lr", "seed", "grad_clip", "dice_weight",
+                                         "a_init", "b_init")}
+                    | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
+                    | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
+                       "bn_fold_max_abs_error": fold_err, "onnx_ops": ops},
+    }
+    with open(os.path.join(models_dir, name + ".json"), "w") as f:
+        json.dump(sidecar, f, indent=1)
+    if fixture_dir:
+        os.makedirs(fixture_dir, exist_ok=True)
+        fx = E.make_fixture(folded, name, pick_fixture_crop(ds.items["test"]))
+        with open(os.path.join(fixture_dir, name + "_fixture.json"), "w") as f:
+            json.dump(fx, f, separators=(",", ":"))
+    return sidecar
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default=os.path.join(ROOT, "train", "configs", "unet_he.json"))
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config entries")
+    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "dsb2018"),
+                    help="DSB-layout folder (images/, masks/) or a .npz packed by train/data.py")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--out", help="run folder (default train/runs/<name>)")
+    ap.add_argument("--models-dir", default=os.path.join(ROOT, "models"))
+    ap.add_argument("--fixture-dir", default=os.path.join(ROOT, "tests", "data"))
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--from-checkpoint", metavar="BEST_PT", help="skip training: evaluate and export a saved run")
+    ap.add_argument("--eval-data", nargs="*", default=[], help="extra DSB-layout folders to evaluate (all images)")
+    a = ap.parse_args()
+
+    device = torch.device(a.device)
+    if a.from_checkpoint:
+        cfg, net, info = load_checkpoint(a.from_checkpoint, device)
+    else:
+        cfg = load_config(a.config, a.set)
+    if device.type == "cpu":
+        torch.set_num_threads(cfg["threads"])
+    out_dir = a.out or os.path.join(ROOT, "train", "runs", cfg["name"])
+    os.makedirs(out_dir, exist_ok=True)
+    ds = D.Dataset(a.data, cfg["clip"], cfg["min_std"])
+    print(f"{cfg['name']}: train {len(ds.items['train'])}, val {len(ds.items['val'])}, "
+          f"test {len(ds.items['test'])} images; levels {M.multiplicative_levels(cfg['depth'], cfg['convs_per_stage'])}",
+          flush=True)
+    if not a.from_checkpoint:
+        net, info = train(cfg, ds, device, out_dir)
+    info["test_dice"], info["test_iou"] = evaluate(net, ds.items["test"], device, cfg["depth"])
+    for d in a.eval_data:
+        info.setdefault("extra_eval", {})[d] = evaluate(net, D.Dataset(d, cfg["clip"], cfg["min_std"]).all_items(),
+                                                        device, cfg["depth"])
+    print(json.dumps(info), flush=True)
+    summary = {"config": cfg, **info}
+    if not a.no_export:
+        sidecar = export_all(net, cfg, ds, device, info, a.models_dir, a.fixture_dir)
+        summary["onnx_ops"] = sidecar["training"]["onnx_ops"]
+    with open(os.path.join(out_dir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
