@@ -1,0 +1,91 @@
+// `cryptounet serve`: the encrypted-inference HTTP service (docs/SERVICE.md). The server holds the model and the
+// clients' public evaluation keys; it never sees a secret key or a plaintext.
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+
+#include "command.h"
+#include "serve/fake_backend.h"
+#include "serve/henn_backend.h"
+#include "serve/http_server.h"
+#include "serve/service.h"
+
+namespace {
+
+struct ServeOptions {
+  std::string model;
+  bool fake = false;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string data_dir = "cryptounet-data";
+  std::uint64_t max_body_mb = 4096;
+  std::size_t max_keys = 16;
+  std::size_t max_queue = 64;
+  std::size_t workers = 0;
+  double result_ttl_hours = 24;
+};
+
+std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOptions& o) {
+  if (o.fake) return std::make_unique<cryptounet::serve::FakeBackend>();
+  if (o.model.empty()) throw std::runtime_error("--model is required (or --fake for a protocol test)");
+#ifdef CRYPTOUNET_SERVE_HAS_HENN
+  return cryptounet::serve::make_henn_backend(o.model);
+#else
+  throw std::runtime_error("this build has no encrypted inference layer (src/henn); only --fake is available");
+#endif
+}
+
+void run_serve(const ServeOptions& o) {
+  // SIGINT/SIGTERM are taken by sigwait below; blocking them first makes every thread started later inherit that.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto backend = make_backend(o);
+  cryptounet::serve::ServiceConfig config;
+  config.data_dir = o.data_dir;
+  config.max_body_bytes = o.max_body_mb << 20;
+  config.max_keys = o.max_keys;
+  config.max_queue = o.max_queue;
+  config.workers = o.workers;
+  config.result_ttl = std::chrono::seconds(static_cast<long long>(o.result_ttl_hours * 3600));
+  cryptounet::serve::Service service(config, *backend);
+  cryptounet::serve::HttpServer http(service);
+  const int port = http.bind(o.host, o.port);
+  http.serve_in_background();
+  spdlog::info("serving on http://{}:{} (data in {}, {} layers)", o.host, port, o.data_dir,
+               backend->layer_names().size());
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("signal {}: stopping (finished results stay in {})", signal, o.data_dir);
+  http.stop();
+}
+
+void setup_serve(CLI::App& root) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* cmd = root.add_subcommand("serve", "Run the encrypted-inference HTTP service");
+  cmd->add_option("--model", options->model, "Model file (ONNX) the server runs on encrypted batches");
+  cmd->add_flag("--fake", options->fake, "Protocol test mode: a fake model on fake files (no encryption)");
+  cmd->add_option("--host", options->host, "Address to listen on (0.0.0.0 for all interfaces)")->capture_default_str();
+  cmd->add_option("--port", options->port, "TCP port (0: any free port)")->capture_default_str();
+  cmd->add_option("--data-dir", options->data_dir, "Where keys, jobs and results are kept across restarts")
+      ->capture_default_str();
+  cmd->add_option("--max-body-mb", options->max_body_mb, "Largest upload (key bundle or batch), MiB")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-keys", options->max_keys, "Most key bundles registered at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-queue", options->max_queue, "Most jobs waiting for a worker")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--workers", options->workers, "Jobs run at once (0: one per core)")->capture_default_str();
+  cmd->add_option("--result-ttl-hours", options->result_ttl_hours, "How long an unfetched result is kept")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->callback([options] { run_serve(*options); });
+}
+
+}  // namespace
+
+CRYPTOUNET_COMMAND(setup_serve);

@@ -1,0 +1,56 @@
+// What the service needs from an inference engine. The HTTP layer, job store and scheduler only see this
+// interface: tests and fuzzers use FakeBackend, `cryptounet serve` uses HennBackend (encrypted U-Net).
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cryptounet::serve {
+
+// Why an uploaded file was refused. Each reason maps to one HTTP status (service.cpp).
+enum class RejectReason {
+  Malformed,        // truncated, garbage, wrong magic/version, inconsistent lengths -> 400
+  SecretKey,        // the upload parses as a secret key: the server must never hold one -> 403
+  WrongParameters,  // well formed, but for other CKKS parameters than the model's -> 422
+};
+
+class UploadRejected : public std::runtime_error {
+ public:
+  UploadRejected(RejectReason reason, const std::string& message) : std::runtime_error(message), reason_(reason) {}
+  RejectReason reason() const { return reason_; }
+
+ private:
+  RejectReason reason_;
+};
+
+// Reported by run() after each layer; returning false asks the backend to stop (job deleted).
+struct LayerDone {
+  std::size_t index;  // 0-based position in layer_names()
+  double seconds;     // wall time of this layer
+};
+using ProgressCallback = std::function<bool(const LayerDone&)>;
+
+// Thrown by run() when the progress callback asked it to stop.
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("job cancelled") {}
+};
+
+class InferenceBackend {
+ public:
+  virtual ~InferenceBackend() = default;
+  // The layers run() reports, in order (for progress and the per-layer metrics).
+  virtual std::vector<std::string> layer_names() const = 0;
+  // Throws UploadRejected unless `keys` is an evaluation-key bundle usable with this model.
+  virtual void validate_keys(const std::filesystem::path& keys) const = 0;
+  // Throws UploadRejected unless `batch` is an encrypted batch this model can run with those keys.
+  virtual void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const = 0;
+  // Runs the model on the validated batch and writes the encrypted result to `result`. Thread-safe: several
+  // workers call it at once. Throws on failure (the job is marked failed with the message).
+  virtual void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
+                   const std::filesystem::path& result, const ProgressCallback& progress) = 0;
+};
+
+}  // namespace cryptounet::serve

@@ -1,0 +1,270 @@
+#include "serve/job_store.h"
+
+#include <fstream>
+#include <iterator>
+#include <spdlog/spdlog.h>
+
+#include "serve/api_error.h"
+#include "serve/atomic_file.h"
+#include "serve/ids.h"
+
+namespace cryptounet::serve {
+namespace {
+
+constexpr const char* kStatusFile = "job.json";
+
+double unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+double now_seconds() { return unix_seconds(std::chrono::system_clock::now()); }
+
+JobState parse_state(const std::string& name) {
+  for (auto s : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed})
+    if (name == to_string(s)) return s;
+  throw std::runtime_error("unknown job state '" + name + "'");
+}
+
+nlohmann::json to_disk_json(const JobStatus& s) {
+  return {{"id", s.id},
+          {"key_id", s.key_id},
+          {"state", to_string(s.state)},
+          {"error", s.error},
+          {"layer_seconds", s.layer_seconds},
+          {"created_at", s.created_at},
+          {"started_at", s.started_at},
+          {"finished_at", s.finished_at},
+          {"expires_at", s.expires_at}};
+}
+
+JobStatus from_disk_json(const nlohmann::json& j) {
+  JobStatus s;
+  s.id = j.at("id").get<std::string>();
+  s.key_id = j.at("key_id").get<std::string>();
+  s.state = parse_state(j.at("state").get<std::string>());
+  s.error = j.at("error").get<std::string>();
+  s.layer_seconds = j.at("layer_seconds").get<std::vector<double>>();
+  s.created_at = j.at("created_at").get<double>();
+  s.started_at = j.at("started_at").get<double>();
+  s.finished_at = j.at("finished_at").get<double>();
+  s.expires_at = j.at("expires_at").get<double>();
+  return s;
+}
+
+}  // namespace
+
+const char* to_string(JobState state) {
+  switch (state) {
+    case JobState::Queued: return "queued";
+    case JobState::Running: return "running";
+    case JobState::Done: return "done";
+    case JobState::Failed: return "failed";
+  }
+  return "unknown";
+}
+
+nlohmann::json to_json(const JobStatus& s, const std::vector<std::string>& layer_names) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (std::size_t i = 0; i < s.layer_seconds.size(); ++i)
+    layers.push_back({{"name", i < layer_names.size() ? layer_names[i] : std::to_string(i)},
+                      {"seconds", s.layer_seconds[i]}});
+  nlohmann::json out = {{"job_id", s.id},
+                        {"key_id", s.key_id},
+                        {"state", to_string(s.state)},
+                        {"layers_done", s.layer_seconds.size()},
+                        {"layers_total", layer_names.size()},
+                        {"layers", layers},
+                        {"created_at", s.created_at},
+                        {"started_at", s.started_at},
+                        {"finished_at", s.finished_at},
+                        {"expires_at", s.expires_at}};
+  if (s.state == JobState::Running && s.layer_seconds.size() < layer_names.size())
+    out["current_layer"] = layer_names[s.layer_seconds.size()];
+  if (s.state == JobState::Failed) out["error"] = s.error;
+  return out;
+}
+
+JobStore::JobStore(Options options) : options_(std::move(options)) {
+  std::filesystem::create_directories(options_.dir);
+  for (const auto& entry : std::filesystem::directory_iterator(options_.dir)) {
+    const auto id = entry.path().filename().string();
+    try {
+      if (!is_valid_id(id)) throw std::runtime_error("not a job folder");
+      std::ifstream in(entry.path() / kStatusFile);
+      Job job{from_disk_json(nlohmann::json::parse(in)), false};
+      if (job.status.id != id) throw std::runtime_error("id mismatch");
+      if (job.status.state == JobState::Done && !std::filesystem::exists(result_path(id)))
+        throw std::runtime_error("result file missing");
+      if (job.status.state == JobState::Running) job.status.state = JobState::Queued;  // interrupted: run again
+      if (job.status.state == JobState::Queued) job.status.layer_seconds.clear();
+      jobs_.emplace(id, std::move(job));
+    } catch (const std::exception& e) {
+      // Only an accepted job has a job.json; anything else is an interrupted creation.
+      spdlog::warn("discarding {}: {}", entry.path().string(), e.what());
+      std::filesystem::remove_all(entry.path());
+    }
+  }
+}
+
+std::vector<std::string> JobStore::unfinished() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<double, std::string>> pending;
+  for (const auto& [id, job] : jobs_)
+    if (job.status.state == JobState::Queued) pending.emplace_back(job.status.created_at, id);
+  std::sort(pending.begin(), pending.end());
+  std::vector<std::string> ids;
+  for (auto& p : pending) ids.push_back(std::move(p.second));
+  return ids;
+}
+
+std::filesystem::path JobStore::dir_of(const std::string& id) const { return options_.dir / id; }
+std::filesystem::path JobStore::input_path(const std::string& id) const { return dir_of(id) / "input.bin"; }
+std::filesystem::path JobStore::keys_path(const std::string& id) const { return dir_of(id) / "keys.bin"; }
+std::filesystem::path JobStore::result_path(const std::string& id) const { return dir_of(id) / "result.bin"; }
+
+void JobStore::persist(const Job& job) const {
+  write_file_atomically(dir_of(job.status.id) / kStatusFile, to_disk_json(job.status).dump());
+}
+
+std::string JobStore::create(const std::string& key_id, const std::filesystem::path& key_file,
+                             const std::filesystem::path& uploaded_batch) {
+  const auto id = random_id();
+  const auto dir = dir_of(id);
+  std::filesystem::create_directory(dir);
+  try {
+    std::filesystem::rename(uploaded_batch, input_path(id));
+    std::error_code link_error;
+    std::filesystem::create_hard_link(key_file, keys_path(id), link_error);
+    if (link_error) std::filesystem::copy_file(key_file, keys_path(id));
+    Job job;
+    job.status.id = id;
+    job.status.key_id = key_id;
+    job.status.created_at = now_seconds();
+    persist(job);  // from here on the job is accepted and survives a restart
+    std::lock_guard lock(mutex_);
+    jobs_.emplace(id, std::move(job));
+  } catch (...) {
+    std::filesystem::remove_all(dir);
+    throw;
+  }
+  return id;
+}
+
+std::optional<JobStatus> JobStore::status(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.cancelled) return std::nullopt;
+  return it->second.status;
+}
+
+bool JobStore::start(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.status.state != JobState::Queued) return false;
+  it->second.status.state = JobState::Running;
+  it->second.status.started_at = now_seconds();
+  return true;
+}
+
+bool JobStore::layer_done(const std::string& id, const LayerDone& layer) {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.cancelled) return false;
+  auto& seconds = it->second.status.layer_seconds;
+  if (seconds.size() <= layer.index) seconds.resize(layer.index + 1, 0.0);
+  seconds[layer.index] = layer.seconds;
+  return true;
+}
+
+void JobStore::erase_locked(std::map<std::string, Job>::iterator it) {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_of(it->first), ignored);
+  jobs_.erase(it);
+}
+
+void JobStore::finish(const std::string& id, const std::filesystem::path& written_result) {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  if (it->second.cancelled) return erase_locked(it);
+  publish_file(written_result, result_path(id));
+  auto& s = it->second.status;
+  s.state = JobState::Done;
+  s.finished_at = now_seconds();
+  s.expires_at = s.finished_at + static_cast<double>(options_.result_ttl.count());
+  persist(it->second);
+  // The input is no longer needed once the result is safely on disk.
+  std::error_code ignored;
+  std::filesystem::remove(input_path(id), ignored);
+  std::filesystem::remove(keys_path(id), ignored);
+}
+
+void JobStore::fail(const std::string& id, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  if (it->second.cancelled) return erase_locked(it);
+  auto& s = it->second.status;
+  s.state = JobState::Failed;
+  s.error = message;
+  s.finished_at = now_seconds();
+  s.expires_at = s.finished_at + static_cast<double>(options_.result_ttl.count());
+  persist(it->second);
+}
+
+bool JobStore::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.cancelled) return false;
+  if (it->second.status.state == JobState::Running) it->second.cancelled = true;
+  else erase_locked(it);
+  return true;
+}
+
+ResultStream JobStore::open_result(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.cancelled) throw ApiError(404, "unknown_job", "no job with this id");
+  auto& s = it->second.status;
+  if (s.state == JobState::Failed) throw ApiError(409, "job_failed", "the job failed: " + s.error);
+  if (s.state != JobState::Done)
+    throw ApiError(409, "not_ready", std::string("the job is ") + to_string(s.state) + "; poll its status");
+  auto file = std::make_shared<std::ifstream>(result_path(id), std::ios::binary);
+  if (!*file) throw std::runtime_error("result file of job " + id + " is unreadable");
+  const auto size = std::filesystem::file_size(result_path(id));
+  s.expires_at = std::min(s.expires_at, now_seconds() + static_cast<double>(options_.fetched_ttl.count()));
+  return {file, size};
+}
+
+std::size_t JobStore::expire(std::chrono::system_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const double t = unix_seconds(now);
+  std::size_t removed = 0;
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    const auto& s = it->second.status;
+    const bool finished = s.state == JobState::Done || s.state == JobState::Failed;
+    if (finished && s.expires_at <= t) {
+      erase_locked(it++);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+JobStore::Counts JobStore::counts() const {
+  std::lock_guard lock(mutex_);
+  Counts c;
+  for (const auto& [id, job] : jobs_) {
+    if (job.cancelled) continue;
+    switch (job.status.state) {
+      case JobState::Queued: ++c.queued; break;
+      case JobState::Running: ++c.running; break;
+      case JobState::Done: ++c.done; break;
+      case JobState::Failed: ++c.failed; break;
+    }
+  }
+  return c;
+}
+
+}  // namespace cryptounet::serve

@@ -1,0 +1,71 @@
+#include "serve/scheduler.h"
+
+#include <chrono>
+#include <spdlog/spdlog.h>
+
+namespace cryptounet::serve {
+
+Scheduler::Scheduler(JobStore& jobs, InferenceBackend& backend, Metrics& metrics, std::size_t workers)
+    : jobs_(jobs), backend_(backend), metrics_(metrics) {
+  for (const auto& id : jobs_.unfinished()) queue_.push_back(id);
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, workers); ++i) workers_.emplace_back([this] { work(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void Scheduler::enqueue(const std::string& job_id) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(job_id);
+  }
+  ready_.notify_one();
+}
+
+void Scheduler::work() {
+  for (;;) {
+    std::string id;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      id = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    run_one(id);
+  }
+}
+
+void Scheduler::run_one(const std::string& id) {
+  if (!jobs_.start(id)) return;  // deleted while queued
+  const auto started = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  auto written = jobs_.result_path(id);
+  written += ".partial";
+  try {
+    backend_.run(jobs_.keys_path(id), jobs_.input_path(id), written, [&](const LayerDone& layer) {
+      metrics_.layer_completed(layer.index, layer.seconds);
+      return !stopping_ && jobs_.layer_done(id, layer);
+    });
+    jobs_.finish(id, written);
+    metrics_.job_completed(true, elapsed());
+    spdlog::info("job {} done in {:.2f} s", id, elapsed());
+  } catch (const Cancelled&) {
+    std::filesystem::remove(written);
+    // On shutdown the job stays "queued" in its job.json and runs again after a restart; otherwise it was
+    // deleted while running and fail() removes it.
+    if (!stopping_) jobs_.fail(id, "cancelled");
+  } catch (const std::exception& e) {
+    jobs_.fail(id, e.what());
+    metrics_.job_completed(false, elapsed());
+    spdlog::warn("job {} failed: {}", id, e.what());
+  }
+}
+
+}  // namespace cryptounet::serve
