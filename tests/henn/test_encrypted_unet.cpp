@@ -48,7 +48,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   const auto images = blob_images(5, side, 3);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < images.size(); ++i) names.push_back("img" + std::to_string(i));
-  const EncryptedBatch batch = encrypt_images(client, images, names);
+  const EncryptedBatch batch = encrypt_images(client, images, names, side);
   ASSERT_EQ(batch.ciphertexts.size(), 1u);
 
   std::vector<std::vector<nn::Tensor>> reference;

@@ -1,0 +1,190 @@
+// The client/server split of encrypted segmentation:
+//   cryptounet keygen  --model M -o keys/                      (client: secret.key 0600, public.bin, eval.bin)
+//   cryptounet encrypt --keys keys/ img.png ... -o batch.ct     (client)
+//   cryptounet infer   --model M --eval-keys keys/eval.bin batch.ct -o masks.ct   (server: no secret key)
+//   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: mask and overlay PNGs)
+#include "command.h"
+#include "henn/batch.h"
+#include "henn/inference.h"
+#include "henn/key_bundle.h"
+#include "henn/planner.h"
+#include "henn/resources.h"
+#include "io/overlay.h"
+#include "io/png.h"
+#include "io/preprocess.h"
+#include "nn/metrics.h"
+#include "nn/model_info.h"
+#include "nn/predict.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace cryptounet;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct KeygenOptions {
+  std::string params = "auto";
+  std::string model = "models/unet_he.onnx";
+  std::string out = "keys";
+  int log_n = 0;
+  int scale_bits = 40;
+  int weight_bits = 16;
+};
+
+void run_keygen(const KeygenOptions& o) {
+  if (o.params != "auto") throw std::invalid_argument("keygen: only --params auto is supported (use --log-n to force N)");
+  const auto t0 = std::chrono::steady_clock::now();
+  const nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
+  henn::PlanOptions popts;
+  popts.log_n = o.log_n;
+  popts.scale_bits = o.scale_bits;
+  popts.weight_bits = o.weight_bits;
+  const henn::InferencePlan plan = henn::plan_inference(loaded.model, loaded.info.tile, loaded.info.tile, popts);
+  fmt::print("plan: {}\n", plan.describe());
+  auto [client, eval] = henn::generate_keys(plan);
+  henn::save_client_keys(o.out, client);
+  henn::save_evaluation_keys(o.out + "/eval.bin", eval);
+  fmt::print("keys: {}/secret.key (0600), {}/public.bin, {}/eval.bin ({:.1f} MiB in memory, {:.1f} MiB file); "
+             "{:.1f}s, peak RSS {:.0f} MiB\n",
+             o.out, o.out, o.out, eval.memory_bytes() / 1048576.0, fs::file_size(o.out + "/eval.bin") / 1048576.0,
+             seconds_since(t0), henn::peak_rss_mb());
+}
+
+struct EncryptOptions {
+  std::string keys = "keys";
+  std::string model = "models/unet_he.onnx";
+  std::vector<std::string> images;
+  std::string out = "batch.ct";
+  int stride = 0;
+};
+
+void run_encrypt(const EncryptOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const henn::ClientKeys keys = henn::load_client_keys(o.keys);
+  const nn::ModelInfo info = nn::ModelInfo::load(nn::ModelInfo::sidecar_path(o.model));
+  if (info.tile != keys.plan.layout.height)
+    throw std::invalid_argument(fmt::format("encrypt: the model tile is {}, the keys were made for {}", info.tile,
+                                            keys.plan.layout.height));
+  std::vector<io::Plane> planes;
+  std::vector<std::string> names;
+  for (const auto& path : o.images) {
+    planes.push_back(io::preprocess(io::read_png(path), info.normalization));
+    names.push_back(fs::path(path).stem().string());
+  }
+  if (planes.empty()) throw std::invalid_argument("encrypt: no images");
+  const int stride = o.stride > 0 ? o.stride : info.tile * 3 / 4;
+  const henn::EncryptedBatch batch = henn::encrypt_images(keys, planes, names, stride);
+  henn::save_batch(o.out, *keys.context, batch);
+  fmt::print("{}: {} images, {} tiles in {} ciphertexts ({} per ciphertext), {:.1f} MiB, {:.1f}s\n", o.out,
+             planes.size(), batch.tile_count(), batch.ciphertexts.size(), keys.plan.layout.batch,
+             fs::file_size(o.out) / 1048576.0, seconds_since(t0));
+}
+
+struct InferOptions {
+  std::string model = "models/unet_he.onnx";
+  std::string eval_keys = "keys/eval.bin";
+  std::string batch;
+  std::string out = "masks.ct";
+};
+
+void run_infer(const InferOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
+  const henn::EvaluationKeys keys = henn::load_evaluation_keys(o.eval_keys);
+  const henn::EncryptedBatch batch = henn::load_batch(o.batch, *keys.context);
+  fmt::print("loaded model, keys ({:.0f} MiB) and {} ciphertexts in {:.1f}s\n", keys.memory_bytes() / 1048576.0,
+             batch.ciphertexts.size(), seconds_since(t0));
+  auto progress = [](const henn::NodeProgress& p) {
+    fmt::print("[ct {}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB\n", p.ciphertext + 1,
+               p.ciphertext_count, p.node, nn::op_name(p.model_node->op), p.output->channels.front().level(),
+               p.seconds, henn::peak_rss_mb());
+    std::fflush(stdout);
+  };
+  henn::InferenceStats stats;
+  const henn::EncryptedBatch result = henn::run_inference(loaded.model, keys, batch, progress, &stats);
+  henn::save_batch(o.out, *keys.context, result);
+  const double per_tile = stats.seconds / (static_cast<double>(batch.ciphertexts.size()) * keys.plan.layout.batch);
+  fmt::print("inference {:.1f}s ({:.1f}s per {}x{} tile amortized over {} per ciphertext), {} key switches, "
+             "peak RSS {:.0f} MiB -> {}\n",
+             stats.seconds, per_tile, keys.plan.layout.height, keys.plan.layout.width, keys.plan.layout.batch,
+             stats.counts.key_switches, henn::peak_rss_mb(), o.out);
+}
+
+struct DecryptOptions {
+  std::string keys = "keys";
+  std::string model = "models/unet_he.onnx";
+  std::string batch;
+  std::string out = "out";
+  std::string images;  // folder with the original PNGs (<name>.png) for overlays
+};
+
+void run_decrypt(const DecryptOptions& o) {
+  const henn::ClientKeys keys = henn::load_client_keys(o.keys);
+  const nn::ModelInfo info = nn::ModelInfo::load(nn::ModelInfo::sidecar_path(o.model));
+  const henn::EncryptedBatch batch = henn::load_batch(o.batch, *keys.context);
+  const auto logits = henn::decrypt_logits(keys, batch);
+  fs::create_directories(o.out);
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    const std::string& name = batch.images[i].name;
+    const io::Mask mask = nn::threshold_logits(logits[i], info.threshold_logit);
+    io::write_mask(o.out + "/" + name + "_mask.png", mask);
+    const std::string original = o.images + "/" + name + ".png";
+    if (!o.images.empty() && fs::exists(original))
+      io::write_png(o.out + "/" + name + "_overlay.png", io::make_overlay(io::to_gray(io::read_png(original)), mask));
+    fmt::print("{}: {}x{}, {} foreground pixels\n", name, mask.width, mask.height,
+               std::count(mask.pixels.begin(), mask.pixels.end(), 1));
+  }
+}
+
+void setup_he(CLI::App& root) {
+  auto keygen_opts = std::make_shared<KeygenOptions>();
+  auto* keygen = root.add_subcommand("keygen", "Plan the CKKS parameters for a model and generate keys (client)");
+  keygen->add_option("--params", keygen_opts->params, "Parameter choice: auto (levels, N, primes from the model)");
+  keygen->add_option("--model", keygen_opts->model, "ONNX model (with its JSON sidecar)");
+  keygen->add_option("-o,--out", keygen_opts->out, "Key folder");
+  keygen->add_option("--log-n", keygen_opts->log_n, "Force log2 N (default: smallest that fits)");
+  keygen->add_option("--scale-bits", keygen_opts->scale_bits, "Scaling prime bits / log2 scale");
+  keygen->add_option("--weight-bits", keygen_opts->weight_bits, "Integer weight precision bits");
+  keygen->callback([keygen_opts] { run_keygen(*keygen_opts); });
+
+  auto enc_opts = std::make_shared<EncryptOptions>();
+  auto* enc = root.add_subcommand("encrypt", "Preprocess, tile, pack and encrypt images (client)");
+  enc->add_option("--keys", enc_opts->keys, "Key folder from keygen");
+  enc->add_option("--model", enc_opts->model, "Model (its sidecar gives tile and normalization)");
+  enc->add_option("images", enc_opts->images, "PNG images")->required();
+  enc->add_option("-o,--out", enc_opts->out, "Encrypted batch file");
+  enc->add_option("--stride", enc_opts->stride, "Tile stride (default 3/4 of the tile)");
+  enc->callback([enc_opts] { run_encrypt(*enc_opts); });
+
+  auto inf_opts = std::make_shared<InferOptions>();
+  auto* inf = root.add_subcommand("infer", "Run the U-Net on an encrypted batch (server; evaluation keys only)");
+  inf->add_option("--model", inf_opts->model, "ONNX model");
+  inf->add_option("--eval-keys", inf_opts->eval_keys, "Evaluation key bundle (eval.bin)");
+  inf->add_option("batch", inf_opts->batch, "Encrypted batch")->required();
+  inf->add_option("-o,--out", inf_opts->out, "Encrypted logit maps");
+  inf->callback([inf_opts] { run_infer(*inf_opts); });
+
+  auto dec_opts = std::make_shared<DecryptOptions>();
+  auto* dec = root.add_subcommand("decrypt", "Decrypt logit maps into mask (and overlay) PNGs (client)");
+  dec->add_option("--keys", dec_opts->keys, "Key folder");
+  dec->add_option("--model", dec_opts->model, "Model (its sidecar gives the threshold)");
+  dec->add_option("batch", dec_opts->batch, "Encrypted result of infer")->required();
+  dec->add_option("-o,--out", dec_opts->out, "Output folder");
+  dec->add_option("--images", dec_opts->images, "Folder with the original <name>.png, for overlays");
+  dec->callback([dec_opts] { run_decrypt(*dec_opts); });
+}
+
+}  // namespace
+
+CRYPTOUNET_COMMAND(setup_he);

@@ -1,0 +1,111 @@
+#include "henn/key_bundle.h"
+
+#include "ckks/serialization.h"
+#include "henn/wire.h"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace cryptounet::henn {
+
+namespace {
+
+constexpr char kPlanMagic[5] = "CUHP";
+constexpr char kPublicMagic[5] = "CUPK";
+constexpr char kEvalMagic[5] = "CUEV";
+constexpr std::uint16_t kVersion = 1;
+
+std::ifstream open_in(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  return in;
+}
+
+std::ofstream open_out(const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path);
+  return out;
+}
+
+void close_checked(std::ofstream& out, const std::string& path) {
+  out.close();
+  if (!out) throw std::runtime_error("error while writing " + path);
+}
+
+}  // namespace
+
+void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params) {
+  wire::put_magic(out, kPlanMagic, kVersion);
+  const Layout& l = plan.layout;
+  for (int v : {l.height, l.width, l.block, l.slots, l.batch, plan.depth, plan.layer.weight_bits})
+    wire::put<std::int32_t>(out, v);
+  wire::put<double>(out, plan.layer.output_scale);
+  wire::put<double>(out, plan.input_scale);
+  wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(plan.rotation_steps.size()));
+  for (int s : plan.rotation_steps) wire::put<std::int32_t>(out, s);
+  ckks::save(out, params);
+}
+
+std::pair<InferencePlan, ckks::ContextPtr> load_plan(std::istream& in) {
+  wire::expect_magic(in, kPlanMagic, kVersion, "inference plan");
+  InferencePlan plan;
+  const int h = wire::get_in_range<std::int32_t>(in, "tile height", 1, 1 << 14);
+  const int w = wire::get_in_range<std::int32_t>(in, "tile width", 1, 1 << 14);
+  const int block = wire::get<std::int32_t>(in, "block");
+  const int slots = wire::get_in_range<std::int32_t>(in, "slots", 1, 1 << 16);
+  const int batch = wire::get<std::int32_t>(in, "batch");
+  plan.depth = wire::get_in_range<std::int32_t>(in, "depth", 0, 200);
+  plan.layer.weight_bits = wire::get_in_range<std::int32_t>(in, "weight bits", 1, 30);
+  plan.layer.output_scale = wire::get_in_range<double>(in, "output scale", 1.0, 0x1p100);
+  plan.input_scale = wire::get_in_range<double>(in, "input scale", 1.0, 0x1p100);
+  const auto n_steps = wire::get_in_range<std::uint32_t>(in, "rotation step count", 0, 1 << 16);
+  for (std::uint32_t i = 0; i < n_steps; ++i) plan.rotation_steps.push_back(wire::get<std::int32_t>(in, "step"));
+  auto params = ckks::load_parameters(in);
+  plan.spec = params.spec();
+  plan.layout = Layout::create(h, w, slots, 0);
+  if (plan.layout.block != block || plan.layout.batch != batch ||
+      static_cast<std::size_t>(slots) != params.poly_degree() / 2)
+    throw std::runtime_error("corrupted inference plan: layout does not match the parameters");
+  return {std::move(plan), ckks::Context::create(params)};
+}
+
+void save_client_keys(const std::string& dir, const ClientKeys& keys) {
+  std::filesystem::create_directories(dir);
+  ckks::save_secret_key(dir + "/secret.key", *keys.context, keys.secret);
+  const std::string path = dir + "/public.bin";
+  auto out = open_out(path);
+  wire::put_magic(out, kPublicMagic, kVersion);
+  save_plan(out, keys.plan, keys.context->parameters());
+  ckks::save(out, *keys.context, keys.public_key);
+  close_checked(out, path);
+}
+
+ClientKeys load_client_keys(const std::string& dir) {
+  auto in = open_in(dir + "/public.bin");
+  wire::expect_magic(in, kPublicMagic, kVersion, "public key");
+  auto [plan, context] = load_plan(in);
+  ClientKeys keys{std::move(plan), context, {}, ckks::load_public_key(in, *context)};
+  keys.secret = ckks::load_secret_key(dir + "/secret.key", *context);
+  return keys;
+}
+
+void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys) {
+  auto out = open_out(path);
+  wire::put_magic(out, kEvalMagic, kVersion);
+  save_plan(out, keys.plan, keys.context->parameters());
+  ckks::save(out, *keys.context, keys.relin);
+  ckks::save(out, *keys.context, keys.galois);
+  close_checked(out, path);
+}
+
+EvaluationKeys load_evaluation_keys(const std::string& path) {
+  auto in = open_in(path);
+  wire::expect_magic(in, kEvalMagic, kVersion, "evaluation key");
+  auto [plan, context] = load_plan(in);
+  EvaluationKeys keys{std::move(plan), context, ckks::load_relin_key(in, *context), {}};
+  keys.galois = ckks::load_galois_keys(in, *context);
+  return keys;
+}
+
+}  // namespace cryptounet::henn
