@@ -54,13 +54,19 @@ BaseConverter make_converter(const std::vector<Modulus>& moduli, std::vector<int
       c.hat_mod[t * s + i] = hat;
     }
   }
+  c.product_mod.assign(moduli.size(), 0);
+  for (size_t t = 0; t < moduli.size(); ++t) {
+    uint64_t product = 1 % moduli[t].value;
+    for (size_t k = 0; k < s; ++k) product = moduli[t].mul(product, moduli[t].reduce(moduli[c.source[k]].value));
+    c.product_mod[t] = product;
+  }
   return c;
 }
 
 }  // namespace
 
-void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets,
-                            uint64_t* dst) const {
+void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets, uint64_t* dst,
+                            bool centered) const {
   const size_t n = ctx.poly_degree(), s = source.size();
   std::vector<uint64_t> y(s * n);
   for (size_t i = 0; i < s; ++i) {
@@ -69,6 +75,18 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
     const uint64_t* x = src + i * n;
     uint64_t* yi = y.data() + i * n;
     for (size_t k = 0; k < n; ++k) yi[k] = mul_shoup(x[k], w, ws, qi);
+  }
+  // multiples[k] = round(sum_i y_i / s_i): the sum of y_i * (S/s_i) minus multiples[k] * S is centered.
+  std::vector<uint64_t> multiples;
+  if (centered) {
+    multiples.resize(n);
+    std::vector<double> inv_source(s);
+    for (size_t i = 0; i < s; ++i) inv_source[i] = 1.0 / static_cast<double>(ctx.prime(source[i]));
+    for (size_t k = 0; k < n; ++k) {
+      double v = 0;
+      for (size_t i = 0; i < s; ++i) v += static_cast<double>(y[i * n + k]) * inv_source[i];
+      multiples[k] = static_cast<uint64_t>(std::llround(v));
+    }
   }
 #pragma omp parallel for schedule(static)
   for (size_t t = 0; t < targets.size(); ++t) {
@@ -79,6 +97,10 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
       u128 sum = 0;  // s <= 60 products of < 2^61 * 2^61: no overflow of 128 bits for s < 64
       for (size_t i = 0; i < s; ++i) sum += static_cast<u128>(y[i * n + k]) * hat[i];
       out[k] = mod.reduce(sum);
+    }
+    if (centered) {
+      const uint64_t product = product_mod[targets[t]];
+      for (size_t k = 0; k < n; ++k) out[k] = sub_mod(out[k], mod.mul(multiples[k], product), mod.value);
     }
   }
 }

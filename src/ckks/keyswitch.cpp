@@ -58,7 +58,7 @@ void mod_down(const Context& ctx, std::vector<uint64_t>& acc, int level, uint64_
   for (int k = 0; k < k_special; ++k) ntt_inverse(special + k * n, ctx.ntt(ctx.special_prime_index(k)));
   std::vector<int> targets;
   for (int i = 0; i <= level; ++i) targets.push_back(i);
-  ctx.mod_down_converter().convert(ctx, special, targets, out);
+  ctx.mod_down_converter().convert(ctx, special, targets, out, /*centered=*/true);
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level; ++i) {
     uint64_t* dst = out + i * n;

@@ -1,0 +1,118 @@
+// NTT (scalar and AVX-512 IFMA) against schoolbook negacyclic multiplication; modular arithmetic against % .
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "ckks/modarith.h"
+#include "ckks/ntt.h"
+#include "ckks/params.h"
+
+using namespace cryptounet::ckks;
+
+namespace {
+
+uint64_t find_prime(int bits, int log_n) {
+  const uint64_t two_n = uint64_t{2} << log_n;
+  for (uint64_t c = (uint64_t{1} << bits) - two_n + 1;; c -= two_n) {
+    if (is_prime(c)) return c;
+  }
+}
+
+std::vector<uint64_t> random_poly(size_t n, uint64_t q, std::mt19937_64& rng) {
+  std::vector<uint64_t> a(n);
+  for (auto& x : a) x = rng() % q;
+  return a;
+}
+
+std::vector<uint64_t> schoolbook_negacyclic(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b, uint64_t q) {
+  const size_t n = a.size();
+  std::vector<uint64_t> c(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      const uint64_t p = static_cast<uint64_t>(static_cast<u128>(a[i]) * b[j] % q);
+      const size_t k = i + j;
+      if (k < n)
+        c[k] = add_mod(c[k], p, q);
+      else
+        c[k - n] = sub_mod(c[k - n], p, q);  // X^N = -1
+    }
+  }
+  return c;
+}
+
+using NttFn = void (*)(uint64_t*, const NttTables&);
+
+void check_against_schoolbook(int bits, int log_n, NttFn forward, NttFn inverse) {
+  const uint64_t q = find_prime(bits, log_n);
+  const NttTables t = NttTables::create(q, log_n);
+  std::mt19937_64 rng(bits * 100 + log_n);
+  for (int trial = 0; trial < 3; ++trial) {
+    auto a = random_poly(t.n, q, rng), b = random_poly(t.n, q, rng);
+    const auto expected = schoolbook_negacyclic(a, b, q);
+    forward(a.data(), t);
+    forward(b.data(), t);
+    for (size_t k = 0; k < t.n; ++k) a[k] = static_cast<uint64_t>(static_cast<u128>(a[k]) * b[k] % q);
+    inverse(a.data(), t);
+    ASSERT_EQ(a, expected) << "bits " << bits << " log_n " << log_n;
+  }
+}
+
+}  // namespace
+
+TEST(Ntt, ScalarMatchesSchoolbook) {
+  for (int bits : {30, 40, 49, 59, 60})
+    for (int log_n : {4, 6, 10}) check_against_schoolbook(bits, log_n, ntt_forward_scalar, ntt_inverse_scalar);
+}
+
+TEST(Ntt, IfmaMatchesSchoolbook) {
+  if (!ifma_supported()) GTEST_SKIP() << "CPU without AVX-512 IFMA";
+  for (int bits : {30, 40, 49})
+    for (int log_n : {4, 6, 10}) check_against_schoolbook(bits, log_n, ntt_forward_ifma, ntt_inverse_ifma);
+}
+
+TEST(Ntt, IfmaEqualsScalarAndRoundTrips) {
+  std::mt19937_64 rng(7);
+  for (int log_n : {13, 15, 16}) {
+    for (int bits : {36, 40, 49, 60}) {
+      const uint64_t q = find_prime(bits, log_n);
+      const NttTables t = NttTables::create(q, log_n);
+      const auto a = random_poly(t.n, q, rng);
+      auto scalar = a, dispatched = a;
+      ntt_forward_scalar(scalar.data(), t);
+      ntt_forward(dispatched.data(), t);
+      ASSERT_EQ(scalar, dispatched) << "forward, bits " << bits << " log_n " << log_n;
+      if (ifma_supported() && t.ifma_eligible()) {
+        auto ifma = a;
+        ntt_forward_ifma(ifma.data(), t);
+        ASSERT_EQ(scalar, ifma);
+        ntt_inverse_ifma(ifma.data(), t);
+        ASSERT_EQ(ifma, a);
+      }
+      ntt_inverse_scalar(scalar.data(), t);
+      ASSERT_EQ(scalar, a) << "round trip, bits " << bits << " log_n " << log_n;
+      ntt_inverse(dispatched.data(), t);
+      ASSERT_EQ(dispatched, a);
+    }
+  }
+}
+
+TEST(ModArith, BarrettAndShoupMatchDivision) {
+  std::mt19937_64 rng(11);
+  for (int bits : {20, 40, 50, 60}) {
+    const uint64_t q = find_prime(bits, 10);
+    const Modulus mod(q);
+    for (int i = 0; i < 100000; ++i) {
+      const uint64_t a = rng() % q, b = rng() % q, w = rng() % q;
+      const u128 x = (static_cast<u128>(rng()) << 64) | rng();
+      ASSERT_EQ(mod.reduce(x), static_cast<uint64_t>(x % q));
+      ASSERT_EQ(mod.mul(a, b), static_cast<uint64_t>(static_cast<u128>(a) * b % q));
+      const uint64_t y = rng();
+      ASSERT_EQ(mod.reduce(y), y % q);
+      const uint64_t r = rng();
+      ASSERT_EQ(mul_shoup(r, w, shoup_precompute(w, q), q), static_cast<uint64_t>(static_cast<u128>(r) * w % q));
+      const i128 s = -static_cast<i128>(r);
+      ASSERT_EQ(mod.reduce_signed(s), static_cast<uint64_t>((q - static_cast<uint64_t>(static_cast<u128>(r) % q)) % q));
+    }
+  }
+}
