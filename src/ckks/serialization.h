@@ -7,6 +7,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ SecretKey load_secret_key(const std::string& path, const Context& ctx);
 
 // Serialized size in bytes (for benchmarks and capacity planning).
 template <class T>
-size_t serialized_size(const Context& ctx, const T& object);
+size_t serialized_size(const Context& ctx, const T& object) {
+  std::ostringstream out;
+  save(out, ctx, object);
+  return out.str().size();
+}
 
 }  // namespace cryptounet::ckks

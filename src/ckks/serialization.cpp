@@ -1,0 +1,382 @@
+#include "ckks/serialization.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <istream>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "ckks/random.h"
+
+namespace cryptounet::ckks {
+
+namespace {
+
+constexpr char kMagic[4] = {'C', 'U', 'C', 'K'};
+enum class ObjectType : uint16_t {
+  kParameters = 1,
+  kSecretKey = 2,
+  kPublicKey = 3,
+  kRelinKey = 4,
+  kGaloisKeys = 5,
+  kPlaintext = 6,
+  kCiphertext = 7,
+  kCiphertexts = 8,
+};
+constexpr uint64_t kMaxCiphertexts = uint64_t{1} << 24;
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("ckks deserialization: " + what); }
+
+class Writer {
+ public:
+  explicit Writer(std::ostream& out) : out_(out) {}
+  template <class T>
+  void put(const T& value) {
+    out_.write(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  void bytes(const void* data, size_t size) { out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size)); }
+  void words(const uint64_t* data, size_t count) { bytes(data, count * sizeof(uint64_t)); }
+  void header(ObjectType type, const std::array<uint8_t, 32>& fingerprint) {
+    bytes(kMagic, 4);
+    put(kSerializationVersion);
+    put(static_cast<uint16_t>(type));
+    bytes(fingerprint.data(), fingerprint.size());
+  }
+  void finish() {
+    if (!out_) throw std::runtime_error("ckks serialization: write failed");
+  }
+
+ private:
+  std::ostream& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::istream& in) : in_(in) {}
+  template <class T>
+  T get() {
+    T value;
+    bytes(&value, sizeof(T));
+    return value;
+  }
+  void bytes(void* data, size_t size) {
+    in_.read(static_cast<char*>(data), static_cast<std::streamsize>(size));
+    if (static_cast<size_t>(in_.gcount()) != size) fail("truncated input");
+  }
+  std::array<uint8_t, 32> header(ObjectType expected) {
+    char magic[4];
+    bytes(magic, 4);
+    if (std::memcmp(magic, kMagic, 4) != 0) fail("bad magic (not a cryptounet CKKS object)");
+    const auto version = get<uint16_t>();
+    if (version != kSerializationVersion)
+      fail("unsupported format version " + std::to_string(version) + " (expected " +
+           std::to_string(kSerializationVersion) + ")");
+    const auto type = get<uint16_t>();
+    if (type != static_cast<uint16_t>(expected))
+      fail("object type " + std::to_string(type) + " where " + std::to_string(static_cast<uint16_t>(expected)) +
+           " was expected");
+    std::array<uint8_t, 32> fingerprint;
+    bytes(fingerprint.data(), fingerprint.size());
+    return fingerprint;
+  }
+  void header(ObjectType expected, const Context& ctx) {
+    if (header(expected) != ctx.parameters().fingerprint()) fail("parameter fingerprint does not match the context");
+  }
+  void expect_u32(uint32_t expected, const char* what) {
+    const auto value = get<uint32_t>();
+    if (value != expected)
+      fail(std::string(what) + " is " + std::to_string(value) + ", expected " + std::to_string(expected));
+  }
+  // count words, each limb of n checked against its prime.
+  void residues(const Context& ctx, const std::vector<int>& primes, uint64_t* out) {
+    const size_t n = ctx.poly_degree();
+    bytes(out, primes.size() * n * sizeof(uint64_t));
+    for (size_t l = 0; l < primes.size(); ++l) {
+      const uint64_t q = ctx.prime(primes[l]);
+      for (size_t k = 0; k < n; ++k) {
+        if (out[l * n + k] >= q) fail("coefficient out of range (>= q_" + std::to_string(primes[l]) + ")");
+      }
+    }
+  }
+
+ private:
+  std::istream& in_;
+};
+
+int read_level(Reader& r, const Context& ctx) {
+  const auto level = r.get<int32_t>();
+  if (level < 0 || level > ctx.max_level())
+    fail("level " + std::to_string(level) + " outside [0, " + std::to_string(ctx.max_level()) + "]");
+  return level;
+}
+
+double read_scale(Reader& r) {
+  const auto scale = r.get<double>();
+  if (!std::isfinite(scale) || !(scale > 0)) fail("scale is not a positive finite number");
+  return scale;
+}
+
+void write_switch_key(Writer& w, const Context& ctx, const KeySwitchKey& key) {
+  w.put(static_cast<uint32_t>(key.digit_count));
+  w.put(static_cast<uint32_t>(ctx.prime_count()));
+  w.put(static_cast<uint32_t>(ctx.poly_degree()));
+  w.bytes(key.seed.data(), key.seed.size());
+  w.words(key.b.data(), key.b.size());
+}
+
+KeySwitchKey read_switch_key(Reader& r, const Context& ctx) {
+  KeySwitchKey key;
+  key.digit_count = static_cast<int>(r.get<uint32_t>());
+  if (key.digit_count != ctx.digit_count(ctx.max_level())) fail("key-switching key has a wrong number of digits");
+  r.expect_u32(static_cast<uint32_t>(ctx.prime_count()), "prime count");
+  r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  r.bytes(key.seed.data(), key.seed.size());
+  const auto all = prime_range(ctx, ctx.max_level(), true);
+  const size_t digit_words = all.size() * ctx.poly_degree();
+  key.b.resize(key.digit_count * digit_words);
+  key.a.resize(key.digit_count * digit_words);
+  for (int j = 0; j < key.digit_count; ++j) {
+    r.residues(ctx, all, key.b.data() + j * digit_words);
+    sample_uniform(ctx, key.seed, static_cast<uint32_t>(j + 1), all, key.a.data() + j * digit_words);
+  }
+  return key;
+}
+
+void write_ciphertext_body(Writer& w, const Context& ctx, const Ciphertext& ct) {
+  if (ct.poly_degree() != ctx.poly_degree() || ct.level() < 0) throw std::invalid_argument("save: empty ciphertext");
+  w.put(static_cast<int32_t>(ct.level()));
+  w.put(ct.scale());
+  w.put(static_cast<uint32_t>(ct.poly_degree()));
+  const bool seeded = ct.seed().has_value();
+  w.put(static_cast<uint8_t>(seeded));
+  const size_t words = ct.limb_count() * ct.poly_degree();
+  if (seeded) {
+    w.bytes(ct.seed()->data(), 32);
+    w.words(ct.poly(0), words);
+  } else {
+    w.words(ct.poly(0), 2 * words);
+  }
+}
+
+Ciphertext read_ciphertext_body(Reader& r, const Context& ctx) {
+  const int level = read_level(r, ctx);
+  const double scale = read_scale(r);
+  r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  const auto seeded = r.get<uint8_t>();
+  if (seeded > 1) fail("bad seed flag");
+  Ciphertext ct(ctx.poly_degree(), level, scale);
+  const auto primes = prime_range(ctx, level, false);
+  if (seeded) {
+    Seed seed;
+    r.bytes(seed.data(), seed.size());
+    r.residues(ctx, primes, ct.poly(0));
+    sample_uniform(ctx, seed, 0, primes, ct.poly(1));
+    ct.set_seed(seed);
+  } else {
+    r.residues(ctx, primes, ct.poly(0));
+    r.residues(ctx, primes, ct.poly(1));
+  }
+  return ct;
+}
+
+}  // namespace
+
+void save(std::ostream& out, const Parameters& params) {
+  Writer w(out);
+  w.header(ObjectType::kParameters, params.fingerprint());
+  w.put(static_cast<uint32_t>(params.log_n()));
+  for (const auto* bits : {&params.spec().q_bits, &params.spec().p_bits}) {
+    w.put(static_cast<uint32_t>(bits->size()));
+    for (int b : *bits) w.put(static_cast<uint32_t>(b));
+  }
+  w.finish();
+}
+
+Parameters load_parameters(std::istream& in) {
+  Reader r(in);
+  const auto fingerprint = r.header(ObjectType::kParameters);
+  ParameterSpec spec;
+  spec.log_n = static_cast<int>(r.get<uint32_t>());
+  for (auto* bits : {&spec.q_bits, &spec.p_bits}) {
+    const auto count = r.get<uint32_t>();
+    if (count == 0 || count > 256) fail("implausible prime count " + std::to_string(count));
+    for (uint32_t i = 0; i < count; ++i) bits->push_back(static_cast<int>(r.get<uint32_t>()));
+  }
+  Parameters params = [&] {
+    try {
+      return Parameters::create(spec);  // re-validates security and sizes
+    } catch (const std::invalid_argument& e) {
+      fail(std::string("invalid parameters: ") + e.what());
+    }
+  }();
+  if (params.fingerprint() != fingerprint) fail("parameter fingerprint does not match the parameters");
+  return params;
+}
+
+void save(std::ostream& out, const Context& ctx, const SecretKey& key) {
+  Writer w(out);
+  w.header(ObjectType::kSecretKey, ctx.parameters().fingerprint());
+  w.put(static_cast<uint32_t>(ctx.prime_count()));
+  w.put(static_cast<uint32_t>(ctx.poly_degree()));
+  w.words(key.data.data(), key.data.size());
+  w.finish();
+}
+
+SecretKey load_secret_key(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kSecretKey, ctx);
+  r.expect_u32(static_cast<uint32_t>(ctx.prime_count()), "prime count");
+  r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  SecretKey key;
+  key.data.resize(static_cast<size_t>(ctx.prime_count()) * ctx.poly_degree());
+  r.residues(ctx, prime_range(ctx, ctx.max_level(), true), key.data.data());
+  return key;
+}
+
+void save(std::ostream& out, const Context& ctx, const PublicKey& key) {
+  Writer w(out);
+  w.header(ObjectType::kPublicKey, ctx.parameters().fingerprint());
+  w.put(static_cast<uint32_t>(ctx.max_level() + 1));
+  w.put(static_cast<uint32_t>(ctx.poly_degree()));
+  w.bytes(key.seed.data(), key.seed.size());
+  w.words(key.b.data(), key.b.size());
+  w.finish();
+}
+
+PublicKey load_public_key(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kPublicKey, ctx);
+  r.expect_u32(static_cast<uint32_t>(ctx.max_level() + 1), "limb count");
+  r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  PublicKey key;
+  r.bytes(key.seed.data(), key.seed.size());
+  const auto primes = prime_range(ctx, ctx.max_level(), false);
+  key.b.resize(primes.size() * ctx.poly_degree());
+  key.a.resize(key.b.size());
+  r.residues(ctx, primes, key.b.data());
+  sample_uniform(ctx, key.seed, 0, primes, key.a.data());
+  return key;
+}
+
+void save(std::ostream& out, const Context& ctx, const RelinKey& key) {
+  Writer w(out);
+  w.header(ObjectType::kRelinKey, ctx.parameters().fingerprint());
+  write_switch_key(w, ctx, key);
+  w.finish();
+}
+
+RelinKey load_relin_key(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kRelinKey, ctx);
+  return read_switch_key(r, ctx);
+}
+
+void save(std::ostream& out, const Context& ctx, const GaloisKeys& keys) {
+  Writer w(out);
+  w.header(ObjectType::kGaloisKeys, ctx.parameters().fingerprint());
+  w.put(static_cast<uint32_t>(keys.keys.size()));
+  for (const auto& [g, key] : keys.keys) {
+    w.put(g);
+    write_switch_key(w, ctx, key);
+  }
+  w.finish();
+}
+
+GaloisKeys load_galois_keys(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kGaloisKeys, ctx);
+  const auto count = r.get<uint32_t>();
+  if (count > ctx.poly_degree()) fail("implausible number of Galois keys " + std::to_string(count));
+  GaloisKeys keys;
+  for (uint32_t i = 0; i < count; ++i) {
+    const auto g = r.get<uint64_t>();
+    if (g % 2 == 0 || g >= 2 * ctx.poly_degree() || g == 1) fail("invalid Galois element " + std::to_string(g));
+    if (keys.has(g)) fail("repeated Galois element " + std::to_string(g));
+    keys.keys.emplace(g, read_switch_key(r, ctx));
+  }
+  return keys;
+}
+
+void save(std::ostream& out, const Context& ctx, const Plaintext& pt) {
+  if (pt.poly_degree() != ctx.poly_degree() || pt.level() < 0) throw std::invalid_argument("save: empty plaintext");
+  Writer w(out);
+  w.header(ObjectType::kPlaintext, ctx.parameters().fingerprint());
+  w.put(static_cast<int32_t>(pt.level()));
+  w.put(pt.scale());
+  w.put(static_cast<uint32_t>(pt.poly_degree()));
+  w.words(pt.data().data(), pt.data().size());
+  w.finish();
+}
+
+Plaintext load_plaintext(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kPlaintext, ctx);
+  const int level = read_level(r, ctx);
+  const double scale = read_scale(r);
+  r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  Plaintext pt(ctx.poly_degree(), level, scale);
+  r.residues(ctx, prime_range(ctx, level, false), pt.data().data());
+  return pt;
+}
+
+void save(std::ostream& out, const Context& ctx, const Ciphertext& ct) {
+  Writer w(out);
+  w.header(ObjectType::kCiphertext, ctx.parameters().fingerprint());
+  write_ciphertext_body(w, ctx, ct);
+  w.finish();
+}
+
+Ciphertext load_ciphertext(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kCiphertext, ctx);
+  return read_ciphertext_body(r, ctx);
+}
+
+void save(std::ostream& out, const Context& ctx, const std::vector<Ciphertext>& cts) {
+  Writer w(out);
+  w.header(ObjectType::kCiphertexts, ctx.parameters().fingerprint());
+  w.put(static_cast<uint64_t>(cts.size()));
+  for (const auto& ct : cts) write_ciphertext_body(w, ctx, ct);
+  w.finish();
+}
+
+std::vector<Ciphertext> load_ciphertexts(std::istream& in, const Context& ctx) {
+  Reader r(in);
+  r.header(ObjectType::kCiphertexts, ctx);
+  const auto count = r.get<uint64_t>();
+  if (count > kMaxCiphertexts) fail("implausible ciphertext count " + std::to_string(count));
+  std::vector<Ciphertext> cts;
+  for (uint64_t i = 0; i < count; ++i) cts.push_back(read_ciphertext_body(r, ctx));  // truncation detected per read
+  return cts;
+}
+
+void save_secret_key(const std::string& path, const Context& ctx, const SecretKey& key) {
+  std::ostringstream buffer;
+  save(buffer, ctx, key);
+  const std::string bytes = buffer.str();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("save_secret_key: cannot create " + path + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0;  // also when the file existed with a wider mode
+  size_t written = 0;
+  while (ok && written < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (w <= 0) ok = false;
+    else written += static_cast<size_t>(w);
+  }
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) throw std::runtime_error("save_secret_key: cannot write " + path);
+}
+
+SecretKey load_secret_key(const std::string& path, const Context& ctx) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("load_secret_key: cannot open " + path);
+  return load_secret_key(in, ctx);
+}
+
+}  // namespace cryptounet::ckks

@@ -1,0 +1,150 @@
+// Serialization: round trips of every object, half-size seeded objects, and rejection of corrupted, truncated and
+// mismatched-parameter input.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <filesystem>
+#include <sstream>
+
+#include "ckks/decryptor.h"
+#include "ckks/encoder.h"
+#include "ckks/encryptor.h"
+#include "ckks/evaluator.h"
+#include "ckks/keygenerator.h"
+#include "ckks/serialization.h"
+#include "test_util.h"
+
+using namespace cryptounet::ckks;
+using namespace cryptounet::ckks::test;
+
+namespace {
+
+struct Serialization : ::testing::Test {
+  static void SetUpTestSuite() {
+    ctx = Context::create(Parameters::create({13, {50, 40, 40}, {50}}));
+    keygen = std::make_unique<KeyGenerator>(ctx);
+  }
+  static void TearDownTestSuite() { keygen.reset(); }
+  template <class T>
+  static std::string bytes(const T& object) {
+    std::ostringstream out;
+    save(out, *ctx, object);
+    return out.str();
+  }
+  Encoder encoder{ctx};
+  static inline ContextPtr ctx;
+  static inline std::unique_ptr<KeyGenerator> keygen;
+};
+
+}  // namespace
+
+TEST_F(Serialization, ParametersRoundTrip) {
+  std::stringstream s;
+  save(s, ctx->parameters());
+  const Parameters loaded = load_parameters(s);
+  EXPECT_EQ(loaded.q(), ctx->parameters().q());
+  EXPECT_EQ(loaded.p(), ctx->parameters().p());
+  EXPECT_TRUE(loaded == ctx->parameters());
+}
+
+TEST_F(Serialization, KeysRoundTripAndSeededHalvesAreHalfSize) {
+  const PublicKey pk = keygen->create_public_key();
+  const RelinKey rk = keygen->create_relin_key();
+  const std::vector<int> steps = {1, -2};
+  const GaloisKeys gk = keygen->create_galois_keys(steps, true);
+  std::istringstream s1(bytes(keygen->secret_key())), s2(bytes(pk)), s3(bytes(rk)), s4(bytes(gk));
+  EXPECT_EQ(load_secret_key(s1, *ctx).data, keygen->secret_key().data);
+  const PublicKey pk2 = load_public_key(s2, *ctx);
+  EXPECT_EQ(pk2.a, pk.a);
+  EXPECT_EQ(pk2.b, pk.b);
+  const RelinKey rk2 = load_relin_key(s3, *ctx);
+  EXPECT_EQ(rk2.a, rk.a);
+  EXPECT_EQ(rk2.b, rk.b);
+  const GaloisKeys gk2 = load_galois_keys(s4, *ctx);
+  ASSERT_EQ(gk2.keys.size(), gk.keys.size());
+  for (const auto& [g, key] : gk.keys) EXPECT_EQ(gk2.keys.at(g).a, key.a);
+  // Only b is stored: about half the in-memory size.
+  EXPECT_LT(bytes(rk).size(), rk.memory_bytes() / 2 + 1024);
+}
+
+TEST_F(Serialization, CiphertextsRoundTripAndStillDecrypt) {
+  const auto v = random_real(ctx->slot_count(), 1);
+  Encryptor sym(ctx, keygen->secret_key());
+  Encryptor asym(ctx, keygen->create_public_key());
+  Decryptor dec(ctx, keygen->secret_key());
+  const Plaintext pt = encoder.encode(std::span<const double>(v), 2, 0x1.0p40);
+  const Ciphertext fresh = sym.encrypt(pt), full = asym.encrypt(pt);
+  ASSERT_TRUE(fresh.seed().has_value());
+  EXPECT_LT(bytes(fresh).size(), bytes(full).size() / 2 + 128);  // seeded: half size
+  for (const Ciphertext* ct : {&fresh, &full}) {
+    std::istringstream in(bytes(*ct));
+    const Ciphertext loaded = load_ciphertext(in, *ctx);
+    EXPECT_EQ(loaded.data(), ct->data());
+    EXPECT_EQ(loaded.scale(), ct->scale());
+    EXPECT_LE(max_error(encoder.decode(dec.decrypt(loaded)), v), 0x1.0p-20);
+  }
+  std::istringstream in_pt(bytes(pt));
+  EXPECT_EQ(load_plaintext(in_pt, *ctx).data(), pt.data());
+  const std::vector<Ciphertext> many = {fresh, full, Evaluator(ctx).rescale(full)};
+  std::istringstream in_many(bytes(many));
+  const auto loaded = load_ciphertexts(in_many, *ctx);
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[2].level(), 1);
+  EXPECT_EQ(loaded[2].data(), many[2].data());
+}
+
+TEST_F(Serialization, RejectsCorruptedTruncatedAndMismatchedInput) {
+  const auto v = random_real(ctx->slot_count(), 2);
+  Encryptor asym(ctx, keygen->create_public_key());
+  const std::string good = bytes(asym.encrypt(encoder.encode(std::span<const double>(v), 2, 0x1.0p40)));
+  auto rejects = [&](const std::string& data, const char* why) {
+    std::istringstream in(data);
+    EXPECT_THROW(load_ciphertext(in, *ctx), std::runtime_error) << why;
+  };
+  for (size_t cut : {size_t{0}, size_t{3}, size_t{20}, size_t{41}, size_t{60}, good.size() / 2, good.size() - 1})
+    rejects(good.substr(0, cut), "truncated");
+  std::string bad = good;
+  bad[0] = 'X';
+  rejects(bad, "magic");
+  bad = good;
+  bad[4] = 9;
+  rejects(bad, "version");
+  bad = good;
+  bad[6] = 3;
+  rejects(bad, "type");
+  bad = good;
+  bad[10] ^= 1;
+  rejects(bad, "fingerprint");
+  bad = good;
+  bad[40] = 100;  // level (int32 right after the 40-byte header)
+  rejects(bad, "level");
+  bad = good;
+  std::memset(&bad[good.size() - 8], 0xff, 8);  // last coefficient >= q
+  rejects(bad, "range");
+  // Parameters of another context.
+  const auto other = Context::create(Parameters::create({13, {50, 40, 40}, {49}}));
+  std::istringstream in(good);
+  EXPECT_THROW(load_ciphertext(in, *other), std::runtime_error);
+  std::istringstream in_key(bytes(keygen->secret_key()));
+  EXPECT_THROW(load_secret_key(in_key, *other), std::runtime_error);
+  std::istringstream in_wrong_type(bytes(keygen->secret_key()));
+  EXPECT_THROW(load_ciphertext(in_wrong_type, *ctx), std::runtime_error);
+  // A Galois-key file truncated in the middle of a key.
+  const std::vector<int> steps = {1};
+  const std::string gk = bytes(keygen->create_galois_keys(steps));
+  std::istringstream in_gk(gk.substr(0, gk.size() - 100));
+  EXPECT_THROW(load_galois_keys(in_gk, *ctx), std::runtime_error);
+}
+
+TEST_F(Serialization, SecretKeyFileIsOwnerOnly) {
+  const auto path = std::filesystem::temp_directory_path() / ("cryptounet_sk_test_" + std::to_string(::getpid()));
+  save_secret_key(path.string(), *ctx, keygen->secret_key());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(load_secret_key(path.string(), *ctx).data, keygen->secret_key().data);
+  std::filesystem::remove(path);
+}
