@@ -246,25 +246,29 @@ class Loader {
     const std::int64_t p = k / 2;
     require(node, ints(attrs, "pads", {0, 0, 0, 0}) == std::vector<std::int64_t>{p, p, p, p},
             "pads must be " + std::to_string(p) + " on every side (same padding)");
-    Node n;
-    n.op = Op::Conv2d;
-    n.inputs = {x};
-    n.channels = static_cast<int>(w.dims[0]);
-    n.in_channels = static_cast<int>(w.dims[1]);
-    require(node, n.in_channels == channels_of(x), "weight expects " + std::to_string(n.in_channels) +
-                                                       " input channels, input has " + std::to_string(channels_of(x)));
-    n.kernel = k;
-    n.padding = k / 2;
-    n.weight = w.values;
-    n.bias = bias(node, n.channels);
-    define_node(node, std::move(n));
+    define_conv(node, Op::Conv2d, x, w, static_cast<int>(w.dims[1]), static_cast<int>(w.dims[0]), k);
   }
 
-  std::vector<double> bias(const onnx::NodeProto& node, int channels) {
-    if (node.input_size() < 3 || node.input(2).empty()) return std::vector<double>(channels, 0.0);
-    const Constant& b = constant_input(node, 2);
-    require(node, b.values.size() == static_cast<std::size_t>(channels), "bias size mismatch");
-    return b.values;
+  // What Conv and ConvTranspose share: the channel check, the weights and the (optional) bias input.
+  void define_conv(const onnx::NodeProto& node, Op op, int x, const Constant& w, int in_channels, int out_channels,
+                   int kernel) {
+    require(node, in_channels == channels_of(x), "weight expects " + std::to_string(in_channels) +
+                                                     " input channels, input has " + std::to_string(channels_of(x)));
+    Node n;
+    n.op = op;
+    n.inputs = {x};
+    n.in_channels = in_channels;
+    n.channels = out_channels;
+    n.kernel = kernel;
+    n.padding = op == Op::Conv2d ? kernel / 2 : 0;
+    n.weight = w.values;
+    if (node.input_size() < 3 || node.input(2).empty()) {
+      n.bias.assign(out_channels, 0.0);
+    } else {
+      n.bias = constant_input(node, 2).values;
+      require(node, n.bias.size() == static_cast<std::size_t>(out_channels), "bias size mismatch");
+    }
+    define_node(node, std::move(n));
   }
 
   void conv_transpose(const onnx::NodeProto& node) {
@@ -281,17 +285,7 @@ class Loader {
     require(node, ints(attrs, "output_padding", {0, 0}) == std::vector<std::int64_t>{0, 0},
             "output_padding must be 0");
     require(node, integer(attrs, "group", 1) == 1, "grouped convolution is not supported");
-    Node n;
-    n.op = Op::ConvTranspose2d;
-    n.inputs = {x};
-    n.in_channels = static_cast<int>(w.dims[0]);
-    n.channels = static_cast<int>(w.dims[1]);
-    require(node, n.in_channels == channels_of(x), "weight expects " + std::to_string(n.in_channels) +
-                                                       " input channels, input has " + std::to_string(channels_of(x)));
-    n.kernel = 2;
-    n.weight = w.values;
-    n.bias = bias(node, n.channels);
-    define_node(node, std::move(n));
+    define_conv(node, Op::ConvTranspose2d, x, w, static_cast<int>(w.dims[0]), static_cast<int>(w.dims[1]), 2);
   }
 
   void pool(const onnx::NodeProto& node) {
