@@ -35,6 +35,12 @@ CkksBackend::Value CkksBackend::multiply_relin(const Value& a, const Value& b) c
   return evaluator_.multiply_relin(a, b, relin_key_);
 }
 
+CkksBackend::Value CkksBackend::square_relin(const Value& a) const {
+  ++counts_.relinearizations;
+  ++counts_.key_switches;
+  return evaluator_.square_relin(a, relin_key_);
+}
+
 CkksBackend::Value CkksBackend::rescale(const Value& v) const {
   ++counts_.rescales;
   return evaluator_.rescale(v);

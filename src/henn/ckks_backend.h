@@ -58,8 +58,10 @@ class CkksBackend {
   Value rotate(const Value& v, int step) const;
   void add_inplace(Value& a, const Value& b) const { evaluator_.add_inplace(a, b); }
   void add_const_inplace(Value& a, double c) const { evaluator_.add_const_inplace(a, c); }
+  void add_plain_inplace(Value& a, const Mask& m) const { evaluator_.add_plain_inplace(a, m); }
   Value mul_plain(const Value& v, const Mask& m) const;
   Value multiply_relin(const Value& a, const Value& b) const;
+  Value square_relin(const Value& a) const;
   Value rescale(const Value& v) const;
   Value drop_to_level(const Value& v, int level) const { return evaluator_.drop_to_level(v, level); }
   Accumulator accumulator(int level, double integer_scale) const;

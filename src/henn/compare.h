@@ -9,8 +9,9 @@
 
 namespace cryptounet::henn {
 
-// Max |factor[c] * slot - reference| over all channels, images and valid positions of the stride-s grid.
+// Max |factor[c] * slot + offset[c] - reference| over all channels, images and valid positions of the stride-s grid.
 double max_abs_error(const Layout& layout, const std::vector<std::vector<double>>& channel_slots, int stride,
-                     const std::vector<double>& factor, const std::vector<const nn::Tensor*>& reference_per_image);
+                     const std::vector<double>& factor, const std::vector<double>& offset,
+                     const std::vector<const nn::Tensor*>& reference_per_image);
 
 }  // namespace cryptounet::henn

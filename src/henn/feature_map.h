@@ -1,6 +1,7 @@
 // A feature map on the Volley Revolver layout: a team of ciphertexts (one per channel, every ciphertext holding the
-// channel for all images of the batch) at a common stride. `factor[c]` is a pending real multiplier of channel c
-// (e.g. the 1/4 of average pooling) that the next linear layer folds into its integer weights, so it costs no level.
+// channel for all images of the batch) at a common stride. Channel c's true value at a valid position is
+// factor[c] * slot + offset[c]: the pending affine map (the 1/4 of average pooling, the sign and constant of a
+// completed-square activation) is folded into the next linear layer's weights and bias, so it costs no level.
 #pragma once
 
 #include <vector>
@@ -11,6 +12,7 @@ template <typename Value>
 struct FeatureMap {
   std::vector<Value> channels;
   std::vector<double> factor;
+  std::vector<double> offset;
   int stride = 1;
 
   int channel_count() const { return static_cast<int>(channels.size()); }

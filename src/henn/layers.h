@@ -49,10 +49,33 @@ inline std::int64_t integer_weight(double w, double integer_scale) {
   return static_cast<std::int64_t>(c);
 }
 
+// How the fused activation a*y^2 + b*y is computed.
+enum class ActivationMode {
+  None,
+  // Completed square: u = sqrt|a| * (y + b/(2a)) comes out of the convolution itself (weights and bias scaled),
+  // then one squaring; a*y^2 + b*y = sign(a) * u^2 - b^2/(4a), the sign and the constant stay pending
+  // (FeatureMap::factor/offset) for the next linear layer. One accumulator per output.
+  CompletedSquare,
+  // Two accumulators from the same rotations, y and a*y + b, then one product (for |b/(2a)| too large, where the
+  // completed square would bury the signal under the constant b^2/(4a)).
+  TwoAccumulators,
+};
+
+inline ActivationMode activation_mode(const LinearWeights& lw, const LayerOptions& opt) {
+  if (!lw.quad_a) return ActivationMode::None;
+  for (int c = 0; c < lw.out_channels; ++c) {
+    const double a = (*lw.quad_a)[c], b = (*lw.quad_b)[c];
+    if (a == 0.0 || std::abs(b / (2 * a)) > opt.max_square_shift) return ActivationMode::TwoAccumulators;
+  }
+  return ActivationMode::CompletedSquare;
+}
+
 // One level (two with the activation): hoisted rotations of each input, one mask product per tap, integer
 // multiply-accumulate into one accumulator per output, one rescale per output. Inputs at different levels are
 // dropped to the lowest one; inputs at different scales get masks encoded at compensating scales, so every term
-// lands on the same scale P = output_scale * q_l / 2^k and the output on exactly output_scale.
+// lands on the same scale P = output_scale * q_l / 2^k and the output on exactly output_scale. Pending input
+// factors fold into the integer weights; pending input offsets o become the plaintext sum_t (sum_ci w o_ci) M_t
+// (masked, so zero padding stays exact at the borders).
 template <typename Backend>
 FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const FeatureMap<typename Backend::Value>& in,
                                                  const LinearTaps& taps, const LinearWeights& lw,
@@ -69,8 +92,15 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
   if (level < linear_levels(lw))
     throw std::runtime_error("linear layer: needs " + std::to_string(linear_levels(lw)) + " levels, input has " +
                              std::to_string(level));
+  const ActivationMode mode = activation_mode(lw, opt);
   const double int_scale = std::ldexp(1.0, opt.weight_bits);
   const double term_scale = opt.output_scale * be.prime(level) / int_scale;
+
+  // Per output: the multiplier of the first accumulator (sqrt|a| for the completed square) and of the second.
+  std::vector<double> mult_y(lw.out_channels, 1.0), mult_z;
+  if (mode == ActivationMode::CompletedSquare)
+    for (int co = 0; co < lw.out_channels; ++co) mult_y[co] = std::sqrt(std::abs((*lw.quad_a)[co]));
+  if (mode == ActivationMode::TwoAccumulators) mult_z = *lw.quad_a;
 
   std::map<double, std::vector<Mask>> masks_by_scale;  // one mask set per distinct input scale (concat branches)
   auto masks_for = [&](double input_scale) -> const std::vector<Mask>& {
@@ -85,7 +115,7 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
   std::vector<Acc> acc_y, acc_z;
   for (int co = 0; co < lw.out_channels; ++co) {
     acc_y.push_back(be.accumulator(level, int_scale));
-    if (lw.quad_a) acc_z.push_back(be.accumulator(level, int_scale));
+    if (!mult_z.empty()) acc_z.push_back(be.accumulator(level, int_scale));
   }
   for (int ci = 0; ci < lw.in_channels; ++ci) {
     Value x = Backend::level(in.channels[ci]) == level ? in.channels[ci] : be.drop_to_level(in.channels[ci], level);
@@ -97,32 +127,57 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
       for (int co = 0; co < lw.out_channels; ++co) {
         const double w = lw.at(co, ci, t) * f;
         if (w == 0.0) continue;
-        acc_y[co].add(term, integer_weight(w, int_scale));
-        if (lw.quad_a) acc_z[co].add(term, integer_weight((*lw.quad_a)[co] * w, int_scale));
+        acc_y[co].add(term, integer_weight(mult_y[co] * w, int_scale));
+        if (!mult_z.empty()) acc_z[co].add(term, integer_weight(mult_z[co] * w, int_scale));
       }
     }
   }
 
+  // Pending input offsets: offset_taps[co][t] = sum_ci w(co, ci, t) * offset_ci.
+  bool has_offsets = false;
+  for (double o : in.offset) has_offsets |= (o != 0.0);
+  auto offset_plane = [&](int co, double multiplier, const Value& like) {
+    std::vector<double> v(taps.masks.front().size(), 0.0);
+    for (int t = 0; t < lw.taps; ++t) {
+      double g = 0;
+      for (int ci = 0; ci < lw.in_channels; ++ci) g += lw.at(co, ci, t) * in.offset[ci];
+      if (g == 0.0) continue;
+      for (std::size_t k = 0; k < v.size(); ++k) v[k] += multiplier * g * taps.masks[t][k];
+    }
+    return be.encode(v, Backend::level(like), Backend::scale(like));
+  };
+  // Finishes one accumulator into multiplier * (conv + bias) + shift.
+  auto finish = [&](typename Backend::Accumulator& acc, int co, double multiplier, double shift) {
+    Value y = be.rescale(be.finish(std::move(acc)));
+    be.add_const_inplace(y, multiplier * lw.bias[co] + shift);
+    if (has_offsets) be.add_plain_inplace(y, offset_plane(co, multiplier, y));
+    return y;
+  };
+
   FeatureMap<Value> out;
   out.stride = taps.out_stride;
   out.factor.assign(lw.out_channels, 1.0);
+  out.offset.assign(lw.out_channels, 0.0);
   for (int co = 0; co < lw.out_channels; ++co) {
-    Value y = be.rescale(be.finish(std::move(acc_y[co])));
-    be.add_const_inplace(y, lw.bias[co]);
-    if (lw.quad_a) {
-      // a*y^2 + b*y = y * (a*y + b): a*y comes from the second accumulator, a*bias + b is a constant.
+    if (mode == ActivationMode::CompletedSquare) {
       const double a = (*lw.quad_a)[co], b = (*lw.quad_b)[co];
-      Value z = be.rescale(be.finish(std::move(acc_z[co])));
-      be.add_const_inplace(z, a * lw.bias[co] + b);
-      y = be.rescale(be.multiply_relin(y, z));
+      Value u = finish(acc_y[co], co, mult_y[co], mult_y[co] * b / (2 * a));
+      out.channels.push_back(be.rescale(be.square_relin(u)));
+      out.factor[co] = a > 0 ? 1.0 : -1.0;
+      out.offset[co] = -b * b / (4 * a);
+    } else if (mode == ActivationMode::TwoAccumulators) {
+      Value y = finish(acc_y[co], co, 1.0, 0.0);
+      Value z = finish(acc_z[co], co, mult_z[co], (*lw.quad_b)[co]);
+      out.channels.push_back(be.rescale(be.multiply_relin(y, z)));
+    } else {
+      out.channels.push_back(finish(acc_y[co], co, 1.0, 0.0));
     }
-    out.channels.push_back(std::move(y));
   }
   return out;
 }
 
 // 2x2 average pooling at no level: x + rot(x, s) then + rot(., s*W): the stride-2s grid holds the 2x2 sums; the 1/4
-// becomes a pending factor for the next linear layer.
+// becomes a pending factor for the next linear layer (pending offsets are unchanged by averaging).
 template <typename Backend>
 FeatureMap<typename Backend::Value> avg_pool(const Backend& be, FeatureMap<typename Backend::Value> in, int width) {
   const int s = in.stride;
@@ -142,10 +197,11 @@ FeatureMap<Value> concat(const FeatureMap<Value>& first, const FeatureMap<Value>
   FeatureMap<Value> out = first;
   out.channels.insert(out.channels.end(), second.channels.begin(), second.channels.end());
   out.factor.insert(out.factor.end(), second.factor.begin(), second.factor.end());
+  out.offset.insert(out.offset.end(), second.offset.begin(), second.offset.end());
   return out;
 }
 
-// Elementwise sum: levels aligned by dropping; scales and pending factors must agree.
+// Elementwise sum: levels aligned by dropping; scales and pending factors must agree; pending offsets add.
 template <typename Backend>
 FeatureMap<typename Backend::Value> add(const Backend& be, const FeatureMap<typename Backend::Value>& a,
                                         const FeatureMap<typename Backend::Value>& b) {
@@ -154,6 +210,7 @@ FeatureMap<typename Backend::Value> add(const Backend& be, const FeatureMap<type
   FeatureMap<typename Backend::Value> out = a;
   for (int c = 0; c < a.channel_count(); ++c) {
     if (a.factor[c] != b.factor[c]) throw std::runtime_error("add: inputs carry different pending factors");
+    out.offset[c] = a.offset[c] + b.offset[c];
     const int level = std::min(Backend::level(a.channels[c]), Backend::level(b.channels[c]));
     out.channels[c] = be.drop_to_level(a.channels[c], level);
     be.add_inplace(out.channels[c], be.drop_to_level(b.channels[c], level));

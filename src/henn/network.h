@@ -33,7 +33,7 @@ FeatureMap<typename Backend::Value> run_network(const Backend& be, const nn::Mod
                                 " levels, the input ciphertext has " + std::to_string(Backend::level(input)));
   const int n = static_cast<int>(model.nodes.size());
   std::vector<std::optional<FeatureMap<Value>>> maps(n);
-  maps[0] = FeatureMap<Value>{{std::move(input)}, {1.0}, 1};
+  maps[0] = FeatureMap<Value>{{std::move(input)}, {1.0}, {0.0}, 1};
   for (int i = 1; i < n; ++i) {
     const nn::Node& node = model.nodes[i];
     const NodeSchedule& ns = schedule.nodes[i];
@@ -77,7 +77,7 @@ FeatureMap<typename Backend::Value> run_network(const Backend& be, const nn::Mod
     }
   }
   FeatureMap<Value> out = std::move(*maps[n - 1]);
-  if (out.channel_count() != 1 || out.stride != 1 || out.factor[0] != 1.0)
+  if (out.channel_count() != 1 || out.stride != 1 || out.factor[0] != 1.0 || out.offset[0] != 0.0)
     throw std::runtime_error("encrypted inference: the output is not a 1-channel full-resolution map");
   return out;
 }

@@ -65,6 +65,11 @@ void PlainBackend::add_const_inplace(Value& a, double c) const {
   for (double& x : a.slots) x += c;
 }
 
+void PlainBackend::add_plain_inplace(Value& a, const Mask& m) const {
+  check_same(a.scale, m.scale, a.level, m.level, "add_plain");
+  for (std::size_t i = 0; i < a.slots.size(); ++i) a.slots[i] += m.slots[i];
+}
+
 PlainBackend::Value PlainBackend::mul_plain(const Value& v, const Mask& m) const {
   if (v.level != m.level) throw std::invalid_argument("mul_plain: level mismatch");
   Value r{v.slots, v.level, v.scale * m.scale};

@@ -49,8 +49,10 @@ class PlainBackend {
   Value rotate(const Value& v, int step) const;
   void add_inplace(Value& a, const Value& b) const;
   void add_const_inplace(Value& a, double c) const;
+  void add_plain_inplace(Value& a, const Mask& m) const;
   Value mul_plain(const Value& v, const Mask& m) const;
   Value multiply_relin(const Value& a, const Value& b) const;
+  Value square_relin(const Value& a) const { return multiply_relin(a, a); }
   Value rescale(const Value& v) const;
   Value drop_to_level(const Value& v, int level) const;
   // Sum of c_i * term_i, read as sum of (c_i / integer_scale) * value_i: scale = term scale * integer_scale.

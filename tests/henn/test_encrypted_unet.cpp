@@ -62,7 +62,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
     for (const auto& ct : p.output->channels) slots.push_back(encoder.decode(decryptor.decrypt(ct)));
     std::vector<const nn::Tensor*> refs;
     for (const auto& r : reference) refs.push_back(&r[p.node]);
-    const double err = max_abs_error(plan.layout, slots, p.output->stride, p.output->factor, refs);
+    const double err = max_abs_error(plan.layout, slots, p.output->stride, p.output->factor, p.output->offset, refs);
     double range = 0;
     for (const auto* r : refs)
       for (double v : r->data) range = std::max(range, std::abs(v));

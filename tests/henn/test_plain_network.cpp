@@ -55,7 +55,7 @@ void check_network(int depth, int channels, int side, int images_in_batch) {
     for (const auto& v : out.channels) slots.push_back(v.slots);
     std::vector<const nn::Tensor*> refs;
     for (const auto& r : reference) refs.push_back(&r[node]);
-    EXPECT_LT(max_abs_error(layout, slots, out.stride, out.factor, refs), 1e-5) << "node " << node;
+    EXPECT_LT(max_abs_error(layout, slots, out.stride, out.factor, out.offset, refs), 1e-5) << "node " << node;
     ++reported;
   };
   LayerOptions options;

@@ -1,0 +1,205 @@
+// `cryptounet demo`: the whole client/server pipeline in one process on the bundled images and model — plan and
+// keygen, encrypt, encrypted inference (evaluation keys only), decrypt — against the float64 plaintext reference
+// on the same tiles: Dice of both against the ground truth, pixel agreement, time per phase, peak memory, overlays.
+#include "command.h"
+#include "ckks/decryptor.h"
+#include "ckks/encoder.h"
+#include "henn/batch.h"
+#include "henn/compare.h"
+#include "henn/inference.h"
+#include "henn/key_bundle.h"
+#include "henn/planner.h"
+#include "henn/resources.h"
+#include "io/dataset.h"
+#include "io/overlay.h"
+#include "io/png.h"
+#include "io/preprocess.h"
+#include "nn/forward.h"
+#include "nn/metrics.h"
+#include "nn/predict.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace cryptounet;
+using Clock = std::chrono::steady_clock;
+
+struct DemoOptions {
+  std::string model = "models/unet_he.onnx";
+  std::string data = "data/demo";
+  std::string out = "out/demo";
+  int limit = 0;
+  bool json = false;
+  bool debug = false;  // per-layer max abs error against the plaintext reference (decrypts every layer)
+  int log_n = 0;
+  int scale_bits = 40;
+  int weight_bits = 16;
+};
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void run_demo(const DemoOptions& o) {
+  auto say = [&](const std::string& line) {
+    if (!o.json) fmt::print("{}\n", line), std::fflush(stdout);
+  };
+  const nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
+  auto samples = io::list_dataset(o.data);
+  if (o.limit > 0 && samples.size() > static_cast<std::size_t>(o.limit)) samples.resize(o.limit);
+  const int tile = loaded.info.tile;
+  nn::PredictOptions popts;
+  popts.tile = tile;
+  popts.stride = tile * 3 / 4;
+
+  // Client: plan and keys.
+  auto t0 = Clock::now();
+  henn::PlanOptions plan_opts;
+  plan_opts.log_n = o.log_n;
+  plan_opts.scale_bits = o.scale_bits;
+  plan_opts.weight_bits = o.weight_bits;
+  const henn::InferencePlan plan = henn::plan_inference(loaded.model, tile, tile, plan_opts);
+  say("plan: " + plan.describe());
+  auto [client, eval] = henn::generate_keys(plan);
+  const double keygen_s = since(t0);
+  say(fmt::format("keygen {:.1f}s, evaluation keys {:.0f} MiB", keygen_s, eval.memory_bytes() / 1048576.0));
+
+  // Client: preprocess and encrypt.
+  t0 = Clock::now();
+  std::vector<io::Image> images;
+  std::vector<io::Plane> planes;
+  std::vector<std::string> names;
+  for (const auto& s : samples) {
+    images.push_back(io::read_png(s.image_path));
+    planes.push_back(io::preprocess(images.back(), loaded.info.normalization));
+    names.push_back(s.id);
+  }
+  const henn::EncryptedBatch batch = henn::encrypt_images(client, planes, names, popts.stride);
+  const double encrypt_s = since(t0);
+  const std::size_t tiles = batch.tile_count();
+  say(fmt::format("encrypt {:.1f}s: {} images, {} tiles in {} ciphertexts", encrypt_s, images.size(), tiles,
+                  batch.ciphertexts.size()));
+
+  // Plaintext reference on the same tiles.
+  t0 = Clock::now();
+  std::vector<io::Plane> plain_logits;
+  for (const auto& p : planes) plain_logits.push_back(nn::predict_logits(loaded.model, p, popts));
+  const double plain_s = since(t0);
+
+  // Server: encrypted inference. In debug mode the demo (which also holds the secret key) decrypts every layer.
+  std::vector<std::vector<nn::Tensor>> reference;
+  if (o.debug) {
+    if (batch.tile_count() != samples.size()) throw std::invalid_argument("demo --debug needs one tile per image");
+    for (const auto& p : planes) reference.push_back(nn::forward(loaded.model, nn::Tensor::from_plane(p)));
+  }
+  ckks::Encoder encoder(client.context);
+  ckks::Decryptor decryptor(client.context, client.secret);
+  nlohmann::json layers = nlohmann::json::array();
+  auto progress = [&](const henn::NodeProgress& p) {
+    std::string line = fmt::format("[ct {}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB",
+                                   p.ciphertext + 1, p.ciphertext_count, p.node, nn::op_name(p.model_node->op),
+                                   p.output->channels.front().level(), p.seconds, henn::peak_rss_mb());
+    if (o.debug) {
+      std::vector<std::vector<double>> slots;
+      for (const auto& ct : p.output->channels) slots.push_back(encoder.decode(decryptor.decrypt(ct)));
+      std::vector<const nn::Tensor*> refs;
+      const int first = p.ciphertext * plan.layout.batch;
+      for (int k = first; k < std::min<int>(first + plan.layout.batch, reference.size()); ++k)
+        refs.push_back(&reference[k][p.node]);
+      const double err = henn::max_abs_error(plan.layout, slots, p.output->stride, p.output->factor, p.output->offset, refs);
+      line += fmt::format("  max abs error {:.2e}", err);
+      layers.push_back({{"node", p.node}, {"ciphertext", p.ciphertext}, {"max_abs_error", err}});
+    }
+    say(line);
+  };
+  henn::InferenceStats stats;
+  const henn::EncryptedBatch result = henn::run_inference(loaded.model, eval, batch, progress, &stats);
+  const double infer_s = stats.seconds;
+
+  // Client: decrypt, threshold, score.
+  t0 = Clock::now();
+  const auto enc_logits = henn::decrypt_logits(client, result);
+  const double decrypt_s = since(t0);
+  if (!o.out.empty()) fs::create_directories(o.out);
+  double dice_enc = 0, dice_plain = 0, agreement = 0, max_logit_error = 0;
+  std::size_t agree_pixels = 0, total_pixels = 0;
+  int scored = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const io::Mask enc = nn::threshold_logits(enc_logits[i], loaded.info.threshold_logit);
+    const io::Mask plain = nn::threshold_logits(plain_logits[i], loaded.info.threshold_logit);
+    for (std::size_t k = 0; k < enc.pixels.size(); ++k) {
+      agree_pixels += enc.pixels[k] == plain.pixels[k];
+      max_logit_error = std::max(max_logit_error, std::abs(enc_logits[i].pixels[k] - plain_logits[i].pixels[k]));
+    }
+    total_pixels += enc.pixels.size();
+    std::optional<io::Mask> truth;
+    if (!samples[i].mask_path.empty()) {
+      truth = io::read_mask(samples[i].mask_path);
+      const double de = nn::score_masks(enc, *truth).dice, dp = nn::score_masks(plain, *truth).dice;
+      dice_enc += de, dice_plain += dp, ++scored;
+      say(fmt::format("{}: dice encrypted {:.4f}, plaintext {:.4f}", samples[i].id, de, dp));
+    }
+    if (!o.out.empty()) {
+      io::write_mask(o.out + "/" + samples[i].id + "_mask.png", enc);
+      io::write_png(o.out + "/" + samples[i].id + "_overlay.png",
+                    io::make_overlay(io::to_gray(images[i]), enc, truth ? &*truth : nullptr));
+    }
+  }
+  agreement = total_pixels ? static_cast<double>(agree_pixels) / total_pixels : 0.0;
+  const double per_tile = infer_s / static_cast<double>(tiles);
+  nlohmann::json j = {
+      {"model", loaded.model.name},
+      {"images", samples.size()},
+      {"tiles", tiles},
+      {"tiles_per_ciphertext", plan.layout.batch},
+      {"dice_encrypted", scored ? nlohmann::json(dice_enc / scored) : nlohmann::json(nullptr)},
+      {"dice_plain", scored ? nlohmann::json(dice_plain / scored) : nlohmann::json(nullptr)},
+      {"pixel_agreement", agreement},
+      {"max_logit_error", max_logit_error},
+      {"seconds_per_tile", per_tile},
+      {"seconds", {{"keygen", keygen_s}, {"encrypt", encrypt_s}, {"infer", infer_s}, {"decrypt", decrypt_s},
+                   {"plaintext", plain_s}}},
+      {"key_switches", stats.counts.key_switches},
+      {"evaluation_key_mb", eval.memory_bytes() / 1048576.0},
+      {"peak_rss_mb", henn::peak_rss_mb()},
+      {"params", plan.describe()}};
+  if (o.debug) j["layers"] = layers;
+  if (o.json) {
+    fmt::print("{}\n", j.dump());
+    return;
+  }
+  fmt::print("\n{} images ({} tiles): Dice encrypted {:.4f}, plaintext {:.4f}; pixel agreement {:.5f}; "
+             "max logit error {:.2e}\n",
+             samples.size(), tiles, scored ? dice_enc / scored : 0.0, scored ? dice_plain / scored : 0.0, agreement,
+             max_logit_error);
+  fmt::print("time: keygen {:.1f}s, encrypt {:.1f}s, inference {:.1f}s ({:.1f}s per tile, {} tiles per ciphertext), "
+             "decrypt {:.1f}s, plaintext {:.2f}s; peak RSS {:.0f} MiB{}\n",
+             keygen_s, encrypt_s, infer_s, per_tile, plan.layout.batch, decrypt_s, plain_s, henn::peak_rss_mb(),
+             o.out.empty() ? "" : "; overlays in " + o.out);
+}
+
+void setup_demo(CLI::App& root) {
+  auto o = std::make_shared<DemoOptions>();
+  auto* cmd = root.add_subcommand("demo", "Encrypted segmentation of the bundled images, checked against plaintext");
+  cmd->add_option("--model", o->model, "ONNX model (with its JSON sidecar)");
+  cmd->add_option("--data", o->data, "DSB-layout folder (images/, masks/)");
+  cmd->add_option("--limit", o->limit, "Only the first K images")->check(CLI::NonNegativeNumber);
+  cmd->add_option("-o,--out", o->out, "Folder for mask and overlay PNGs (empty: none)");
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_flag("--debug", o->debug, "Report every layer's max abs error against the plaintext reference");
+  cmd->add_option("--log-n", o->log_n, "Force log2 N");
+  cmd->add_option("--scale-bits", o->scale_bits, "Scaling prime bits");
+  cmd->add_option("--weight-bits", o->weight_bits, "Integer weight precision bits");
+  cmd->callback([o] { run_demo(*o); });
+}
+
+}  // namespace
+
+CRYPTOUNET_COMMAND(setup_demo);
