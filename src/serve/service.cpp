@@ -18,7 +18,8 @@ std::size_t worker_count(std::size_t configured) {
 Response json_response(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump();
+  // Paths echoed in messages are client bytes, not necessarily UTF-8: replace invalid sequences, never throw.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

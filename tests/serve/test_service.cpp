@@ -309,5 +309,14 @@ TEST_F(ServeFixture, DirectHandlerCallsNeverThrow) {
   }
 }
 
+TEST_F(ServeFixture, NonUtf8PathGetsAJsonError) {
+  // Found by fuzz_http: echoing such a path in the message made the JSON encoder throw (500, empty body).
+  start();
+  const auto response = service_->handle(Request{"GET", "\xae\x0e", {}, {}});
+  EXPECT_EQ(response.status, 404);
+  const auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["error"]["code"], "not_found");
+}
+
 }  // namespace
 }  // namespace cryptounet::serve::testing

@@ -1,0 +1,43 @@
+// libFuzzer target: the henn file formats the server reads from clients: the inference-plan header (load_plan),
+// evaluation-key bundles (load_evaluation_keys) and encrypted batches (load_batch, against the small context).
+// Byte 0 picks the loader. The file loaders take paths, so the input goes through a per-process file.
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "fuzz_context.h"
+#include "henn/batch.h"
+#include "henn/key_bundle.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  using namespace cryptounet;
+  static const std::string path =
+      (std::filesystem::temp_directory_path() / ("fuzz-henn-" + std::to_string(::getpid()) + ".bin")).string();
+  const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  try {
+    switch (data[0] % 3) {
+      case 0: {
+        std::istringstream in(bytes);
+        (void)henn::load_plan(in);
+        break;
+      }
+      case 1:
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+        (void)henn::load_evaluation_keys(path);
+        break;
+      case 2:
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+        (void)henn::load_batch(path, *fuzz::small_context());
+        break;
+    }
+  } catch (const std::exception&) {
+    // Malformed input must be refused with an exception; crashes, leaks and UB are the bugs.
+  }
+  return 0;
+}
