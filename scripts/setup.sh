@@ -11,6 +11,7 @@ PACKAGES=(
   libcpp-httplib-dev       # encrypted-inference server and client
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX model hand-off
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev libomp-14-dev   # fuzz/: libFuzzer + ASan/UBSan runtimes, OpenMP for clang (scripts/fuzz.sh)
   python3 python3-torch python3-onnx python3-numpy python3-pil python3-matplotlib  # training (train/)
 )
 missing=()
