@@ -1,6 +1,9 @@
 #include "ckks/decryptor.h"
 
+#include <cstring>
 #include <stdexcept>
+
+#include "ckks/vector_ops.h"
 
 namespace cryptounet::ckks {
 
@@ -21,7 +24,8 @@ Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
     const uint64_t* c1 = ct.limb(1, i);
     const uint64_t* s = secret_.data.data() + i * n;
     uint64_t* m = pt.limb(i);
-    for (size_t k = 0; k < n; ++k) m[k] = add_mod(c0[k], mod.mul(c1[k], s[k]), mod.value);
+    std::memcpy(m, c0, n * sizeof(uint64_t));
+    mul_add_mod_vec(c1, s, m, n, mod);
   }
   return pt;
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ckks/random.h"
+#include "ckks/vector_ops.h"
 
 namespace cryptounet::ckks {
 
@@ -37,10 +38,8 @@ Ciphertext Encryptor::encrypt_zero(int level, double scale) const {
       const uint64_t* vi = v.data() + i * n;
       const uint64_t* b = public_key_->b.data() + i * n;
       const uint64_t* a = public_key_->a.data() + i * n;
-      for (size_t k = 0; k < n; ++k) {
-        c0[k] = add_mod(c0[k], mod.mul(vi[k], b[k]), mod.value);
-        c1[k] = add_mod(c1[k], mod.mul(vi[k], a[k]), mod.value);
-      }
+      mul_add_mod_vec(vi, b, c0, n, mod);
+      mul_add_mod_vec(vi, a, c1, n, mod);
     }
   } else {
     // (-a*s + e, a), a from a fresh seed.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ckks/keyswitch.h"
+#include "ckks/vector_ops.h"
 
 namespace cryptounet::ckks {
 
@@ -160,27 +161,20 @@ Ciphertext Evaluator::add_const(const Ciphertext& a, double c) const {
   return r;
 }
 
-void Evaluator::mul_plain_inplace(Ciphertext& a, const Plaintext& p) const {
+Ciphertext Evaluator::mul_plain(const Ciphertext& a, const Plaintext& p) const {
   check_ct(*ctx_, a, "mul_plain");
   if (p.level() < a.level() || p.poly_degree() != ctx_->poly_degree())
     throw std::invalid_argument("mul_plain: plaintext level " + std::to_string(p.level()) +
                                 " is below the ciphertext level " + std::to_string(a.level()));
   const size_t n = ctx_->poly_degree();
+  Ciphertext r(n, a.level(), a.scale() * p.scale());
   for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
-    const uint64_t* y = p.limb(i);
-    for (int poly = 0; poly < 2; ++poly) {
-      uint64_t* x = a.limb(poly, i);
-      for (size_t k = 0; k < n; ++k) x[k] = mod.mul(x[k], y[k]);
-    }
+    for (int poly = 0; poly < 2; ++poly) mul_mod_vec(a.limb(poly, i), p.limb(i), r.limb(poly, i), n, mod);
   });
-  a.set_scale(a.scale() * p.scale());
-}
-
-Ciphertext Evaluator::mul_plain(const Ciphertext& a, const Plaintext& p) const {
-  Ciphertext r = a;
-  mul_plain_inplace(r, p);
   return r;
 }
+
+void Evaluator::mul_plain_inplace(Ciphertext& a, const Plaintext& p) const { a = mul_plain(a, p); }
 
 namespace {
 
@@ -233,11 +227,10 @@ Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, c
   for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
     const uint64_t *a0 = a.limb(0, i), *a1 = a.limb(1, i), *b0 = b.limb(0, i), *b1 = b.limb(1, i);
     uint64_t *r0 = r.limb(0, i), *r1 = r.limb(1, i), *t = d2.data() + i * n;
-    for (size_t k = 0; k < n; ++k) {
-      r0[k] = mod.mul(a0[k], b0[k]);
-      r1[k] = mod.reduce(static_cast<u128>(a0[k]) * b1[k] + static_cast<u128>(a1[k]) * b0[k]);
-      t[k] = mod.mul(a1[k], b1[k]);
-    }
+    mul_mod_vec(a0, b0, r0, n, mod);
+    mul_mod_vec(a0, b1, r1, n, mod);
+    mul_add_mod_vec(a1, b0, r1, n, mod);
+    mul_mod_vec(a1, b1, t, n, mod);
   });
   const DecomposedPoly d = decompose_mod_up(*ctx_, d2.data(), level);
   std::vector<uint64_t> k0((level + 1) * n), k1((level + 1) * n);

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "ckks/vector_ops.h"
+
 namespace cryptounet::ckks {
 
 DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int level) {
@@ -85,28 +87,45 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
     const Modulus& mod = ctx.modulus(prime);
     uint64_t* r0 = acc0.data() + pos * n;
     uint64_t* r1 = acc1.data() + pos * n;
-    // Sum over digits in 128 bits (products < 2^120, at most 256 digits), one Barrett reduction per coefficient.
     constexpr size_t block = 256;
+    uint64_t permuted[block];
+    if (mod.value < (uint64_t{1} << 50)) {
+      // IFMA-friendly prime: a vectorized multiply-add per digit.
+      std::fill(r0, r0 + n, 0);
+      std::fill(r1, r1 + n, 0);
+      for (size_t k0 = 0; k0 < n; k0 += block) {
+        for (int j = 0; j < d.digits; ++j) {
+          const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
+          const uint64_t* src = x + k0;
+          if (perm) {
+            for (size_t k = 0; k < block; ++k) permuted[k] = x[perm[k0 + k]];
+            src = permuted;
+          }
+          const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+          mul_add_mod_vec(src, key.b.data() + key_offset, r0 + k0, block, mod);
+          mul_add_mod_vec(src, key.a.data() + key_offset, r1 + k0, block, mod);
+        }
+      }
+      continue;
+    }
+    // Large prime: sum over digits in 128 bits (products < 2^120, at most 256 digits), one Barrett reduction.
     u128 s0[block], s1[block];
     for (size_t k0 = 0; k0 < n; k0 += block) {
       std::fill(s0, s0 + block, 0);
       std::fill(s1, s1 + block, 0);
       for (int j = 0; j < d.digits; ++j) {
         const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
-        const uint64_t* kb = key.b.data() + (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
-        const uint64_t* ka = key.a.data() + (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+        const uint64_t* src = x + k0;
         if (perm) {
-          for (size_t k = 0; k < block; ++k) {
-            const uint64_t v = x[perm[k0 + k]];
-            s0[k] += static_cast<u128>(v) * kb[k];
-            s1[k] += static_cast<u128>(v) * ka[k];
-          }
-        } else {
-          for (size_t k = 0; k < block; ++k) {
-            const uint64_t v = x[k0 + k];
-            s0[k] += static_cast<u128>(v) * kb[k];
-            s1[k] += static_cast<u128>(v) * ka[k];
-          }
+          for (size_t k = 0; k < block; ++k) permuted[k] = x[perm[k0 + k]];
+          src = permuted;
+        }
+        const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+        const uint64_t* kb = key.b.data() + key_offset;
+        const uint64_t* ka = key.a.data() + key_offset;
+        for (size_t k = 0; k < block; ++k) {
+          s0[k] += static_cast<u128>(src[k]) * kb[k];
+          s1[k] += static_cast<u128>(src[k]) * ka[k];
         }
       }
       for (size_t k = 0; k < block; ++k) {

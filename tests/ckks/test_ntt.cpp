@@ -7,6 +7,7 @@
 #include "ckks/modarith.h"
 #include "ckks/ntt.h"
 #include "ckks/params.h"
+#include "ckks/vector_ops.h"
 
 using namespace cryptounet::ckks;
 
@@ -114,5 +115,28 @@ TEST(ModArith, BarrettAndShoupMatchDivision) {
       const i128 s = -static_cast<i128>(r);
       ASSERT_EQ(mod.reduce_signed(s), static_cast<uint64_t>((q - static_cast<uint64_t>(static_cast<u128>(r) % q)) % q));
     }
+  }
+}
+
+TEST(VectorOps, IfmaBarrettEqualsScalar) {
+  std::mt19937_64 rng(13);
+  for (int bits : {20, 31, 40, 45, 49, 50, 55, 60}) {
+    const uint64_t q = find_prime(bits, 10);
+    const Modulus mod(q);
+    const size_t n = 4096;
+    std::vector<uint64_t> a(n), b(n), acc(n);
+    for (size_t k = 0; k < n; ++k) {
+      a[k] = k < 8 ? q - 1 - k : rng() % q;  // include the extremes
+      b[k] = k < 8 ? q - 1 : rng() % q;
+      acc[k] = rng() % q;
+    }
+    std::vector<uint64_t> fast(n), slow(n), fast_acc = acc, slow_acc = acc;
+    mul_mod_vec(a.data(), b.data(), fast.data(), n, mod);
+    mul_mod_vec_scalar(a.data(), b.data(), slow.data(), n, mod);
+    ASSERT_EQ(fast, slow) << bits;
+    mul_add_mod_vec(a.data(), b.data(), fast_acc.data(), n, mod);
+    mul_add_mod_vec_scalar(a.data(), b.data(), slow_acc.data(), n, mod);
+    ASSERT_EQ(fast_acc, slow_acc) << bits;
+    for (size_t k = 0; k < n; ++k) ASSERT_EQ(slow[k], static_cast<uint64_t>(static_cast<u128>(a[k]) * b[k] % q));
   }
 }

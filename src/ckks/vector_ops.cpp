@@ -1,0 +1,93 @@
+// Barrett reduction with IFMA (q < 2^b, b <= 50, mu = floor(2^2b / q) < 2^51): for x = a*b = hi*2^52 + lo,
+// x1 = x >> (b-1) < 2^51, quotient = (x1 * mu) >> (b+1) is at most 2 below x / q, so r = x - quotient*q lies in
+// [0, 3q) and is exact in the low 52 bits; two conditional subtractions finish.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside _mm512_min_epu64
+#include "ckks/vector_ops.h"
+
+#include <immintrin.h>
+
+#include "ckks/ntt.h"
+
+namespace cryptounet::ckks {
+
+void mul_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod) {
+  for (size_t k = 0; k < n; ++k) out[k] = mod.mul(a[k], b[k]);
+}
+
+void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
+  for (size_t k = 0; k < n; ++k) acc[k] = add_mod(acc[k], mod.mul(a[k], b[k]), mod.value);
+}
+
+namespace {
+
+struct Barrett52 {
+  __m512i q, mu, mask52;
+  __m128i shift_hi_x, shift_lo_x, shift_hi_p, shift_lo_p;
+};
+
+__attribute__((target("avx512f,avx512ifma"))) Barrett52 make_barrett52(uint64_t q) {
+  const int b = 64 - __builtin_clzll(q);
+  Barrett52 c;
+  c.q = _mm512_set1_epi64(static_cast<long long>(q));
+  c.mu = _mm512_set1_epi64(static_cast<long long>(static_cast<uint64_t>((static_cast<u128>(1) << (2 * b)) / q)));
+  c.mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  c.shift_hi_x = _mm_cvtsi64_si128(53 - b);
+  c.shift_lo_x = _mm_cvtsi64_si128(b - 1);
+  c.shift_hi_p = _mm_cvtsi64_si128(51 - b);
+  c.shift_lo_p = _mm_cvtsi64_si128(b + 1);
+  return c;
+}
+
+__attribute__((target("avx512f,avx512ifma"))) inline __m512i mul_mod52(__m512i a, __m512i b, const Barrett52& c) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i lo = _mm512_madd52lo_epu64(zero, a, b);
+  const __m512i hi = _mm512_madd52hi_epu64(zero, a, b);
+  const __m512i x1 = _mm512_or_si512(_mm512_sll_epi64(hi, c.shift_hi_x), _mm512_srl_epi64(lo, c.shift_lo_x));
+  const __m512i plo = _mm512_madd52lo_epu64(zero, x1, c.mu);
+  const __m512i phi = _mm512_madd52hi_epu64(zero, x1, c.mu);
+  const __m512i quotient = _mm512_or_si512(_mm512_sll_epi64(phi, c.shift_hi_p), _mm512_srl_epi64(plo, c.shift_lo_p));
+  __m512i r = _mm512_and_si512(_mm512_sub_epi64(lo, _mm512_madd52lo_epu64(zero, quotient, c.q)), c.mask52);
+  r = _mm512_min_epu64(r, _mm512_sub_epi64(r, c.q));
+  return _mm512_min_epu64(r, _mm512_sub_epi64(r, c.q));
+}
+
+__attribute__((target("avx512f,avx512ifma"))) void mul_mod_ifma(const uint64_t* a, const uint64_t* b, uint64_t* out,
+                                                                size_t n, uint64_t q) {
+  const Barrett52 c = make_barrett52(q);
+  for (size_t k = 0; k < n; k += 8) {
+    _mm512_storeu_si512(out + k, mul_mod52(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k), c));
+  }
+}
+
+__attribute__((target("avx512f,avx512ifma"))) void mul_add_mod_ifma(const uint64_t* a, const uint64_t* b,
+                                                                    uint64_t* acc, size_t n, uint64_t q) {
+  const Barrett52 c = make_barrett52(q);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i p = mul_mod52(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k), c);
+    const __m512i s = _mm512_add_epi64(_mm512_loadu_si512(acc + k), p);
+    _mm512_storeu_si512(acc + k, _mm512_min_epu64(s, _mm512_sub_epi64(s, c.q)));
+  }
+}
+
+bool use_ifma(const Modulus& mod, size_t n) {
+  static const bool supported = ifma_supported();
+  return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
+}
+
+}  // namespace
+
+void mul_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    mul_mod_ifma(a, b, out, n, mod.value);
+  else
+    mul_mod_vec_scalar(a, b, out, n, mod);
+}
+
+void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    mul_add_mod_ifma(a, b, acc, n, mod.value);
+  else
+    mul_add_mod_vec_scalar(a, b, acc, n, mod);
+}
+
+}  // namespace cryptounet::ckks

@@ -1,0 +1,19 @@
+// Element-wise modular kernels on limbs of N coefficients (inputs in [0, q)), with an AVX-512 IFMA path for primes
+// q < 2^50 (52-bit Barrett reduction, run-time dispatch) and an exact scalar path otherwise; both give the same result.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ckks/modarith.h"
+
+namespace cryptounet::ckks {
+
+void mul_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);  // a*b
+void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);  // acc += a*b
+
+// The scalar reference of the two kernels (tests).
+void mul_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
+void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
+
+}  // namespace cryptounet::ckks
