@@ -23,6 +23,9 @@ void on_error(png_structp png, png_const_charp msg) {
 
 void on_warning(png_structp, png_const_charp) {}
 
+// Larger sides are rejected (microscopy fields are at most a few thousand pixels across).
+constexpr png_uint_32 kMaxSide = 16384;
+
 struct File {
   std::FILE* fp = nullptr;
   File(const std::string& path, const char* mode) : fp(std::fopen(path.c_str(), mode)) {}
@@ -54,6 +57,7 @@ Image read_png(const std::string& path) {
   if (!info) png_error(png, "out of memory");
   png_init_io(png, file.fp);
   png_set_sig_bytes(png, 8);
+  png_set_user_limits(png, kMaxSide, kMaxSide);  // a hostile header must not make us allocate gigabytes
   png_read_info(png, info);
 
   const int color_type = png_get_color_type(png, info);

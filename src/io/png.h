@@ -1,4 +1,5 @@
-// PNG reading and writing with libpng. Malformed or unsupported files throw std::runtime_error naming the file.
+// PNG reading and writing with libpng. Malformed or unsupported files (or sides above 16384) throw
+// std::runtime_error naming the file.
 #pragma once
 
 #include "io/image.h"
