@@ -51,10 +51,15 @@ std::vector<io::Sample> collect_samples(const PredictCliOptions& o) {
       io::Sample s;
       s.id = fs::path(path).stem().string();
       s.image_path = path;
+      // An image inside a DSB-layout folder (dir/images/<id>.png) is scored against dir/masks/<id>.png if present.
+      const fs::path mask = fs::path(path).parent_path().parent_path() / "masks" / fs::path(path).filename();
+      if (fs::path(path).parent_path().filename() == "images" && fs::is_regular_file(mask)) s.mask_path = mask.string();
       samples.push_back(std::move(s));
     }
   }
-  if (samples.empty()) throw std::invalid_argument("predict: no images (give --data DIR or image files)");
+  if (samples.empty())
+    throw std::invalid_argument("predict: no images" + (o.split.empty() ? std::string() : " in split " + o.split) +
+                                " (give --data DIR or image files)");
   if (o.limit > 0 && samples.size() > static_cast<std::size_t>(o.limit)) samples.resize(o.limit);
   return samples;
 }
