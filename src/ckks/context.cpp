@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ckks/vector_ops.h"
+
 namespace cryptounet::ckks {
 
 namespace {
@@ -68,15 +70,27 @@ BaseConverter make_converter(const std::vector<Modulus>& moduli, std::vector<int
 void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets, uint64_t* dst,
                             bool centered) const {
   const size_t n = ctx.poly_degree(), s = source.size();
-  std::vector<uint64_t> y(s * n);
+  constexpr uint64_t two52 = uint64_t{1} << 52;
+  // y_i = [x_i * (S/s_i)^-1]_{s_i}; a y_i that may exceed 52 bits is split into y_lo + 2^52 * y_hi so that every
+  // multiply-accumulate below reads 52-bit inputs (IFMA-friendly, see mul_scalar_add_vec).
+  std::vector<uint64_t> y(s * n), y_hi;
+  std::vector<bool> split(s, false);
   for (size_t i = 0; i < s; ++i) {
     const uint64_t qi = ctx.prime(source[i]);
     const uint64_t w = inv_hat[i], ws = inv_hat_shoup[i];
     const uint64_t* x = src + i * n;
     uint64_t* yi = y.data() + i * n;
     for (size_t k = 0; k < n; ++k) yi[k] = mul_shoup(x[k], w, ws, qi);
+    if (qi > two52) {
+      split[i] = true;
+      if (y_hi.empty()) y_hi.resize(s * n);
+      for (size_t k = 0; k < n; ++k) {
+        y_hi[i * n + k] = yi[k] >> 52;
+        yi[k] &= two52 - 1;
+      }
+    }
   }
-  // multiples[k] = round(sum_i y_i / s_i): the sum of y_i * (S/s_i) minus multiples[k] * S is centered.
+  // multiples[k] = round(sum_i y_i / s_i): subtracting multiples[k] * S gives the centered representative.
   std::vector<uint64_t> multiples;
   if (centered) {
     multiples.resize(n);
@@ -84,7 +98,10 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
     for (size_t i = 0; i < s; ++i) inv_source[i] = 1.0 / static_cast<double>(ctx.prime(source[i]));
     for (size_t k = 0; k < n; ++k) {
       double v = 0;
-      for (size_t i = 0; i < s; ++i) v += static_cast<double>(y[i * n + k]) * inv_source[i];
+      for (size_t i = 0; i < s; ++i) {
+        const double yi = static_cast<double>(y[i * n + k]) + (split[i] ? static_cast<double>(y_hi[i * n + k]) * 0x1.0p52 : 0.0);
+        v += yi * inv_source[i];
+      }
       multiples[k] = static_cast<uint64_t>(std::llround(v));
     }
   }
@@ -92,16 +109,14 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
   for (size_t t = 0; t < targets.size(); ++t) {
     const Modulus& mod = ctx.modulus(targets[t]);
     const uint64_t* hat = hat_mod.data() + static_cast<size_t>(targets[t]) * s;
+    const uint64_t two52_mod = mod.reduce(two52);
     uint64_t* out = dst + t * n;
-    for (size_t k = 0; k < n; ++k) {
-      u128 sum = 0;  // s <= 60 products of < 2^61 * 2^61: no overflow of 128 bits for s < 64
-      for (size_t i = 0; i < s; ++i) sum += static_cast<u128>(y[i * n + k]) * hat[i];
-      out[k] = mod.reduce(sum);
+    std::fill(out, out + n, 0);
+    for (size_t i = 0; i < s; ++i) {
+      mul_scalar_add_vec(y.data() + i * n, hat[i], out, n, mod);
+      if (split[i]) mul_scalar_add_vec(y_hi.data() + i * n, mod.mul(hat[i], two52_mod), out, n, mod);
     }
-    if (centered) {
-      const uint64_t product = product_mod[targets[t]];
-      for (size_t k = 0; k < n; ++k) out[k] = sub_mod(out[k], mod.mul(multiples[k], product), mod.value);
-    }
+    if (centered) mul_scalar_add_vec(multiples.data(), neg_mod(product_mod[targets[t]], mod.value), out, n, mod);
   }
 }
 

@@ -1,7 +1,7 @@
 // AVX-512 IFMA kernels of the negacyclic NTT (primes q < 2^50, so that 4q < 2^52 fits the 52-bit multipliers).
 // Shoup with beta = 2^52: for Y < 2^52 and w' = floor(w * 2^52 / q), Y*w - floor(Y*w'/2^52)*q lies in [0, 2q) and
-// is recovered exactly from the low 52 bits of both products. The butterflies with distance >= 8 are vectorized;
-// the three stages with distance 4, 2, 1 use the scalar Harvey butterflies (same [0, 4q) invariants).
+// is recovered exactly from the low 52 bits of both products. Butterflies with distance >= 8 work on whole vectors;
+// the stages with distance 4, 2, 1 regroup two vectors (16 coefficients) with lane permutations first.
 // GCC 12 reports a false -Wmaybe-uninitialized inside the _mm512_min_epu64 intrinsic (its undefined passthrough).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -28,37 +28,32 @@ CRYPTOUNET_IFMA inline __m512i mul_shoup52_lazy(__m512i y, __m512i w, __m512i w_
   return _mm512_and_si512(_mm512_sub_epi64(product, correction), mask52);
 }
 
-// Scalar Harvey butterflies for one forward stage of distance t (m groups).
-void forward_stage_scalar(uint64_t* a, const NttTables& tables, size_t m, size_t t) {
-  const uint64_t q = tables.q, two_q = 2 * q;
-  for (size_t i = 0; i < m; ++i) {
-    const uint64_t w = tables.roots[m + i], ws = tables.roots_shoup[m + i];
-    uint64_t* x = a + 2 * i * t;
-    uint64_t* y = x + t;
-    for (size_t j = 0; j < t; ++j) {
-      uint64_t u = x[j];
-      u = u >= two_q ? u - two_q : u;
-      const uint64_t v = mul_shoup_lazy(y[j], w, ws, q);
-      x[j] = u + v;
-      y[j] = u - v + two_q;
-    }
-  }
+// Lane patterns for a butterfly distance t in {4, 2, 1} over 16 coefficients (two vectors A, B): X/Y gather the
+// butterfly inputs, LO/HI put the results back in place, TW repeats the per-group twiddles.
+struct SmallStage {
+  __m512i x_idx, y_idx, lo_idx, hi_idx, tw_idx;
+};
+
+CRYPTOUNET_IFMA SmallStage small_stage(size_t t) {
+  if (t == 4)
+    return {_mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15),
+            _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15),
+            _mm512_setr_epi64(0, 0, 0, 0, 1, 1, 1, 1)};
+  if (t == 2)
+    return {_mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15),
+            _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15),
+            _mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3)};
+  return {_mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15),
+          _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15),
+          _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7)};
 }
 
-void inverse_stage_scalar(uint64_t* a, const NttTables& tables, size_t m, size_t t) {
-  const uint64_t q = tables.q, two_q = 2 * q;
-  for (size_t i = 0; i < m; ++i) {
-    const uint64_t w = tables.inv_roots[m + i], ws = tables.inv_roots_shoup[m + i];
-    uint64_t* x = a + 2 * i * t;
-    uint64_t* y = x + t;
-    for (size_t j = 0; j < t; ++j) {
-      const uint64_t u = x[j], v = y[j];
-      uint64_t s = u + v;
-      s = s >= two_q ? s - two_q : s;
-      x[j] = s;
-      y[j] = mul_shoup_lazy(u - v + two_q, w, ws, q);
-    }
-  }
+// The 16 / (2t) twiddles of one 16-coefficient chunk, each repeated t times.
+CRYPTOUNET_IFMA inline __m512i load_twiddles(const uint64_t* w, size_t t, __m512i tw_idx) {
+  const __m512i raw = t == 1 ? _mm512_loadu_si512(w)
+                      : t == 2 ? _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)))
+                               : _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+  return _mm512_permutexvar_epi64(tw_idx, raw);
 }
 
 }  // namespace
@@ -87,7 +82,23 @@ CRYPTOUNET_IFMA void ntt_forward_ifma(uint64_t* a, const NttTables& tables) {
       }
     }
   }
-  for (; m < n; m <<= 1, t >>= 1) forward_stage_scalar(a, tables, m, t);
+  for (; m < n; m <<= 1, t >>= 1) {
+    const SmallStage st = small_stage(t);
+    for (size_t c = 0; c < n; c += 16) {
+      const __m512i va = _mm512_loadu_si512(a + c), vb = _mm512_loadu_si512(a + c + 8);
+      __m512i u = _mm512_permutex2var_epi64(va, st.x_idx, vb);
+      const __m512i y = _mm512_permutex2var_epi64(va, st.y_idx, vb);
+      const size_t group = m + c / (2 * t);
+      const __m512i w = load_twiddles(tables.roots.data() + group, t, st.tw_idx);
+      const __m512i ws = load_twiddles(tables.roots_shoup52.data() + group, t, st.tw_idx);
+      u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));
+      const __m512i v = mul_shoup52_lazy(y, w, ws, q, mask52);
+      const __m512i x_out = _mm512_add_epi64(u, v);
+      const __m512i y_out = _mm512_add_epi64(_mm512_sub_epi64(u, v), two_q);
+      _mm512_storeu_si512(a + c, _mm512_permutex2var_epi64(x_out, st.lo_idx, y_out));
+      _mm512_storeu_si512(a + c + 8, _mm512_permutex2var_epi64(x_out, st.hi_idx, y_out));
+    }
+  }
   for (size_t j = 0; j < n; j += 8) {
     __m512i u = _mm512_loadu_si512(a + j);
     u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));
@@ -103,7 +114,22 @@ CRYPTOUNET_IFMA void ntt_inverse_ifma(uint64_t* a, const NttTables& tables) {
   const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
   size_t t = 1;
   size_t m = n >> 1;
-  for (; t < 8; m >>= 1, t <<= 1) inverse_stage_scalar(a, tables, m, t);
+  for (; t < 8; m >>= 1, t <<= 1) {
+    const SmallStage st = small_stage(t);
+    for (size_t c = 0; c < n; c += 16) {
+      const __m512i va = _mm512_loadu_si512(a + c), vb = _mm512_loadu_si512(a + c + 8);
+      const __m512i u = _mm512_permutex2var_epi64(va, st.x_idx, vb);
+      const __m512i v = _mm512_permutex2var_epi64(va, st.y_idx, vb);
+      const size_t group = m + c / (2 * t);
+      const __m512i w = load_twiddles(tables.inv_roots.data() + group, t, st.tw_idx);
+      const __m512i ws = load_twiddles(tables.inv_roots_shoup52.data() + group, t, st.tw_idx);
+      __m512i sum = _mm512_add_epi64(u, v);
+      sum = _mm512_min_epu64(sum, _mm512_sub_epi64(sum, two_q));
+      const __m512i diff = mul_shoup52_lazy(_mm512_add_epi64(_mm512_sub_epi64(u, v), two_q), w, ws, q, mask52);
+      _mm512_storeu_si512(a + c, _mm512_permutex2var_epi64(sum, st.lo_idx, diff));
+      _mm512_storeu_si512(a + c + 8, _mm512_permutex2var_epi64(sum, st.hi_idx, diff));
+    }
+  }
   for (; m >= 1; m >>= 1, t <<= 1) {
     for (size_t i = 0; i < m; ++i) {
       const __m512i w = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m + i]));

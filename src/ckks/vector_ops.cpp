@@ -18,6 +18,11 @@ void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc,
   for (size_t k = 0; k < n; ++k) acc[k] = add_mod(acc[k], mod.mul(a[k], b[k]), mod.value);
 }
 
+void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
+  const uint64_t ws = shoup_precompute(w, mod.value);
+  for (size_t k = 0; k < n; ++k) acc[k] = add_mod(acc[k], mul_shoup(a[k], w, ws, mod.value), mod.value);
+}
+
 namespace {
 
 struct Barrett52 {
@@ -69,6 +74,24 @@ __attribute__((target("avx512f,avx512ifma"))) void mul_add_mod_ifma(const uint64
   }
 }
 
+__attribute__((target("avx512f,avx512ifma"))) void mul_scalar_add_ifma(const uint64_t* a, uint64_t w, uint64_t* acc,
+                                                                       size_t n, uint64_t q) {
+  const __m512i zero = _mm512_setzero_si512(), vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w));
+  const __m512i vws = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(w) << 52) / q));
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i x = _mm512_loadu_si512(a + k);
+    // Shoup with beta = 2^52: x*w - floor(x*w'/2^52)*q in [0, 2q).
+    const __m512i quotient = _mm512_madd52hi_epu64(zero, x, vws);
+    __m512i r = _mm512_and_si512(
+        _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, x, vw), _mm512_madd52lo_epu64(zero, quotient, vq)), mask52);
+    r = _mm512_min_epu64(r, _mm512_sub_epi64(r, vq));
+    const __m512i s = _mm512_add_epi64(_mm512_loadu_si512(acc + k), r);
+    _mm512_storeu_si512(acc + k, _mm512_min_epu64(s, _mm512_sub_epi64(s, vq)));
+  }
+}
+
 bool use_ifma(const Modulus& mod, size_t n) {
   static const bool supported = ifma_supported();
   return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
@@ -88,6 +111,13 @@ void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t
     mul_add_mod_ifma(a, b, acc, n, mod.value);
   else
     mul_add_mod_vec_scalar(a, b, acc, n, mod);
+}
+
+void mul_scalar_add_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    mul_scalar_add_ifma(a, w, acc, n, mod.value);
+  else
+    mul_scalar_add_vec_scalar(a, w, acc, n, mod);
 }
 
 }  // namespace cryptounet::ckks
