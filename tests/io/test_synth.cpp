@@ -55,6 +55,17 @@ TEST(Synth, WritesADsbLayoutFolder) {
   EXPECT_EQ(read_mask(samples[2].mask_path).pixels.size(), 64u * 48u);
 }
 
+// The bundled demo is exactly what `cryptounet synth -o data/demo --count 8 --size 128 --seed 2018` writes.
+TEST(Synth, BundledDemoIsReproducible) {
+  const auto samples = list_dataset(std::string(CRYPTOUNET_SOURCE_DIR) + "/data/demo");
+  ASSERT_EQ(samples.size(), 8u);
+  for (int i = 0; i < 8; ++i) {
+    const SynthSample s = synthesize(synth_image_seed(2018, i));
+    EXPECT_EQ(image_hash(read_png(samples[i].image_path)), image_hash(s.image)) << samples[i].id;
+    EXPECT_EQ(read_mask(samples[i].mask_path).pixels, s.mask.pixels) << samples[i].id;
+  }
+}
+
 TEST(Dataset, SplitRuleMatchesTrainData) {
   EXPECT_EQ(split_of_index(0), Split::Train);
   EXPECT_EQ(split_of_index(8), Split::Val);
