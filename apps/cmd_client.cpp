@@ -30,13 +30,12 @@ cryptounet::serve::TransferProgress bytes_bar(const char* what) {
 }
 
 void inference_bar(const nlohmann::json& s) {
-  const auto done = s.value("layers_done", std::uint64_t{0});
-  const auto total = s.value("layers_total", std::uint64_t{0});
+  constexpr std::uint64_t kSteps = 1000;
   const auto state = s.value("state", std::string{});
   std::string suffix = state;
+  if (s.value("passes", 1) > 1) suffix += fmt::format(" pass {}/{}", s.value("pass", 1), s.value("passes", 1));
   if (s.contains("current_layer")) suffix += " " + s["current_layer"].get<std::string>();
-  if (state == "done") suffix = "done";
-  draw_bar("inference", state == "done" ? total : done, total, suffix);
+  draw_bar("inference", static_cast<std::uint64_t>(s.value("progress", 0.0) * kSteps), kSteps, suffix);
 }
 
 struct ClientOptions {

@@ -25,10 +25,13 @@ class UploadRejected : public std::runtime_error {
   RejectReason reason_;
 };
 
-// Reported by run() after each layer; returning false asks the backend to stop (job deleted).
+// Reported by run() after each layer; returning false asks the backend to stop (job deleted). A batch may need
+// several passes through the network (one per ciphertext): `pass` counts them.
 struct LayerDone {
-  std::size_t index;  // 0-based position in layer_names()
-  double seconds;     // wall time of this layer
+  std::size_t index;       // 0-based position in layer_names()
+  double seconds;          // wall time of this layer in this pass
+  std::size_t pass = 0;    // 0-based
+  std::size_t passes = 1;
 };
 using ProgressCallback = std::function<bool(const LayerDone&)>;
 

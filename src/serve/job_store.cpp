@@ -30,6 +30,9 @@ nlohmann::json to_disk_json(const JobStatus& s) {
           {"state", to_string(s.state)},
           {"error", s.error},
           {"layer_seconds", s.layer_seconds},
+          {"layers_done", s.layers_done},
+          {"pass", s.pass},
+          {"passes", s.passes},
           {"created_at", s.created_at},
           {"started_at", s.started_at},
           {"finished_at", s.finished_at},
@@ -43,6 +46,9 @@ JobStatus from_disk_json(const nlohmann::json& j) {
   s.state = parse_state(j.at("state").get<std::string>());
   s.error = j.at("error").get<std::string>();
   s.layer_seconds = j.at("layer_seconds").get<std::vector<double>>();
+  s.layers_done = j.at("layers_done").get<std::size_t>();
+  s.pass = j.at("pass").get<std::size_t>();
+  s.passes = j.at("passes").get<std::size_t>();
   s.created_at = j.at("created_at").get<double>();
   s.started_at = j.at("started_at").get<double>();
   s.finished_at = j.at("finished_at").get<double>();
@@ -64,21 +70,28 @@ const char* to_string(JobState state) {
 
 nlohmann::json to_json(const JobStatus& s, const std::vector<std::string>& layer_names) {
   nlohmann::json layers = nlohmann::json::array();
-  for (std::size_t i = 0; i < s.layer_seconds.size(); ++i)
-    layers.push_back({{"name", i < layer_names.size() ? layer_names[i] : std::to_string(i)},
-                      {"seconds", s.layer_seconds[i]}});
+  for (std::size_t i = 0; i < s.layer_seconds.size() && i < layer_names.size(); ++i)
+    layers.push_back({{"name", layer_names[i]}, {"seconds", s.layer_seconds[i]}});
+  const double total = static_cast<double>(std::max<std::size_t>(1, layer_names.size()));
+  const double progress = s.state == JobState::Done
+                              ? 1.0
+                              : (static_cast<double>(s.pass) * total + static_cast<double>(s.layers_done)) /
+                                    (static_cast<double>(std::max<std::size_t>(1, s.passes)) * total);
   nlohmann::json out = {{"job_id", s.id},
                         {"key_id", s.key_id},
                         {"state", to_string(s.state)},
-                        {"layers_done", s.layer_seconds.size()},
+                        {"layers_done", s.state == JobState::Done ? layer_names.size() : s.layers_done},
                         {"layers_total", layer_names.size()},
+                        {"pass", s.pass + 1},
+                        {"passes", s.passes},
+                        {"progress", progress},
                         {"layers", layers},
                         {"created_at", s.created_at},
                         {"started_at", s.started_at},
                         {"finished_at", s.finished_at},
                         {"expires_at", s.expires_at}};
-  if (s.state == JobState::Running && s.layer_seconds.size() < layer_names.size())
-    out["current_layer"] = layer_names[s.layer_seconds.size()];
+  if (s.state == JobState::Running && s.layers_done < layer_names.size())
+    out["current_layer"] = layer_names[s.layers_done];
   if (s.state == JobState::Failed) out["error"] = s.error;
   return out;
 }
@@ -95,7 +108,11 @@ JobStore::JobStore(Options options) : options_(std::move(options)) {
       if (job.status.state == JobState::Done && !std::filesystem::exists(result_path(id)))
         throw std::runtime_error("result file missing");
       if (job.status.state == JobState::Running) job.status.state = JobState::Queued;  // interrupted: run again
-      if (job.status.state == JobState::Queued) job.status.layer_seconds.clear();
+      if (job.status.state == JobState::Queued) {  // progress of the interrupted run is void
+        job.status.layer_seconds.clear();
+        job.status.layers_done = job.status.pass = 0;
+        job.status.started_at = 0;
+      }
       jobs_.emplace(id, std::move(job));
     } catch (const std::exception& e) {
       // Only an accepted job has a job.json; anything else is an interrupted creation.
@@ -169,9 +186,12 @@ bool JobStore::layer_done(const std::string& id, const LayerDone& layer) {
   std::lock_guard lock(mutex_);
   const auto it = jobs_.find(id);
   if (it == jobs_.end() || it->second.cancelled) return false;
-  auto& seconds = it->second.status.layer_seconds;
-  if (seconds.size() <= layer.index) seconds.resize(layer.index + 1, 0.0);
-  seconds[layer.index] = layer.seconds;
+  auto& s = it->second.status;
+  if (s.layer_seconds.size() <= layer.index) s.layer_seconds.resize(layer.index + 1, 0.0);
+  s.layer_seconds[layer.index] += layer.seconds;
+  s.layers_done = layer.index + 1;
+  s.pass = layer.pass;
+  s.passes = layer.passes;
   return true;
 }
 

@@ -27,7 +27,9 @@ struct JobStatus {
   std::string key_id;
   JobState state = JobState::Queued;
   std::string error;
-  std::vector<double> layer_seconds;  // one entry per finished layer, in order
+  std::vector<double> layer_seconds;  // per layer, summed over the passes so far
+  std::size_t layers_done = 0;        // in the current pass
+  std::size_t pass = 0, passes = 1;
   double created_at = 0, started_at = 0, finished_at = 0, expires_at = 0;
 };
 nlohmann::json to_json(const JobStatus& status, const std::vector<std::string>& layer_names);

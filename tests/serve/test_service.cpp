@@ -40,6 +40,7 @@ TEST_F(ServeFixture, FullRoundTripWithProgressAndMetrics) {
   const auto final_status = c.wait(job_id, {}, 0.01);
   EXPECT_EQ(final_status["layers_done"], 4);
   EXPECT_EQ(final_status["layers_total"], 4);
+  EXPECT_EQ(final_status["progress"], 1.0);
   EXPECT_EQ(final_status["layers"][3]["name"], "fake3");
   c.download(job_id, dir_ / "result.bin");
   EXPECT_EQ(read_file(dir_ / "result.bin"), FakeBackend::expected_result(payload));
@@ -57,10 +58,14 @@ TEST_F(ServeFixture, RunningJobReportsCurrentLayer) {
   auto c = client();
   const auto job_id = c.submit(register_keys(), file("b", FakeBackend::make_batch(kFingerprint, "x")));
   bool saw_running = false;
+  double last_progress = 0;
   c.wait(job_id, [&](const nlohmann::json& s) {
     if (s["state"] == "running" && s.contains("current_layer")) saw_running = true;
+    EXPECT_GE(s["progress"].get<double>(), last_progress);
+    last_progress = s["progress"].get<double>();
   }, 0.02);
   EXPECT_TRUE(saw_running);
+  EXPECT_EQ(last_progress, 1.0);
 }
 
 TEST_F(ServeFixture, OversizedUploadsAre413) {
