@@ -147,26 +147,28 @@ def export_onnx(folded, path):
     return hist
 
 
-def activation_ranges(folded, images, device, depth):
-    """[min, max] of the input and every layer output over whole images (float32, folded model)."""
+def activation_ranges(folded, items, device, depth, worst_count=5):
+    """[min, max] of the input and every layer output over whole images (float32, folded model), and the
+    `worst_count` images with the largest |activation| (id, value, first layer where it occurs)."""
     folded = folded.float().to(device).eval()
-    ranges = {}
-
-    def upd(name, t):
-        lo, hi = float(t.min()), float(t.max())
-        r = ranges.setdefault(name, [lo, hi])
-        r[0], r[1] = min(r[0], lo), max(r[1], hi)
-
+    ranges, per_image = {}, []
     with torch.no_grad():
-        for x in images:
+        for id_, x, _ in items:
             t = pad_to_multiple(torch.from_numpy(x)[None, None].to(device), 2 ** depth)
-            rec = []
-            upd("image", t)
+            rec = [("image", t)]
             folded(t, rec)
+            peak = (0.0, "")
             for name, v in rec:
-                if not name.endswith(".cat"):
-                    upd(name, v)
-    return ranges
+                if name.endswith(".cat"):
+                    continue
+                lo, hi = float(v.min()), float(v.max())
+                r = ranges.setdefault(name, [lo, hi])
+                r[0], r[1] = min(r[0], lo), max(r[1], hi)
+                if max(-lo, hi) > peak[0]:
+                    peak = (max(-lo, hi), name)
+            per_image.append((id_, peak[0], peak[1]))
+    per_image.sort(key=lambda p: -p[1])
+    return ranges, [list(p) for p in per_image[:worst_count]]
 
 
 def pad_to_multiple(t, m):

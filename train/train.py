@@ -27,7 +27,8 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, activation="quadratic", pool="avg",
                 a_init=0.1, b_init=1.0, clip=4.0, min_std=1e-3, crop=128, batch=16, steps=3000, lr=2e-3,
                 lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
-                patience=6, seed=0, threads=2, range_images=0)
+                patience=6, seed=0, threads=2, range_images=0, range_weight=0.0, range_bound=4.0,
+                freeze_bn_frac=0.0)
 
 
 def load_config(path, overrides):
@@ -63,6 +64,23 @@ def loss_fn(logits, target, dice_weight):
     p = torch.sigmoid(logits)
     dice = (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1)
     return bce + dice_weight * (1 - dice)
+
+
+def range_penalty(record, bound):
+    """Mean squared excess of every pre-activation (conv output after BN) over +-bound.
+
+    A polynomial activation explodes outside the range it was trained on, and the error compounds layer after
+    layer (double-exponentially for squares); under CKKS large values also cost precision or overflow. This keeps
+    the inputs of every quadratic inside [-bound, bound] on the training data."""
+    terms = [F.relu(t.abs() - bound).pow(2).mean() for n, t in record if n.endswith(".conv")]
+    return torch.stack(terms).sum()
+
+
+def set_bn_frozen(net, frozen):
+    """Frozen BN uses (and keeps) its running statistics: training then sees exactly the exported function."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.train(not frozen)
 
 
 def dice_iou(pred, gt):
@@ -119,33 +137,48 @@ def train(cfg, ds, device, out_dir):
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     sampler = D.CropSampler(ds.items["train"], cfg["crop"], cfg["seed"], clip=cfg["clip"])
-    rows, best, best_state, stale, losses = [], -1.0, None, 0, []
+    rows, best, best_state, best_row, stale, losses, frozen_seen = [], -1.0, None, None, 0, [], False
+    skipped = bad_run = 0
     t0 = time.time()
+    # the last freeze_bn_frac of the steps train with frozen BN; only checkpoints from that phase are kept
+    freeze_from = int(cfg["steps"] * (1 - cfg["freeze_bn_frac"])) if cfg["freeze_bn_frac"] > 0 else 0
     for step in range(1, cfg["steps"] + 1):
         net.train()
+        set_bn_frozen(net, 0 < freeze_from < step)
         xb, mb = sampler.batch(cfg["batch"])
         xb, mb = torch.from_numpy(xb).to(device), torch.from_numpy(mb).to(device)
-        loss = loss_fn(net(xb), mb, cfg["dice_weight"])
+        rec = [] if cfg["range_weight"] > 0 else None
+        loss = loss_fn(net(xb, rec), mb, cfg["dice_weight"])
+        if rec is not None:
+            loss = loss + cfg["range_weight"] * range_penalty(rec, cfg["range_bound"])
         opt.zero_grad()
+        if not torch.isfinite(loss):  # an outlier crop overflowed the polynomial activations: skip the batch
+            skipped, bad_run = skipped + 1, bad_run + 1
+            if bad_run > 20:
+                raise RuntimeError(f"step {step}: loss not finite for {bad_run} steps (activations diverged); "
+                                   "raise range_weight or lower lr")
+            sched.step()
+            continue
+        bad_run = 0
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), cfg["grad_clip"])
         opt.step()
         sched.step()
         losses.append(loss.item())
-        if not np.isfinite(losses[-1]):
-            raise RuntimeError(f"step {step}: loss is {losses[-1]} (activations diverged)")
         if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
             vd, vi = evaluate(net, ds.items["val"], device, cfg["depth"])
-            rows.append(dict(step=step, train_loss=float(np.mean(losses)), val_dice=vd, val_iou=vi,
+            rows.append(dict(step=step, train_loss=float(np.mean(losses)) if losses else float("nan"), val_dice=vd, val_iou=vi,
                              lr=opt.param_groups[0]["lr"], seconds=round(time.time() - t0, 1)))
             losses = []
             print(json.dumps(rows[-1]), flush=True)
+            if 0 < freeze_from < step and not frozen_seen:
+                best, frozen_seen = -1.0, True
             if vd > best:
-                best, stale = vd, 0
+                best, stale, best_row = vd, 0, rows[-1]
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             else:
                 stale += 1
-                if stale >= cfg["patience"]:
+                if stale >= cfg["patience"] and step > freeze_from:
                     print(f"early stop at step {step}: no better validation Dice for {stale} evaluations")
                     break
     seconds = time.time() - t0
@@ -155,8 +188,7 @@ def train(cfg, ds, device, out_dir):
         w.writeheader()
         w.writerows(rows)
     plot_curves(rows, os.path.join(out_dir, "curves.png"), cfg["name"])
-    best_row = max(rows, key=lambda r: r["val_dice"])
-    info = dict(seconds=round(seconds, 1), steps_run=rows[-1]["step"], best_step=best_row["step"],
+    info = dict(seconds=round(seconds, 1), steps_run=rows[-1]["step"], best_step=best_row["step"], skipped_steps=skipped,
                 val_dice=best_row["val_dice"], val_iou=best_row["val_iou"], device=str(device), torch=torch.__version__)
     torch.save({"config": cfg, "info": info, "state_dict": net.state_dict()}, os.path.join(out_dir, "best.pt"))
     return net, info
@@ -194,7 +226,8 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
     onnx_path = os.path.join(models_dir, name + ".onnx")
     ops = E.export_onnx(folded, onnx_path)
     range_items = ds.items["train"][:cfg["range_images"]] if cfg["range_images"] else ds.items["train"]
-    ranges = E.activation_ranges(folded, [x for _, x, _ in range_items], device, cfg["depth"])
+    ranges, worst = E.activation_ranges(folded, range_items, device, cfg["depth"])
+    info["largest_activation_images"] = worst
     sidecar = {
         "name": name, "format_version": 1,
         "architecture": {"depth": cfg["depth"], "base_channels": cfg["base_channels"],
@@ -210,7 +243,7 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
             "split": "sorted ids: index % 10 == 8 validation, == 9 test, else train; mean over whole images",
             "test_images": len(ds.items["test"])},
         "training": {k: cfg[k] for k in ("steps", "batch", "crop", "lr", "seed", "grad_clip", "dice_weight",
-                                         "a_init", "b_init")}
+                                         "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac")}
                     | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
                     | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
                        "bn_fold_max_abs_error": fold_err, "onnx_ops": ops},
@@ -245,8 +278,7 @@ def main():
         cfg, net, info = load_checkpoint(a.from_checkpoint, device)
     else:
         cfg = load_config(a.config, a.set)
-    if device.type == "cpu":
-        torch.set_num_threads(cfg["threads"])
+    torch.set_num_threads(cfg["threads"])  # also with cuda: the crop sampler and evaluation run on the CPU
     out_dir = a.out or os.path.join(ROOT, "train", "runs", cfg["name"])
     os.makedirs(out_dir, exist_ok=True)
     ds = D.Dataset(a.data, cfg["clip"], cfg["min_std"])
@@ -260,10 +292,9 @@ def main():
         info.setdefault("extra_eval", {})[d] = evaluate(net, D.Dataset(d, cfg["clip"], cfg["min_std"]).all_items(),
                                                         device, cfg["depth"])
     print(json.dumps(info), flush=True)
-    summary = {"config": cfg, **info}
     if not a.no_export:
-        sidecar = export_all(net, cfg, ds, device, info, a.models_dir, a.fixture_dir)
-        summary["onnx_ops"] = sidecar["training"]["onnx_ops"]
+        info["onnx_ops"] = export_all(net, cfg, ds, device, info, a.models_dir, a.fixture_dir)["training"]["onnx_ops"]
+    summary = {"config": cfg, **info}
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
 
