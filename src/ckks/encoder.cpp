@@ -69,17 +69,33 @@ Plaintext Encoder::encode_coefficients(const std::vector<double>& coeffs, int le
   if (!(scale > 0) || !std::isfinite(scale)) throw std::invalid_argument("Encoder: scale must be positive and finite");
   const size_t n = ctx_->poly_degree();
   Plaintext pt(n, level, scale);
-  std::vector<i128> rounded(n);
+  // Coefficients below 2^63 (the usual case) take a 64-bit path; larger ones (big scales) a 128-bit one.
+  std::vector<int64_t> small(n);
+  std::vector<i128> large;
   for (size_t k = 0; k < n; ++k) {
     const double v = std::round(coeffs[k] * scale);
     if (!(std::fabs(v) < 0x1.0p126)) throw std::invalid_argument("Encoder: value * scale too large (>= 2^126) or NaN");
-    rounded[k] = static_cast<i128>(v);
+    if (std::fabs(v) >= 0x1.0p62 && large.empty()) {
+      large.resize(n);
+      for (size_t j = 0; j < k; ++j) large[j] = small[j];
+    }
+    if (large.empty())
+      small[k] = static_cast<int64_t>(v);
+    else
+      large[k] = static_cast<i128>(v);
   }
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level; ++i) {
     const Modulus& mod = ctx_->modulus(i);
     uint64_t* dst = pt.limb(i);
-    for (size_t k = 0; k < n; ++k) dst[k] = mod.reduce_signed(rounded[k]);
+    if (large.empty()) {
+      for (size_t k = 0; k < n; ++k) {
+        const int64_t v = small[k];
+        dst[k] = v >= 0 ? mod.reduce(static_cast<uint64_t>(v)) : neg_mod(mod.reduce(static_cast<uint64_t>(-v)), mod.value);
+      }
+    } else {
+      for (size_t k = 0; k < n; ++k) dst[k] = mod.reduce_signed(large[k]);
+    }
     ntt_forward(dst, ctx_->ntt(i));
   }
   return pt;

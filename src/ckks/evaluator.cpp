@@ -271,10 +271,7 @@ void Evaluator::rescale_inplace(Ciphertext& a) const {
           t[k] = last[k] > half ? sub_mod(v, q_last_mod, q) : v;
         }
         ntt_forward(t.data(), ctx_->ntt(i));
-        const uint64_t w = ctx_->inv_q_last(level, i), ws = shoup_precompute(w, q);
-        const uint64_t* x = a.limb(poly, i);
-        uint64_t* out = r.limb(poly, i);
-        for (size_t k = 0; k < n; ++k) out[k] = mul_shoup(x[k] + q - t[k], w, ws, q);
+        sub_mul_scalar_vec(a.limb(poly, i), t.data(), ctx_->inv_q_last(level, i), r.limb(poly, i), n, mod);
       }
     }
   }

@@ -65,9 +65,7 @@ void mod_down(const Context& ctx, std::vector<uint64_t>& acc, int level, uint64_
   for (int i = 0; i <= level; ++i) {
     uint64_t* dst = out + i * n;
     ntt_forward(dst, ctx.ntt(i));
-    const uint64_t q = ctx.prime(i), w = ctx.inv_p_mod_q(i), ws = ctx.inv_p_mod_q_shoup(i);
-    const uint64_t* a = acc.data() + i * n;
-    for (size_t k = 0; k < n; ++k) dst[k] = mul_shoup(a[k] + q - dst[k], w, ws, q);
+    sub_mul_scalar_vec(acc.data() + i * n, dst, ctx.inv_p_mod_q(i), dst, n, ctx.modulus(i));
   }
 }
 

@@ -23,6 +23,12 @@ void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, siz
   for (size_t k = 0; k < n; ++k) acc[k] = add_mod(acc[k], mul_shoup(a[k], w, ws, mod.value), mod.value);
 }
 
+void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,
+                               const Modulus& mod) {
+  const uint64_t ws = shoup_precompute(w, mod.value);
+  for (size_t k = 0; k < n; ++k) out[k] = mul_shoup(x[k] + mod.value - y[k], w, ws, mod.value);
+}
+
 namespace {
 
 struct Barrett52 {
@@ -92,6 +98,21 @@ __attribute__((target("avx512f,avx512ifma"))) void mul_scalar_add_ifma(const uin
   }
 }
 
+__attribute__((target("avx512f,avx512ifma"))) void sub_mul_scalar_ifma(const uint64_t* x, const uint64_t* y,
+                                                                       uint64_t w, uint64_t* out, size_t n, uint64_t q) {
+  const __m512i zero = _mm512_setzero_si512(), vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w));
+  const __m512i vws = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(w) << 52) / q));
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(_mm512_loadu_si512(x + k), vq), _mm512_loadu_si512(y + k));
+    const __m512i quotient = _mm512_madd52hi_epu64(zero, d, vws);
+    __m512i r = _mm512_and_si512(
+        _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, d, vw), _mm512_madd52lo_epu64(zero, quotient, vq)), mask52);
+    _mm512_storeu_si512(out + k, _mm512_min_epu64(r, _mm512_sub_epi64(r, vq)));
+  }
+}
+
 bool use_ifma(const Modulus& mod, size_t n) {
   static const bool supported = ifma_supported();
   return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
@@ -118,6 +139,13 @@ void mul_scalar_add_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, 
     mul_scalar_add_ifma(a, w, acc, n, mod.value);
   else
     mul_scalar_add_vec_scalar(a, w, acc, n, mod);
+}
+
+void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    sub_mul_scalar_ifma(x, y, w, out, n, mod.value);
+  else
+    sub_mul_scalar_vec_scalar(x, y, w, out, n, mod);
 }
 
 }  // namespace cryptounet::ckks

@@ -14,10 +14,14 @@ void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t
 // acc = acc + a * w mod q for a constant w < q (Shoup). Precondition: a[k] < 2^52 (the IFMA path, taken for
 // q < 2^50, reads 52 bits), e.g. residues of another prime below 2^50.
 void mul_scalar_add_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+// out = (x - y) * w mod q for x, y in [0, q) and a constant w < q (rescale, ModDown).
+void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n, const Modulus& mod);
 
 // The scalar reference of the two kernels (tests).
 void mul_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
 void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,
+                               const Modulus& mod);
 
 }  // namespace cryptounet::ckks

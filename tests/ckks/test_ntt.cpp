@@ -118,7 +118,7 @@ TEST(ModArith, BarrettAndShoupMatchDivision) {
   }
 }
 
-TEST(VectorOps, IfmaBarrettEqualsScalar) {
+TEST(VectorOps, IfmaKernelsEqualScalar) {
   std::mt19937_64 rng(13);
   for (int bits : {20, 31, 40, 45, 49, 50, 55, 60}) {
     const uint64_t q = find_prime(bits, 10);
@@ -138,5 +138,21 @@ TEST(VectorOps, IfmaBarrettEqualsScalar) {
     mul_add_mod_vec_scalar(a.data(), b.data(), slow_acc.data(), n, mod);
     ASSERT_EQ(fast_acc, slow_acc) << bits;
     for (size_t k = 0; k < n; ++k) ASSERT_EQ(slow[k], static_cast<uint64_t>(static_cast<u128>(a[k]) * b[k] % q));
+    // Constant multipliers: Shoup multiply-accumulate (inputs up to 2^52) and (x - y) * w.
+    const uint64_t w = rng() % q;
+    std::vector<uint64_t> wide(n);
+    for (auto& x : wide) x = rng() & ((uint64_t{1} << 52) - 1);
+    fast_acc = acc;
+    slow_acc = acc;
+    mul_scalar_add_vec(wide.data(), w, fast_acc.data(), n, mod);
+    mul_scalar_add_vec_scalar(wide.data(), w, slow_acc.data(), n, mod);
+    ASSERT_EQ(fast_acc, slow_acc) << bits;
+    for (size_t k = 0; k < n; ++k)
+      ASSERT_EQ(slow_acc[k], static_cast<uint64_t>((static_cast<u128>(wide[k]) * w + acc[k]) % q));
+    sub_mul_scalar_vec(a.data(), b.data(), w, fast.data(), n, mod);
+    sub_mul_scalar_vec_scalar(a.data(), b.data(), w, slow.data(), n, mod);
+    ASSERT_EQ(fast, slow) << bits;
+    for (size_t k = 0; k < n; ++k)
+      ASSERT_EQ(slow[k], static_cast<uint64_t>(static_cast<u128>(sub_mod(a[k], b[k], q)) * w % q));
   }
 }
