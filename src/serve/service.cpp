@@ -113,7 +113,9 @@ Response Service::handle(const Request& request) noexcept {
       return route(request);
     } catch (const ApiError& e) {
       if (request.method == "POST") metrics_.upload_rejected(e.code());
-      return error_response(e.status(), e.code(), e.what());
+      auto response = error_response(e.status(), e.code(), e.what());
+      if (e.status() == 429) response.headers.emplace_back("Retry-After", "10");
+      return response;
     } catch (const std::exception& e) {
       return error_response(500, "internal", e.what());
     }

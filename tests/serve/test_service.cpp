@@ -227,6 +227,7 @@ TEST_F(ServeFixture, QueueLimitIs429) {
   auto r = raw().Post("/v1/keys/" + key_id + "/jobs", read_file(batch), "application/octet-stream");
   EXPECT_EQ(r->status, 429);
   EXPECT_EQ(error_code(r), "queue_full");
+  EXPECT_EQ(r->get_header_value("Retry-After"), "10");
   // A result that is not ready is a 409, not an empty download.
   auto early = raw().Get("/v1/jobs/" + queued + "/result");
   EXPECT_EQ(early->status, 409);
@@ -244,6 +245,20 @@ TEST_F(ServeFixture, UnknownRoutesAndMethods) {
   EXPECT_EQ(c.Post("/healthz", "x", "text/plain")->status, 405);
   EXPECT_EQ(c.Get("/v1/keys")->status, 405);
   EXPECT_EQ(error_code(c.Delete("/metrics")), "method_not_allowed");
+}
+
+TEST_F(ServeFixture, JobsSurviveTheClientHangingUp) {
+  start({}, {.layers = 3, .layer_delay = 100ms});
+  const auto payload = random_bytes(1000, 5);
+  std::string job_id;
+  {
+    ServiceClient submitter(url());
+    job_id = submitter.submit(register_keys(), file("b", FakeBackend::make_batch(kFingerprint, payload)));
+  }  // connection closed while the job is queued or running
+  auto later = client();
+  later.wait(job_id, {}, 0.02);
+  later.download(job_id, dir_ / "r");
+  EXPECT_EQ(read_file(dir_ / "r"), FakeBackend::expected_result(payload));
 }
 
 TEST_F(ServeFixture, DeletingARunningJobCancelsIt) {
