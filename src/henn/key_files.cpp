@@ -41,6 +41,8 @@ void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Paramet
   for (int v : {l.height, l.width, l.block, l.slots, l.batch, plan.depth, plan.layer.weight_bits})
     wire::put<std::int32_t>(out, v);
   wire::put<double>(out, plan.layer.output_scale);
+  wire::put<double>(out, plan.layer.square_input_scale);
+  wire::put<double>(out, plan.layer.max_square_shift);
   wire::put<double>(out, plan.input_scale);
   wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(plan.rotation_steps.size()));
   for (int s : plan.rotation_steps) wire::put<std::int32_t>(out, s);
@@ -58,6 +60,8 @@ std::pair<InferencePlan, ckks::ContextPtr> load_plan(std::istream& in) {
   plan.depth = wire::get_in_range<std::int32_t>(in, "depth", 0, 200);
   plan.layer.weight_bits = wire::get_in_range<std::int32_t>(in, "weight bits", 1, 30);
   plan.layer.output_scale = wire::get_in_range<double>(in, "output scale", 1.0, 0x1p100);
+  plan.layer.square_input_scale = wire::get_in_range<double>(in, "square input scale", 1.0, 0x1p100);
+  plan.layer.max_square_shift = wire::get_in_range<double>(in, "max square shift", 0.0, 1e6);
   plan.input_scale = wire::get_in_range<double>(in, "input scale", 1.0, 0x1p100);
   const auto n_steps = wire::get_in_range<std::uint32_t>(in, "rotation step count", 0, 1 << 16);
   for (std::uint32_t i = 0; i < n_steps; ++i) plan.rotation_steps.push_back(wire::get<std::int32_t>(in, "step"));

@@ -3,11 +3,18 @@
 
 namespace cryptounet::henn {
 
+// A linear layer reading x at scale D_x, with q the prime its rescale drops, encodes its masks at
+// D_m = D_out * q / (D_x * 2^weight_bits): the precision budget log2(D_m) + weight_bits = log2(D_out * q / D_x) is
+// shared between mask encoding (error ~ sqrt(N) / D_m) and weight rounding (2^-weight_bits). Squared maps land at
+// D_sq^2 / q ~ 2^32 with 40-bit primes, which leaves ~44 bits of budget (20 for the weights, 24 for the masks)
+// while the CKKS noise (~2^10 / D) stays far below the model's tolerance.
 struct LayerOptions {
-  // Every linear layer's output (after its rescale) lands exactly on this scale.
-  double output_scale = 0x1p40;
+  // Output scale of a linear layer without activation (ConvTranspose2d, the 1x1 head).
+  double output_scale = 0x1p34;
+  // Scale of a linear layer's output that is squared next (the completed square u, or y and a*y + b).
+  double square_input_scale = 0x1p36;
   // Real weights become integers round(w * 2^weight_bits); the masks absorb the rest of the scale.
-  int weight_bits = 16;
+  int weight_bits = 20;
   // Fused quadratic activations use the completed square (one accumulator per output instead of two) when every
   // channel has |b / (2a)| <= this bound.
   double max_square_shift = 16.0;

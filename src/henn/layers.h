@@ -73,7 +73,7 @@ inline ActivationMode activation_mode(const LinearWeights& lw, const LayerOption
 // One level (two with the activation): hoisted rotations of each input, one mask product per tap, integer
 // multiply-accumulate into one accumulator per output, one rescale per output. Inputs at different levels are
 // dropped to the lowest one; inputs at different scales get masks encoded at compensating scales, so every term
-// lands on the same scale P = output_scale * q_l / 2^k and the output on exactly output_scale. Pending input
+// lands on the same scale P = D_out * q_l / 2^k and the output on exactly D_out (layer_options.h). Pending input
 // factors fold into the integer weights; pending input offsets o become the plaintext sum_t (sum_ci w o_ci) M_t
 // (masked, so zero padding stays exact at the borders).
 template <typename Backend>
@@ -94,7 +94,8 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
                              std::to_string(level));
   const ActivationMode mode = activation_mode(lw, opt);
   const double int_scale = std::ldexp(1.0, opt.weight_bits);
-  const double term_scale = opt.output_scale * be.prime(level) / int_scale;
+  const double out_scale = mode == ActivationMode::None ? opt.output_scale : opt.square_input_scale;
+  const double term_scale = out_scale * be.prime(level) / int_scale;
 
   // Per output: the multiplier of the first accumulator (sqrt|a| for the completed square) and of the second.
   std::vector<double> mult_y(lw.out_channels, 1.0), mult_z;
@@ -106,8 +107,12 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
   auto masks_for = [&](double input_scale) -> const std::vector<Mask>& {
     auto it = masks_by_scale.find(input_scale);
     if (it != masks_by_scale.end()) return it->second;
+    const double mask_scale = term_scale / input_scale;
+    if (mask_scale < 0x1p16)
+      throw std::runtime_error("linear layer: input scale 2^" + std::to_string(std::log2(input_scale)) +
+                               " leaves masks only 2^" + std::to_string(std::log2(mask_scale)) + " of precision");
     std::vector<Mask> ms;
-    for (const auto& m : taps.masks) ms.push_back(be.encode(m, level, term_scale / input_scale));
+    for (const auto& m : taps.masks) ms.push_back(be.encode(m, level, mask_scale));
     return masks_by_scale.emplace(input_scale, std::move(ms)).first->second;
   };
 

@@ -51,9 +51,11 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
     plan.spec.p_bits.assign(alpha, options.special_bits);
     plan.layout = Layout::create(tile_height, tile_width, slots, model.pooling_depth());
     plan.rotation_steps = schedule.rotation_steps(model, plan.layout);
-    plan.layer.output_scale = std::ldexp(1.0, options.scale_bits);
+    // Scales relative to the primes (layer_options.h): squared maps and the input at 2^(bits-8).
+    plan.layer.output_scale = std::ldexp(1.0, options.scale_bits - 6);
+    plan.layer.square_input_scale = std::ldexp(1.0, options.scale_bits - 4);
     plan.layer.weight_bits = options.weight_bits;
-    plan.input_scale = plan.layer.output_scale;
+    plan.input_scale = std::ldexp(1.0, options.scale_bits - 8);
     return plan;
   }
   throw std::runtime_error(fmt::format(

@@ -18,7 +18,7 @@ struct PlanOptions {
   int scale_bits = 40;   // scaling primes and the ciphertext scale 2^scale_bits
   int base_bits = 60;    // q_0: room for the final logits (|logit| < 2^(base_bits - scale_bits - 1))
   int special_bits = 60; // special primes of hybrid key switching
-  int weight_bits = 16;  // integer weights round(w * 2^weight_bits)
+  int weight_bits = 20;  // integer weights round(w * 2^weight_bits)
 };
 
 struct InferencePlan {

@@ -68,7 +68,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
       for (double v : r->data) range = std::max(range, std::abs(v));
     std::printf("  node %2d %-16s level %2d  %.2fs  max|ref| %8.3f  max abs error %.2e\n", p.node,
                 nn::op_name(p.model_node->op), p.output->channels[0].level(), p.seconds, range, err);
-    EXPECT_LT(err, 1e-3 * std::max(1.0, range)) << "node " << p.node;
+    EXPECT_LT(err, 2e-4 * std::max(1.0, range)) << "node " << p.node;
     worst_layer = std::max(worst_layer, err);
   };
   InferenceStats stats;
@@ -84,7 +84,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
     for (std::size_t k = 0; k < logits[i].pixels.size(); ++k)
       worst = std::max(worst, std::abs(logits[i].pixels[k] - reference[i].back().data[k]));
   std::printf("final logits: max abs error %.2e (worst layer %.2e)\n", worst, worst_layer);
-  EXPECT_LT(worst, 1e-3);
+  EXPECT_LT(worst, 3e-4);  // measured ~3e-5 (weights at 2^-20, masks at 2^24)
 }
 
 TEST(HennPlanner, RefusesAModelTooDeepFor128BitSecurity) {
