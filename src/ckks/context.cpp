@@ -11,12 +11,6 @@ namespace cryptounet::ckks {
 
 namespace {
 
-uint32_t bit_reverse(uint32_t x, int bits) {
-  uint32_t r = 0;
-  for (int i = 0; i < bits; ++i) r |= ((x >> i) & 1u) << (bits - 1 - i);
-  return r;
-}
-
 // Little-endian multi-word integers, just enough for CRT composition.
 using Words = std::vector<uint64_t>;
 

@@ -51,35 +51,46 @@ i128 round_to_integer(double value, const char* operation) {
 
 Evaluator::Evaluator(ContextPtr ctx) : ctx_(std::move(ctx)) {}
 
-void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const {
-  check_ct(*ctx_, a, "add");
-  check_ct(*ctx_, b, "add");
-  check_same_level(a.level(), b.level(), "add");
-  check_same_scale(a.scale(), b.scale(), "add");
-  const size_t n = ctx_->poly_degree();
-  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
+namespace {
+
+// a = op(a, b) limb by limb on both polynomials, after the level and scale checks.
+template <class Op>
+void combine_inplace(const Context& ctx, Ciphertext& a, const Ciphertext& b, const char* operation, Op op) {
+  check_ct(ctx, a, operation);
+  check_ct(ctx, b, operation);
+  check_same_level(a.level(), b.level(), operation);
+  check_same_scale(a.scale(), b.scale(), operation);
+  const size_t n = ctx.poly_degree();
+  for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
     for (int p = 0; p < 2; ++p) {
       uint64_t* x = a.limb(p, i);
       const uint64_t* y = b.limb(p, i);
-      for (size_t k = 0; k < n; ++k) x[k] = add_mod(x[k], y[k], mod.value);
+      for (size_t k = 0; k < n; ++k) x[k] = op(x[k], y[k], mod.value);
     }
   });
 }
 
-void Evaluator::sub_inplace(Ciphertext& a, const Ciphertext& b) const {
-  check_ct(*ctx_, a, "sub");
-  check_ct(*ctx_, b, "sub");
-  check_same_level(a.level(), b.level(), "sub");
-  check_same_scale(a.scale(), b.scale(), "sub");
-  const size_t n = ctx_->poly_degree();
-  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
-    for (int p = 0; p < 2; ++p) {
-      uint64_t* x = a.limb(p, i);
-      const uint64_t* y = b.limb(p, i);
-      for (size_t k = 0; k < n; ++k) x[k] = sub_mod(x[k], y[k], mod.value);
-    }
+// a.c0 = op(a.c0, p) limb by limb, after the level and scale checks.
+template <class Op>
+void combine_plain_inplace(const Context& ctx, Ciphertext& a, const Plaintext& p, const char* operation, Op op) {
+  check_ct(ctx, a, operation);
+  check_same_level(a.level(), p.level(), operation);
+  check_same_scale(a.scale(), p.scale(), operation);
+  const size_t n = ctx.poly_degree();
+  for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
+    uint64_t* x = a.limb(0, i);
+    const uint64_t* y = p.limb(i);
+    for (size_t k = 0; k < n; ++k) x[k] = op(x[k], y[k], mod.value);
   });
 }
+
+}  // namespace
+
+constexpr auto kAdd = [](uint64_t x, uint64_t y, uint64_t q) { return add_mod(x, y, q); };
+constexpr auto kSub = [](uint64_t x, uint64_t y, uint64_t q) { return sub_mod(x, y, q); };
+
+void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const { combine_inplace(*ctx_, a, b, "add", kAdd); }
+void Evaluator::sub_inplace(Ciphertext& a, const Ciphertext& b) const { combine_inplace(*ctx_, a, b, "sub", kSub); }
 
 void Evaluator::negate_inplace(Ciphertext& a) const {
   check_ct(*ctx_, a, "negate");
@@ -109,27 +120,11 @@ Ciphertext Evaluator::negate(const Ciphertext& a) const {
 }
 
 void Evaluator::add_plain_inplace(Ciphertext& a, const Plaintext& p) const {
-  check_ct(*ctx_, a, "add_plain");
-  check_same_level(a.level(), p.level(), "add_plain");
-  check_same_scale(a.scale(), p.scale(), "add_plain");
-  const size_t n = ctx_->poly_degree();
-  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
-    uint64_t* x = a.limb(0, i);
-    const uint64_t* y = p.limb(i);
-    for (size_t k = 0; k < n; ++k) x[k] = add_mod(x[k], y[k], mod.value);
-  });
+  combine_plain_inplace(*ctx_, a, p, "add_plain", kAdd);
 }
 
 void Evaluator::sub_plain_inplace(Ciphertext& a, const Plaintext& p) const {
-  check_ct(*ctx_, a, "sub_plain");
-  check_same_level(a.level(), p.level(), "sub_plain");
-  check_same_scale(a.scale(), p.scale(), "sub_plain");
-  const size_t n = ctx_->poly_degree();
-  for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
-    uint64_t* x = a.limb(0, i);
-    const uint64_t* y = p.limb(i);
-    for (size_t k = 0; k < n; ++k) x[k] = sub_mod(x[k], y[k], mod.value);
-  });
+  combine_plain_inplace(*ctx_, a, p, "sub_plain", kSub);
 }
 
 Ciphertext Evaluator::add_plain(const Ciphertext& a, const Plaintext& p) const {

@@ -87,18 +87,20 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
     uint64_t* r1 = acc1.data() + pos * n;
     constexpr size_t block = 256;
     uint64_t permuted[block];
+    // Digit j's coefficients k0..k0+block of this limb, read through the automorphism when hoisting.
+    auto digit_block = [&](int j, size_t k0) -> const uint64_t* {
+      const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
+      if (!perm) return x + k0;
+      for (size_t k = 0; k < block; ++k) permuted[k] = x[perm[k0 + k]];
+      return permuted;
+    };
     if (mod.value < (uint64_t{1} << 50)) {
       // IFMA-friendly prime: a vectorized multiply-add per digit.
       std::fill(r0, r0 + n, 0);
       std::fill(r1, r1 + n, 0);
       for (size_t k0 = 0; k0 < n; k0 += block) {
         for (int j = 0; j < d.digits; ++j) {
-          const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
-          const uint64_t* src = x + k0;
-          if (perm) {
-            for (size_t k = 0; k < block; ++k) permuted[k] = x[perm[k0 + k]];
-            src = permuted;
-          }
+          const uint64_t* src = digit_block(j, k0);
           const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
           mul_add_mod_vec(src, key.b.data() + key_offset, r0 + k0, block, mod);
           mul_add_mod_vec(src, key.a.data() + key_offset, r1 + k0, block, mod);
@@ -112,12 +114,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
       std::fill(s0, s0 + block, 0);
       std::fill(s1, s1 + block, 0);
       for (int j = 0; j < d.digits; ++j) {
-        const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
-        const uint64_t* src = x + k0;
-        if (perm) {
-          for (size_t k = 0; k < block; ++k) permuted[k] = x[perm[k0 + k]];
-          src = permuted;
-        }
+        const uint64_t* src = digit_block(j, k0);
         const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
         const uint64_t* kb = key.b.data() + key_offset;
         const uint64_t* ka = key.a.data() + key_offset;

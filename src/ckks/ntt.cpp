@@ -9,15 +9,15 @@ namespace cryptounet::ckks {
 
 namespace {
 
+std::atomic<bool> g_force_scalar{false};
+
+}  // namespace
+
 uint32_t bit_reverse(uint32_t x, int bits) {
   uint32_t r = 0;
   for (int i = 0; i < bits; ++i) r |= ((x >> i) & 1u) << (bits - 1 - i);
   return r;
 }
-
-std::atomic<bool> g_force_scalar{false};
-
-}  // namespace
 
 NttTables NttTables::create(uint64_t q, int log_n) {
   NttTables t;

@@ -12,6 +12,9 @@
 
 namespace cryptounet::ckks {
 
+// The `bits`-bit reversal of x (NTT output order, Galois permutations).
+uint32_t bit_reverse(uint32_t x, int bits);
+
 struct NttTables {
   uint64_t q = 0;
   int log_n = 0;
