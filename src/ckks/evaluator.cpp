@@ -248,7 +248,7 @@ void Evaluator::rescale_inplace(Ciphertext& a) const {
   const int level = a.level();
   if (level == 0) throw std::invalid_argument("rescale: ciphertext is at level 0, nothing left to drop");
   const size_t n = ctx_->poly_degree();
-  const uint64_t q_last = ctx_->prime(level), half = q_last >> 1;
+  const uint64_t q_last = ctx_->prime(level);
   Ciphertext r(n, level - 1, a.scale() / static_cast<double>(q_last));
   for (int poly = 0; poly < 2; ++poly) {
     std::vector<uint64_t> last(a.limb(poly, level), a.limb(poly, level) + n);
@@ -259,12 +259,8 @@ void Evaluator::rescale_inplace(Ciphertext& a) const {
 #pragma omp for schedule(static)
       for (int i = 0; i < level; ++i) {
         const Modulus& mod = ctx_->modulus(i);
-        const uint64_t q = mod.value, q_last_mod = mod.reduce(q_last);
         // Centered representative of c mod q_last, reduced mod q_i: round(c / q_last) = (c - [c]_centered) / q_last.
-        for (size_t k = 0; k < n; ++k) {
-          const uint64_t v = mod.reduce(last[k]);
-          t[k] = last[k] > half ? sub_mod(v, q_last_mod, q) : v;
-        }
+        reduce_centered_vec(last.data(), q_last, t.data(), n, mod);
         ntt_forward(t.data(), ctx_->ntt(i));
         sub_mul_scalar_vec(a.limb(poly, i), t.data(), ctx_->inv_q_last(level, i), r.limb(poly, i), n, mod);
       }

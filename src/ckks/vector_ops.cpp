@@ -29,6 +29,14 @@ void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w,
   for (size_t k = 0; k < n; ++k) out[k] = mul_shoup(x[k] + mod.value - y[k], w, ws, mod.value);
 }
 
+void reduce_centered_vec_scalar(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod) {
+  const uint64_t half = q_from >> 1, q_from_mod = mod.reduce(q_from);
+  for (size_t k = 0; k < n; ++k) {
+    const uint64_t v = mod.reduce(x[k]);
+    out[k] = x[k] > half ? sub_mod(v, q_from_mod, mod.value) : v;
+  }
+}
+
 namespace {
 
 struct Barrett52 {
@@ -113,6 +121,25 @@ __attribute__((target("avx512f,avx512ifma"))) void sub_mul_scalar_ifma(const uin
   }
 }
 
+__attribute__((target("avx512f,avx512ifma"))) void reduce_centered_ifma(const uint64_t* x, uint64_t q_from,
+                                                                        uint64_t* out, size_t n, uint64_t q) {
+  const __m512i zero = _mm512_setzero_si512(), vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
+  const __m512i half = _mm512_set1_epi64(static_cast<long long>(q_from >> 1));
+  const __m512i q_from_mod = _mm512_set1_epi64(static_cast<long long>(q_from % q));
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i v = _mm512_loadu_si512(x + k);
+    // v mod q by Shoup with w = 1 (v < 2^52), then minus q_from where v stands for a negative value.
+    const __m512i quotient = _mm512_madd52hi_epu64(zero, v, one_shoup);
+    __m512i r = _mm512_and_si512(_mm512_sub_epi64(v, _mm512_madd52lo_epu64(zero, quotient, vq)), mask52);
+    r = _mm512_min_epu64(r, _mm512_sub_epi64(r, vq));
+    __m512i d = _mm512_sub_epi64(r, q_from_mod);
+    d = _mm512_min_epu64(d, _mm512_add_epi64(d, vq));
+    _mm512_storeu_si512(out + k, _mm512_mask_blend_epi64(_mm512_cmpgt_epu64_mask(v, half), r, d));
+  }
+}
+
 bool use_ifma(const Modulus& mod, size_t n) {
   static const bool supported = ifma_supported();
   return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
@@ -146,6 +173,13 @@ void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64
     sub_mul_scalar_ifma(x, y, w, out, n, mod.value);
   else
     sub_mul_scalar_vec_scalar(x, y, w, out, n, mod);
+}
+
+void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n) && q_from < (uint64_t{1} << 52))
+    reduce_centered_ifma(x, q_from, out, n, mod.value);
+  else
+    reduce_centered_vec_scalar(x, q_from, out, n, mod);
 }
 
 }  // namespace cryptounet::ckks

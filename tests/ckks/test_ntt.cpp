@@ -149,6 +149,17 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
     ASSERT_EQ(fast_acc, slow_acc) << bits;
     for (size_t k = 0; k < n; ++k)
       ASSERT_EQ(slow_acc[k], static_cast<uint64_t>((static_cast<u128>(wide[k]) * w + acc[k]) % q));
+    for (uint64_t q_from : {find_prime(40, 11), find_prime(50, 11), find_prime(60, 11)}) {
+      std::vector<uint64_t> x(n);
+      for (size_t k = 0; k < n; ++k) x[k] = k < 4 ? (q_from >> 1) - 1 + k : rng() % q_from;  // around q_from / 2
+      reduce_centered_vec(x.data(), q_from, fast.data(), n, mod);
+      reduce_centered_vec_scalar(x.data(), q_from, slow.data(), n, mod);
+      ASSERT_EQ(fast, slow) << bits << " from " << q_from;
+      for (size_t k = 0; k < n; ++k) {
+        const i128 centered = x[k] > q_from / 2 ? static_cast<i128>(x[k]) - q_from : static_cast<i128>(x[k]);
+        ASSERT_EQ(slow[k], static_cast<uint64_t>(((centered % q) + q) % q));
+      }
+    }
     sub_mul_scalar_vec(a.data(), b.data(), w, fast.data(), n, mod);
     sub_mul_scalar_vec_scalar(a.data(), b.data(), w, slow.data(), n, mod);
     ASSERT_EQ(fast, slow) << bits;
