@@ -78,6 +78,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
   const size_t key_limbs = static_cast<size_t>(ctx.prime_count());
   if (key.digit_count < d.digits || key.b.size() != static_cast<size_t>(key.digit_count) * key_limbs * n)
     throw std::invalid_argument("key switching: key does not match the parameters");
+  if (d.digits > 256) throw std::invalid_argument("key switching: more than 256 digits");  // dot_product_pair bound
   std::vector<uint64_t> acc0(static_cast<size_t>(width) * n), acc1(static_cast<size_t>(width) * n);
 #pragma omp parallel for schedule(static)
   for (int pos = 0; pos < width; ++pos) {
@@ -85,48 +86,25 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
     const Modulus& mod = ctx.modulus(prime);
     uint64_t* r0 = acc0.data() + pos * n;
     uint64_t* r1 = acc1.data() + pos * n;
+    // Blocks of 256 coefficients; with a permutation (hoisting) each digit's block is gathered first.
     constexpr size_t block = 256;
-    uint64_t permuted[block];
-    // Digit j's coefficients k0..k0+block of this limb, read through the automorphism when hoisting.
-    auto digit_block = [&](int j, size_t k0) -> const uint64_t* {
-      const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
-      if (!perm) return x + k0;
-      for (size_t k = 0; k < block; ++k) permuted[k] = x[perm[k0 + k]];
-      return permuted;
-    };
-    if (mod.value < (uint64_t{1} << 50)) {
-      // IFMA-friendly prime: a vectorized multiply-add per digit.
-      std::fill(r0, r0 + n, 0);
-      std::fill(r1, r1 + n, 0);
-      for (size_t k0 = 0; k0 < n; k0 += block) {
-        for (int j = 0; j < d.digits; ++j) {
-          const uint64_t* src = digit_block(j, k0);
-          const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
-          mul_add_mod_vec(src, key.b.data() + key_offset, r0 + k0, block, mod);
-          mul_add_mod_vec(src, key.a.data() + key_offset, r1 + k0, block, mod);
-        }
-      }
-      continue;
-    }
-    // Large prime: sum over digits in 128 bits (products < 2^120, at most 256 digits), one Barrett reduction.
-    u128 s0[block], s1[block];
+    std::vector<uint64_t> permuted(perm ? static_cast<size_t>(d.digits) * block : 0);
+    std::vector<const uint64_t*> xs(d.digits), bs(d.digits), as(d.digits);
     for (size_t k0 = 0; k0 < n; k0 += block) {
-      std::fill(s0, s0 + block, 0);
-      std::fill(s1, s1 + block, 0);
       for (int j = 0; j < d.digits; ++j) {
-        const uint64_t* src = digit_block(j, k0);
-        const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
-        const uint64_t* kb = key.b.data() + key_offset;
-        const uint64_t* ka = key.a.data() + key_offset;
-        for (size_t k = 0; k < block; ++k) {
-          s0[k] += static_cast<u128>(src[k]) * kb[k];
-          s1[k] += static_cast<u128>(src[k]) * ka[k];
+        const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
+        if (perm) {
+          uint64_t* dst = permuted.data() + j * block;
+          for (size_t k = 0; k < block; ++k) dst[k] = x[perm[k0 + k]];
+          xs[j] = dst;
+        } else {
+          xs[j] = x + k0;
         }
+        const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+        bs[j] = key.b.data() + key_offset;
+        as[j] = key.a.data() + key_offset;
       }
-      for (size_t k = 0; k < block; ++k) {
-        r0[k0 + k] = mod.reduce(s0[k]);
-        r1[k0 + k] = mod.reduce(s1[k]);
-      }
+      dot_product_pair(xs.data(), bs.data(), as.data(), d.digits, r0 + k0, r1 + k0, block, mod);
     }
   }
   mod_down(ctx, acc0, level, out0);

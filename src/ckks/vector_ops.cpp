@@ -37,6 +37,19 @@ void reduce_centered_vec_scalar(const uint64_t* x, uint64_t q_from, uint64_t* ou
   }
 }
 
+void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
+                             uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod) {
+  for (size_t k = 0; k < n; ++k) {
+    u128 sb = 0, sa = 0;  // products < 2^120: 256 of them fit in 128 bits
+    for (int j = 0; j < count; ++j) {
+      sb += static_cast<u128>(x[j][k]) * b[j][k];
+      sa += static_cast<u128>(x[j][k]) * a[j][k];
+    }
+    out_b[k] = mod.reduce(sb);
+    out_a[k] = mod.reduce(sa);
+  }
+}
+
 namespace {
 
 struct Barrett52 {
@@ -140,6 +153,52 @@ __attribute__((target("avx512f,avx512ifma"))) void reduce_centered_ifma(const ui
   }
 }
 
+// (hi * 2^52 + lo) mod q for lo, hi < 2^64 sums of 52-bit product halves.
+__attribute__((target("avx512f,avx512ifma"))) inline __m512i reduce_split52(__m512i lo, __m512i hi, __m512i q,
+                                                                            __m512i one_shoup, __m512i two52,
+                                                                            __m512i two52_shoup, __m512i mask52) {
+  const __m512i zero = _mm512_setzero_si512();
+  hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));
+  lo = _mm512_and_si512(lo, mask52);
+  // Shoup (beta = 2^52) for lo * 1 and hi * (2^52 mod q): each in [0, 2q).
+  const __m512i r_lo = _mm512_and_si512(
+      _mm512_sub_epi64(lo, _mm512_madd52lo_epu64(zero, _mm512_madd52hi_epu64(zero, lo, one_shoup), q)), mask52);
+  const __m512i r_hi = _mm512_and_si512(
+      _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, hi, two52),
+                       _mm512_madd52lo_epu64(zero, _mm512_madd52hi_epu64(zero, hi, two52_shoup), q)),
+      mask52);
+  __m512i r = _mm512_add_epi64(r_lo, r_hi);
+  const __m512i two_q = _mm512_add_epi64(q, q);
+  r = _mm512_min_epu64(r, _mm512_sub_epi64(r, two_q));
+  return _mm512_min_epu64(r, _mm512_sub_epi64(r, q));
+}
+
+__attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const uint64_t* const* x,
+                                                                         const uint64_t* const* b,
+                                                                         const uint64_t* const* a, int count,
+                                                                         uint64_t* out_b, uint64_t* out_a, size_t n,
+                                                                         uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
+  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
+  const __m512i two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
+  const __m512i two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  for (size_t k = 0; k < n; k += 8) {
+    __m512i lo_b = _mm512_setzero_si512(), hi_b = lo_b, lo_a = lo_b, hi_a = lo_b;
+    for (int j = 0; j < count; ++j) {
+      const __m512i v = _mm512_loadu_si512(x[j] + k);
+      const __m512i kb = _mm512_loadu_si512(b[j] + k), ka = _mm512_loadu_si512(a[j] + k);
+      lo_b = _mm512_madd52lo_epu64(lo_b, v, kb);
+      hi_b = _mm512_madd52hi_epu64(hi_b, v, kb);
+      lo_a = _mm512_madd52lo_epu64(lo_a, v, ka);
+      hi_a = _mm512_madd52hi_epu64(hi_a, v, ka);
+    }
+    _mm512_storeu_si512(out_b + k, reduce_split52(lo_b, hi_b, vq, one_shoup, two52, two52_shoup, mask52));
+    _mm512_storeu_si512(out_a + k, reduce_split52(lo_a, hi_a, vq, one_shoup, two52, two52_shoup, mask52));
+  }
+}
+
 bool use_ifma(const Modulus& mod, size_t n) {
   static const bool supported = ifma_supported();
   return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
@@ -180,6 +239,14 @@ void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size
     reduce_centered_ifma(x, q_from, out, n, mod.value);
   else
     reduce_centered_vec_scalar(x, q_from, out, n, mod);
+}
+
+void dot_product_pair(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
+                      uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    dot_product_pair_ifma(x, b, a, count, out_b, out_a, n, mod.value);
+  else
+    dot_product_pair_scalar(x, b, a, count, out_b, out_a, n, mod);
 }
 
 }  // namespace cryptounet::ckks

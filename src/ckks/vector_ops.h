@@ -19,11 +19,18 @@ void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64
 // out = [x]_centered mod q for x in [0, q_from): values above q_from / 2 stand for x - q_from (centered rounding in
 // rescale).
 void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);
+// Two dot products over `count` digits sharing their left operands, one reduction per coefficient:
+// out_b[k] = sum_j x[j][k] * b[j][k], out_a[k] = sum_j x[j][k] * a[j][k] (mod q), count <= 256. The IFMA path
+// accumulates the low and high 52-bit halves of the products separately (q < 2^50); the scalar path in 128 bits.
+void dot_product_pair(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
+                      uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
 
 // The scalar reference of the two kernels (tests).
 void mul_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
 void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
+                             uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
 void reduce_centered_vec_scalar(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);
 void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,
                                const Modulus& mod);

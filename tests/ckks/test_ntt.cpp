@@ -160,6 +160,32 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
         ASSERT_EQ(slow[k], static_cast<uint64_t>(((centered % q) + q) % q));
       }
     }
+    {  // dot products over 6 "digits"
+      constexpr int kDigits = 6;
+      std::vector<std::vector<uint64_t>> xs(kDigits, std::vector<uint64_t>(n)), bs = xs, as = xs;
+      std::vector<const uint64_t*> px, pb, pa;
+      for (int j = 0; j < kDigits; ++j) {
+        for (size_t k = 0; k < n; ++k) {
+          xs[j][k] = k < 8 ? q - 1 : rng() % q;
+          bs[j][k] = k < 8 ? q - 1 : rng() % q;
+          as[j][k] = rng() % q;
+        }
+        px.push_back(xs[j].data());
+        pb.push_back(bs[j].data());
+        pa.push_back(as[j].data());
+      }
+      std::vector<uint64_t> fb(n), fa(n), sb(n), sa(n);
+      dot_product_pair(px.data(), pb.data(), pa.data(), kDigits, fb.data(), fa.data(), n, mod);
+      dot_product_pair_scalar(px.data(), pb.data(), pa.data(), kDigits, sb.data(), sa.data(), n, mod);
+      ASSERT_EQ(fb, sb) << bits;
+      ASSERT_EQ(fa, sa) << bits;
+      for (size_t k = 0; k < n; ++k) {
+        uint64_t expected = 0;
+        for (int j = 0; j < kDigits; ++j)
+          expected = add_mod(expected, static_cast<uint64_t>(static_cast<u128>(xs[j][k]) * bs[j][k] % q), q);
+        ASSERT_EQ(sb[k], expected);
+      }
+    }
     sub_mul_scalar_vec(a.data(), b.data(), w, fast.data(), n, mod);
     sub_mul_scalar_vec_scalar(a.data(), b.data(), w, slow.data(), n, mod);
     ASSERT_EQ(fast, slow) << bits;
