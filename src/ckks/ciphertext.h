@@ -11,6 +11,8 @@
 #include <optional>
 #include <vector>
 
+#include "ckks/buffer.h"
+
 namespace cryptounet::ckks {
 
 class Ciphertext {
@@ -18,6 +20,9 @@ class Ciphertext {
   Ciphertext() = default;
   Ciphertext(size_t poly_degree, int level, double scale)
       : n_(poly_degree), level_(level), scale_(scale), data_(2 * (level + 1) * poly_degree, 0) {}
+  // Coefficients left uninitialized: for producers that overwrite every limb.
+  Ciphertext(size_t poly_degree, int level, double scale, NoInit)
+      : n_(poly_degree), level_(level), scale_(scale), data_(2 * (level + 1) * poly_degree) {}
 
   int level() const { return level_; }
   double scale() const { return scale_; }
@@ -34,7 +39,7 @@ class Ciphertext {
     return data_.data() + k * limb_count() * n_;
   }
   uint64_t* limb(int k, int i) { return poly(k) + i * n_; }
-  const std::vector<uint64_t>& data() const { return data_; }
+  const LimbBuffer& data() const { return data_; }
 
   // Keeps only the limbs of q_0..level (exact: the message and the scale are unchanged).
   void drop_to_level(int level);
@@ -47,7 +52,7 @@ class Ciphertext {
   size_t n_ = 0;
   int level_ = -1;
   double scale_ = 1.0;
-  std::vector<uint64_t> data_;
+  LimbBuffer data_;
   std::optional<std::array<uint8_t, 32>> seed_;
 };
 

@@ -16,7 +16,7 @@ Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
   const size_t n = ctx_->poly_degree();
   if (ct.poly_degree() != n || ct.level() < 0 || ct.level() > ctx_->max_level())
     throw std::invalid_argument("Decryptor: ciphertext does not match the parameters");
-  Plaintext pt(n, ct.level(), ct.scale());
+  Plaintext pt(n, ct.level(), ct.scale(), NoInit{});
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= ct.level(); ++i) {
     const Modulus& mod = ctx_->modulus(i);

@@ -74,7 +74,7 @@ Plaintext Encoder::encode_coefficients(const std::vector<double>& coeffs, int le
                                 std::to_string(ctx_->max_level()) + "]");
   if (!(scale > 0) || !std::isfinite(scale)) throw std::invalid_argument("Encoder: scale must be positive and finite");
   const size_t n = ctx_->poly_degree();
-  Plaintext pt(n, level, scale);
+  Plaintext pt(n, level, scale, NoInit{});
   // Coefficients below 2^63 (the usual case) take a 64-bit path; larger ones (big scales) a 128-bit one.
   std::vector<int64_t> small(n);
   std::vector<i128> large;
@@ -141,7 +141,7 @@ std::vector<std::complex<double>> Encoder::decode_complex(const Plaintext& pt) c
   const size_t n = ctx_->poly_degree(), slots = slot_count();
   if (pt.poly_degree() != n || pt.level() < 0 || pt.level() > ctx_->max_level())
     throw std::invalid_argument("Encoder::decode: plaintext does not match the context");
-  std::vector<uint64_t> coeff_form(pt.data());
+  LimbBuffer coeff_form(pt.data());
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= pt.level(); ++i) ntt_inverse(coeff_form.data() + i * n, ctx_->ntt(i));
   std::vector<double> coeffs(n);

@@ -23,7 +23,7 @@ Ciphertext Encryptor::encrypt_zero(int level, double scale) const {
     throw std::invalid_argument("Encryptor: level " + std::to_string(level) + " out of range");
   const size_t n = ctx_->poly_degree();
   const auto primes = prime_range(*ctx_, level, false);
-  Ciphertext ct(n, level, scale);
+  Ciphertext ct(n, level, scale, NoInit{});
   if (public_key_) {
     // (v*b + e0, v*a + e1) with ternary v.
     std::vector<uint64_t> v(primes.size() * n);

@@ -162,7 +162,7 @@ Ciphertext Evaluator::mul_plain(const Ciphertext& a, const Plaintext& p) const {
     throw std::invalid_argument("mul_plain: plaintext level " + std::to_string(p.level()) +
                                 " is below the ciphertext level " + std::to_string(a.level()));
   const size_t n = ctx_->poly_degree();
-  Ciphertext r(n, a.level(), a.scale() * p.scale());
+  Ciphertext r(n, a.level(), a.scale() * p.scale(), NoInit{});
   for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
     for (int poly = 0; poly < 2; ++poly) mul_mod_vec(a.limb(poly, i), p.limb(i), r.limb(poly, i), n, mod);
   });
@@ -217,8 +217,8 @@ Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, c
   check_same_level(a.level(), b.level(), "multiply_relin");
   const size_t n = ctx_->poly_degree();
   const int level = a.level();
-  Ciphertext r(n, level, a.scale() * b.scale());
-  std::vector<uint64_t> d2((level + 1) * n);
+  Ciphertext r(n, level, a.scale() * b.scale(), NoInit{});
+  LimbBuffer d2((level + 1) * n);
   for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
     const uint64_t *a0 = a.limb(0, i), *a1 = a.limb(1, i), *b0 = b.limb(0, i), *b1 = b.limb(1, i);
     uint64_t *r0 = r.limb(0, i), *r1 = r.limb(1, i), *t = d2.data() + i * n;
@@ -228,7 +228,7 @@ Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, c
     mul_mod_vec(a1, b1, t, n, mod);
   });
   const DecomposedPoly d = decompose_mod_up(*ctx_, d2.data(), level);
-  std::vector<uint64_t> k0((level + 1) * n), k1((level + 1) * n);
+  LimbBuffer k0((level + 1) * n), k1((level + 1) * n);
   key_inner_product_mod_down(*ctx_, d, rk, nullptr, k0.data(), k1.data());
   for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
     uint64_t *r0 = r.limb(0, i), *r1 = r.limb(1, i);
@@ -249,13 +249,13 @@ void Evaluator::rescale_inplace(Ciphertext& a) const {
   if (level == 0) throw std::invalid_argument("rescale: ciphertext is at level 0, nothing left to drop");
   const size_t n = ctx_->poly_degree();
   const uint64_t q_last = ctx_->prime(level);
-  Ciphertext r(n, level - 1, a.scale() / static_cast<double>(q_last));
+  Ciphertext r(n, level - 1, a.scale() / static_cast<double>(q_last), NoInit{});
   for (int poly = 0; poly < 2; ++poly) {
-    std::vector<uint64_t> last(a.limb(poly, level), a.limb(poly, level) + n);
+    LimbBuffer last(a.limb(poly, level), a.limb(poly, level) + n);
     ntt_inverse(last.data(), ctx_->ntt(level));
 #pragma omp parallel
     {
-      std::vector<uint64_t> t(n);
+      LimbBuffer t(n);
 #pragma omp for schedule(static)
       for (int i = 0; i < level; ++i) {
         const Modulus& mod = ctx_->modulus(i);
@@ -301,9 +301,9 @@ namespace {
 
 // (perm(c0) + k0, k1): the rotated ciphertext from the key-switched permuted c1.
 Ciphertext assemble_rotation(const Context& ctx, const Ciphertext& a, const std::vector<uint32_t>& perm,
-                             const std::vector<uint64_t>& k0, std::vector<uint64_t>& k1) {
+                             const LimbBuffer& k0, const LimbBuffer& k1) {
   const size_t n = ctx.poly_degree();
-  Ciphertext r(n, a.level(), a.scale());
+  Ciphertext r(n, a.level(), a.scale(), NoInit{});
   for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
     const uint64_t* c0 = a.limb(0, i);
     const uint64_t* x0 = k0.data() + i * n;
@@ -323,14 +323,14 @@ Ciphertext Evaluator::apply_galois(const Ciphertext& a, uint64_t galois_elt, con
   const size_t n = ctx_->poly_degree();
   const auto perm = ctx_->galois_permutation_ntt(galois_elt);
   // Permute c1 first, then key-switch from s(X^g) to s.
-  std::vector<uint64_t> c1(a.limb_count() * n);
+  LimbBuffer c1(a.limb_count() * n);
   for (size_t i = 0; i < a.limb_count(); ++i) {
     const uint64_t* src = a.limb(1, static_cast<int>(i));
     uint64_t* dst = c1.data() + i * n;
     for (size_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
   }
   const DecomposedPoly d = decompose_mod_up(*ctx_, c1.data(), a.level());
-  std::vector<uint64_t> k0(c1.size()), k1(c1.size());
+  LimbBuffer k0(c1.size()), k1(c1.size());
   key_inner_product_mod_down(*ctx_, d, key, nullptr, k0.data(), k1.data());
   return assemble_rotation(*ctx_, a, perm, k0, k1);
 }
@@ -370,7 +370,7 @@ std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, std::span
     // ModUp commutes with the automorphism (a signed coefficient permutation), so the digits of c1 are permuted
     // on the fly inside the inner product.
     const auto perm = ctx_->galois_permutation_ntt(g);
-    std::vector<uint64_t> k0(a.limb_count() * n), k1(a.limb_count() * n);
+    LimbBuffer k0(a.limb_count() * n), k1(a.limb_count() * n);
     key_inner_product_mod_down(*ctx_, d, gk.keys.at(g), perm.data(), k0.data(), k1.data());
     out.push_back(assemble_rotation(*ctx_, a, perm, k0, k1));
   }

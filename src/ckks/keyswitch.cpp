@@ -16,7 +16,7 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
   d.digits = ctx.digit_count(level);
   d.data.resize(static_cast<size_t>(d.digits) * width * n);
 
-  std::vector<uint64_t> coeff(c_ntt, c_ntt + (level + 1) * n);
+  LimbBuffer coeff(c_ntt, c_ntt + (level + 1) * n);
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level; ++i) ntt_inverse(coeff.data() + i * n, ctx.ntt(i));
 
@@ -37,7 +37,7 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
     }
     // The digit's own limbs are the input itself (already in NTT form).
     std::memcpy(digit + start * n, c_ntt + start * n, size * n * sizeof(uint64_t));
-    std::vector<uint64_t> converted(targets.size() * n);
+    LimbBuffer converted(targets.size() * n);
     ctx.mod_up_converter(j, level).convert(ctx, coeff.data() + start * n, targets, converted.data());
 #pragma omp parallel for schedule(static)
     for (size_t t = 0; t < targets.size(); ++t) {
@@ -52,7 +52,7 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
 namespace {
 
 // acc (NTT form over Q_level * P) -> (acc - ModUp_P->Q([acc]_P)) * P^-1 over Q_level, written to out.
-void mod_down(const Context& ctx, std::vector<uint64_t>& acc, int level, uint64_t* out) {
+void mod_down(const Context& ctx, LimbBuffer& acc, int level, uint64_t* out) {
   const size_t n = ctx.poly_degree();
   const int k_special = ctx.special_prime_count();
   uint64_t* special = acc.data() + (level + 1) * n;
@@ -79,7 +79,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
   if (key.digit_count < d.digits || key.b.size() != static_cast<size_t>(key.digit_count) * key_limbs * n)
     throw std::invalid_argument("key switching: key does not match the parameters");
   if (d.digits > 256) throw std::invalid_argument("key switching: more than 256 digits");  // dot_product_pair bound
-  std::vector<uint64_t> acc0(static_cast<size_t>(width) * n), acc1(static_cast<size_t>(width) * n);
+  LimbBuffer acc0(static_cast<size_t>(width) * n), acc1(static_cast<size_t>(width) * n);
 #pragma omp parallel for schedule(static)
   for (int pos = 0; pos < width; ++pos) {
     const int prime = pos <= level ? pos : ctx.special_prime_index(pos - level - 1);

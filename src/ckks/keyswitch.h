@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ckks/buffer.h"
 #include "ckks/context.h"
 #include "ckks/keys.h"
 
@@ -17,7 +18,7 @@ namespace cryptounet::ckks {
 struct DecomposedPoly {
   int level = 0;
   int digits = 0;
-  std::vector<uint64_t> data;  // [digit][limb over q_0..q_level, p_0..p_{K-1}][N]
+  LimbBuffer data;  // [digit][limb over q_0..q_level, p_0..p_{K-1}][N]
 };
 
 DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int level);

@@ -91,7 +91,7 @@ void LinearAccumulator::add_plain(const Ciphertext& ct, const Plaintext& pt) {
 Ciphertext LinearAccumulator::finish() {
   if (terms_ == 0) throw std::logic_error("LinearAccumulator::finish: no terms were added");
   const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
-  Ciphertext ct(n, level_, scale_);
+  Ciphertext ct(n, level_, scale_, NoInit{});
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "ckks/buffer.h"
+
 namespace cryptounet::ckks {
 
 class Plaintext {
@@ -11,6 +13,9 @@ class Plaintext {
   Plaintext() = default;
   Plaintext(size_t poly_degree, int level, double scale)
       : n_(poly_degree), level_(level), scale_(scale), data_((level + 1) * poly_degree, 0) {}
+  // Coefficients left uninitialized: for producers that overwrite every limb.
+  Plaintext(size_t poly_degree, int level, double scale, NoInit)
+      : n_(poly_degree), level_(level), scale_(scale), data_((level + 1) * poly_degree) {}
 
   int level() const { return level_; }
   double scale() const { return scale_; }
@@ -20,15 +25,15 @@ class Plaintext {
   size_t limb_count() const { return static_cast<size_t>(level_) + 1; }
   uint64_t* limb(int i) { return data_.data() + i * n_; }
   const uint64_t* limb(int i) const { return data_.data() + i * n_; }
-  std::vector<uint64_t>& data() { return data_; }
-  const std::vector<uint64_t>& data() const { return data_; }
+  LimbBuffer& data() { return data_; }
+  const LimbBuffer& data() const { return data_; }
   size_t memory_bytes() const { return data_.size() * sizeof(uint64_t); }
 
  private:
   size_t n_ = 0;
   int level_ = -1;
   double scale_ = 1.0;
-  std::vector<uint64_t> data_;
+  LimbBuffer data_;
 };
 
 }  // namespace cryptounet::ckks

@@ -170,7 +170,7 @@ Ciphertext read_ciphertext_body(Reader& r, const Context& ctx) {
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
   const auto seeded = r.get<uint8_t>();
   if (seeded > 1) fail("bad seed flag");
-  Ciphertext ct(ctx.poly_degree(), level, scale);
+  Ciphertext ct(ctx.poly_degree(), level, scale, NoInit{});
   const auto primes = prime_range(ctx, level, false);
   if (seeded) {
     Seed seed;
@@ -320,7 +320,7 @@ Plaintext load_plaintext(std::istream& in, const Context& ctx) {
   const int level = read_level(r, ctx);
   const double scale = read_scale(r);
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
-  Plaintext pt(ctx.poly_degree(), level, scale);
+  Plaintext pt(ctx.poly_degree(), level, scale, NoInit{});
   r.residues(ctx, prime_range(ctx, level, false), pt.data().data());
   return pt;
 }
