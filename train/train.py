@@ -28,7 +28,7 @@ DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, act
                 a_init=0.1, b_init=1.0, clip=4.0, min_std=1e-3, crop=128, batch=16, steps=3000, lr=2e-3,
                 lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
                 patience=6, seed=0, threads=2, range_images=0, range_weight=0.0, range_bound=4.0,
-                freeze_bn_frac=0.0)
+                freeze_bn_frac=0.0, range_limit=1000.0)
 
 
 def load_config(path, overrides):
@@ -228,6 +228,10 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
     range_items = ds.items["train"][:cfg["range_images"]] if cfg["range_images"] else ds.items["train"]
     ranges, worst = E.activation_ranges(folded, range_items, device, cfg["depth"])
     info["largest_activation_images"] = worst
+    info["ranges_within_limit"] = worst[0][1] <= cfg["range_limit"]
+    if not info["ranges_within_limit"]:  # unusable under CKKS for such inputs; see docs/MODEL.md
+        print(f"WARNING: activation magnitude {worst[0][1]:.3g} > range_limit {cfg['range_limit']:g} on train image "
+              f"{worst[0][0]} ({worst[0][2]}); try another seed or a larger range_weight", flush=True)
     sidecar = {
         "name": name, "format_version": 1,
         "architecture": {"depth": cfg["depth"], "base_channels": cfg["base_channels"],
@@ -246,6 +250,7 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
                                          "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac")}
                     | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
                     | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
+                       "ranges_within_limit": info["ranges_within_limit"], "range_limit": cfg["range_limit"],
                        "bn_fold_max_abs_error": fold_err, "onnx_ops": ops},
     }
     with open(os.path.join(models_dir, name + ".json"), "w") as f:
