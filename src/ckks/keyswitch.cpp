@@ -14,7 +14,7 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
   DecomposedPoly d;
   d.level = level;
   d.digits = ctx.digit_count(level);
-  d.data.resize(static_cast<size_t>(d.digits) * width * n);
+  d.digit.resize(d.digits);
 
   LimbBuffer coeff(c_ntt, c_ntt + (level + 1) * n);
 #pragma omp parallel for schedule(static)
@@ -22,7 +22,8 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
 
   for (int j = 0; j < d.digits; ++j) {
     const int start = j * alpha, size = std::min(alpha, level + 1 - start);
-    uint64_t* digit = d.data.data() + static_cast<size_t>(j) * width * n;
+    d.digit[j].resize(static_cast<size_t>(width) * n);
+    uint64_t* digit = d.digit[j].data();
     // Positions (within Q_level * P) and prime indices that the base conversion must fill.
     std::vector<int> targets, positions;
     for (int i = 0; i <= level; ++i) {
@@ -92,7 +93,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
     std::vector<const uint64_t*> xs(d.digits), bs(d.digits), as(d.digits);
     for (size_t k0 = 0; k0 < n; k0 += block) {
       for (int j = 0; j < d.digits; ++j) {
-        const uint64_t* x = d.data.data() + (static_cast<size_t>(j) * width + pos) * n;
+        const uint64_t* x = d.digit[j].data() + static_cast<size_t>(pos) * n;
         if (perm) {
           uint64_t* dst = permuted.data() + j * block;
           for (size_t k = 0; k < block; ++k) dst[k] = x[perm[k0 + k]];

@@ -18,7 +18,9 @@ namespace cryptounet::ckks {
 struct DecomposedPoly {
   int level = 0;
   int digits = 0;
-  LimbBuffer data;  // [digit][limb over q_0..q_level, p_0..p_{K-1}][N]
+  // One buffer per digit, [limb over q_0..q_level, p_0..p_{K-1}][N]: separate blocks stay below glibc's mmap
+  // threshold and are reused by the allocator instead of being page-faulted in again on every key switch.
+  std::vector<LimbBuffer> digit;
 };
 
 DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int level);
