@@ -103,19 +103,25 @@ void run_demo(const DemoOptions& o) {
   ckks::Decryptor decryptor(client.context, client.secret);
   nlohmann::json layers = nlohmann::json::array();
   auto progress = [&](const henn::NodeProgress& p) {
-    std::string line = fmt::format("[ct {}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB",
-                                   p.ciphertext + 1, p.ciphertext_count, p.node, nn::op_name(p.model_node->op),
-                                   p.output->channels.front().level(), p.seconds, henn::peak_rss_mb());
+    std::string line = fmt::format("[ct {}-{}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB",
+                                   p.first_ciphertext + 1, p.first_ciphertext + p.group_size, p.ciphertext_count,
+                                   p.node, nn::op_name(p.model_node->op),
+                                   p.output->front().channels.front().level(), p.seconds, henn::peak_rss_mb());
     if (o.debug) {
-      std::vector<std::vector<double>> slots;
-      for (const auto& ct : p.output->channels) slots.push_back(encoder.decode(decryptor.decrypt(ct)));
-      std::vector<const nn::Tensor*> refs;
-      const int first = p.ciphertext * plan.layout.batch;
-      for (int k = first; k < std::min<int>(first + plan.layout.batch, reference.size()); ++k)
-        refs.push_back(&reference[k][p.node]);
-      const double err = henn::max_abs_error(plan.layout, slots, p.output->stride, p.output->factor, p.output->offset, refs);
+      std::vector<henn::DecodedMap> maps;
+      for (const auto& m : *p.output)
+        maps.push_back(henn::decode_map(m, [&](const ckks::Ciphertext& ct) {
+          return encoder.decode(decryptor.decrypt(ct));
+        }));
+      std::vector<std::vector<const nn::Tensor*>> refs(p.group_size);
+      for (int c = 0; c < p.group_size; ++c) {
+        const int first = (p.first_ciphertext + c) * plan.layout.batch;
+        for (int k = first; k < std::min<int>(first + plan.layout.batch, reference.size()); ++k)
+          refs[c].push_back(&reference[k][p.node]);
+      }
+      const double err = henn::max_abs_error(plan.layout, maps, refs);
       line += fmt::format("  max abs error {:.2e}", err);
-      layers.push_back({{"node", p.node}, {"ciphertext", p.ciphertext}, {"max_abs_error", err}});
+      layers.push_back({{"node", p.node}, {"first_ciphertext", p.first_ciphertext}, {"max_abs_error", err}});
     }
     say(line);
   };

@@ -14,6 +14,7 @@ struct FeatureMap {
   std::vector<double> factor;
   std::vector<double> offset;
   int stride = 1;
+  int lanes = 1;  // interleaved ciphertext lanes (Layout::lane_offset), > 1 only at stride >= 2
 
   int channel_count() const { return static_cast<int>(channels.size()); }
 };

@@ -1,7 +1,6 @@
 #include "henn/inference.h"
 
-#include "henn/network.h"
-
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -26,15 +25,17 @@ EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys,
   local.node_seconds.assign(model.nodes.size(), 0.0);
   const auto start = std::chrono::steady_clock::now();
   const int count = static_cast<int>(batch.ciphertexts.size());
-  for (int c = 0; c < count; ++c) {
-    auto on_node = [&](int node, double seconds, const FeatureMap<ckks::Ciphertext>& out) {
+  for (int first = 0; first < count; first += Layout::kMaxLanes) {
+    const int group = std::min(Layout::kMaxLanes, count - first);
+    auto on_node = [&](int node, double seconds, const LaneMaps<ckks::Ciphertext>& out) {
       local.node_seconds[node] += seconds;
-      if (progress) progress({node, &model.nodes[node], c, count, seconds, &out});
+      if (progress) progress({node, &model.nodes[node], first, group, count, seconds, &out});
     };
-    ckks::Ciphertext input = batch.ciphertexts[c];
-    if (input.level() > schedule.depth) input.drop_to_level(schedule.depth);
-    auto out = run_network(backend, model, layout, std::move(input), keys.plan.layer, on_node);
-    result.ciphertexts.push_back(std::move(out.channels.front()));
+    std::vector<ckks::Ciphertext> inputs(batch.ciphertexts.begin() + first, batch.ciphertexts.begin() + first + group);
+    for (auto& input : inputs)
+      if (input.level() > schedule.depth) input.drop_to_level(schedule.depth);
+    for (auto& out : run_network(backend, model, layout, std::move(inputs), keys.plan.layer, on_node))
+      result.ciphertexts.push_back(std::move(out));
   }
   local.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   local.counts = backend.counts();

@@ -7,6 +7,7 @@
 #include "henn/ckks_backend.h"
 #include "henn/feature_map.h"
 #include "henn/key_bundle.h"
+#include "henn/network.h"
 #include "nn/model.h"
 
 #include <functional>
@@ -17,21 +18,23 @@ namespace cryptounet::henn {
 struct NodeProgress {
   int node = 0;                 // model node index (a fused convolution reports its activation node)
   const nn::Node* model_node = nullptr;
-  int ciphertext = 0;           // which ciphertext of the batch (each holds layout.batch tiles)
-  int ciphertext_count = 0;
-  double seconds = 0;           // this node's time on this ciphertext
-  const FeatureMap<ckks::Ciphertext>* output = nullptr;  // for debug clients holding the secret key
+  int first_ciphertext = 0;     // the group of input ciphertexts being processed together (up to 4 lanes)
+  int group_size = 0;
+  int ciphertext_count = 0;     // in the whole batch (each holds layout.batch tiles)
+  double seconds = 0;           // this node's time for this group
+  const LaneMaps<ckks::Ciphertext>* output = nullptr;  // for debug clients holding the secret key
 };
 using ProgressCallback = std::function<void(const NodeProgress&)>;
 
 struct InferenceStats {
   double seconds = 0;
-  std::vector<double> node_seconds;  // summed over the batch's ciphertexts, indexed like model.nodes
+  std::vector<double> node_seconds;  // summed over the batch's ciphertext groups, indexed like model.nodes
   OpCounts counts;
 };
 
-// Runs the model on every ciphertext of the batch; the result holds the encrypted logit maps (same layout, images
-// and tiles). Throws if the model, the keys and the batch do not belong together.
+// Runs the model on every ciphertext of the batch, up to Layout::kMaxLanes at a time (interleaved at low resolution);
+// the result holds the encrypted logit maps (same layout, images and tiles). Throws if the model, the keys and the
+// batch do not belong together.
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
                              const ProgressCallback& progress = {}, InferenceStats* stats = nullptr);
 

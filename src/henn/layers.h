@@ -4,6 +4,7 @@
 
 #include "henn/feature_map.h"
 #include "henn/layer_options.h"
+#include "henn/layout.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@ namespace cryptounet::henn {
 // Where a linear layer reads: tap t rotates every input left by steps[t] and keeps the output slots of masks[t].
 struct LinearTaps {
   int out_stride = 1;
+  int out_lanes = 1;
   std::vector<int> steps;
   std::vector<std::vector<double>> masks;
 };
@@ -76,10 +78,22 @@ inline ActivationMode activation_mode(const LinearWeights& lw, const LayerOption
 // lands on the same scale P = D_out * q_l / 2^k and the output on exactly D_out (layer_options.h). Pending input
 // factors fold into the integer weights; pending input offsets o become the plaintext sum_t (sum_ci w o_ci) M_t
 // (masked, so zero padding stays exact at the borders).
+// A linear layer's outputs before the activation's ciphertext product: y (u = sqrt|a| (y + b/2a) for the completed
+// square) and, with two accumulators, z = a*y + b; all at the layer's output level and scale.
+template <typename Value>
+struct Preactivation {
+  ActivationMode mode = ActivationMode::None;
+  std::vector<Value> y, z;
+  int stride = 1;
+  int lanes = 1;
+};
+
 template <typename Backend>
-FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const FeatureMap<typename Backend::Value>& in,
-                                                 const LinearTaps& taps, const LinearWeights& lw,
-                                                 const LayerOptions& opt) {
+Preactivation<typename Backend::Value> linear_preactivation(const Backend& be,
+                                                            const FeatureMap<typename Backend::Value>& in,
+                                                            const LinearTaps& taps, const LinearWeights& lw,
+                                                            const LayerOptions& opt,
+                                                            const std::vector<double>* clean_mask = nullptr) {
   using Value = typename Backend::Value;
   using Mask = typename Backend::Mask;
   if (in.channel_count() != lw.in_channels)
@@ -141,7 +155,7 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
   // Pending input offsets: offset_taps[co][t] = sum_ci w(co, ci, t) * offset_ci.
   bool has_offsets = false;
   for (double o : in.offset) has_offsets |= (o != 0.0);
-  auto offset_plane = [&](int co, double multiplier, const Value& like) {
+  auto offset_values = [&](int co, double multiplier) {
     std::vector<double> v(taps.masks.front().size(), 0.0);
     for (int t = 0; t < lw.taps; ++t) {
       double g = 0;
@@ -149,36 +163,103 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
       if (g == 0.0) continue;
       for (std::size_t k = 0; k < v.size(); ++k) v[k] += multiplier * g * taps.masks[t][k];
     }
-    return be.encode(v, Backend::level(like), Backend::scale(like));
+    return v;
   };
-  // Finishes one accumulator into multiplier * (conv + bias) + shift.
+  // Finishes one accumulator into multiplier * (conv + bias) + shift. With a clean mask, the constant is added only
+  // where the mask is 1 (so slots outside the valid grid stay zero, as lanes interleaving needs).
   auto finish = [&](typename Backend::Accumulator& acc, int co, double multiplier, double shift) {
     Value y = be.rescale(be.finish(std::move(acc)));
-    be.add_const_inplace(y, multiplier * lw.bias[co] + shift);
-    if (has_offsets) be.add_plain_inplace(y, offset_plane(co, multiplier, y));
+    const double constant = multiplier * lw.bias[co] + shift;
+    if (clean_mask) {
+      std::vector<double> v(clean_mask->size());
+      for (std::size_t k = 0; k < v.size(); ++k) v[k] = constant * (*clean_mask)[k];
+      if (has_offsets) {
+        const auto plane = offset_values(co, multiplier);
+        for (std::size_t k = 0; k < v.size(); ++k) v[k] += plane[k];
+      }
+      be.add_plain_inplace(y, be.encode(v, Backend::level(y), Backend::scale(y)));
+    } else {
+      be.add_const_inplace(y, constant);
+      if (has_offsets)
+        be.add_plain_inplace(y, be.encode(offset_values(co, multiplier), Backend::level(y), Backend::scale(y)));
+    }
     return y;
   };
 
-  FeatureMap<Value> out;
-  out.stride = taps.out_stride;
-  out.factor.assign(lw.out_channels, 1.0);
-  out.offset.assign(lw.out_channels, 0.0);
+  Preactivation<Value> pre;
+  pre.mode = mode;
+  pre.stride = taps.out_stride;
+  pre.lanes = taps.out_lanes;
   for (int co = 0; co < lw.out_channels; ++co) {
     if (mode == ActivationMode::CompletedSquare) {
       const double a = (*lw.quad_a)[co], b = (*lw.quad_b)[co];
-      Value u = finish(acc_y[co], co, mult_y[co], mult_y[co] * b / (2 * a));
-      out.channels.push_back(be.rescale(be.square_relin(u)));
+      pre.y.push_back(finish(acc_y[co], co, mult_y[co], mult_y[co] * b / (2 * a)));
+    } else {
+      pre.y.push_back(finish(acc_y[co], co, 1.0, 0.0));
+      if (mode == ActivationMode::TwoAccumulators)
+        pre.z.push_back(finish(acc_z[co], co, mult_z[co], (*lw.quad_b)[co]));
+    }
+  }
+  return pre;
+}
+
+// The activation step of a fused layer (one ciphertext product and rescale per output), or nothing.
+template <typename Backend>
+FeatureMap<typename Backend::Value> activate(const Backend& be, Preactivation<typename Backend::Value>&& pre,
+                                             const LinearWeights& lw) {
+  using Value = typename Backend::Value;
+  FeatureMap<Value> out;
+  out.stride = pre.stride;
+  out.lanes = pre.lanes;
+  out.factor.assign(lw.out_channels, 1.0);
+  out.offset.assign(lw.out_channels, 0.0);
+  for (int co = 0; co < lw.out_channels; ++co) {
+    if (pre.mode == ActivationMode::CompletedSquare) {
+      const double a = (*lw.quad_a)[co], b = (*lw.quad_b)[co];
+      out.channels.push_back(be.rescale(be.square_relin(pre.y[co])));
       out.factor[co] = a > 0 ? 1.0 : -1.0;
       out.offset[co] = -b * b / (4 * a);
-    } else if (mode == ActivationMode::TwoAccumulators) {
-      Value y = finish(acc_y[co], co, 1.0, 0.0);
-      Value z = finish(acc_z[co], co, mult_z[co], (*lw.quad_b)[co]);
-      out.channels.push_back(be.rescale(be.multiply_relin(y, z)));
+    } else if (pre.mode == ActivationMode::TwoAccumulators) {
+      out.channels.push_back(be.rescale(be.multiply_relin(pre.y[co], pre.z[co])));
     } else {
-      out.channels.push_back(finish(acc_y[co], co, 1.0, 0.0));
+      out.channels.push_back(std::move(pre.y[co]));
     }
   }
   return out;
+}
+
+template <typename Backend>
+FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const FeatureMap<typename Backend::Value>& in,
+                                                 const LinearTaps& taps, const LinearWeights& lw,
+                                                 const LayerOptions& opt) {
+  return activate(be, linear_preactivation(be, in, taps, lw, opt), lw);
+}
+
+// The first convolution at stride 2 merges up to 4 ciphertexts ("lanes", each its own map) into one interleaved map:
+// each lane's pre-activations are computed with clean constants (zero off the stride grid), rotated right by the
+// lane's offset into a free phase of the stride cell and summed, then activated once. Every later layer at stride
+// >= 2 then works on 4 ciphertexts' tiles at the cost of one; no level is spent (rotations only).
+template <typename Backend>
+FeatureMap<typename Backend::Value> merge_lanes(const Backend& be,
+                                                const std::vector<FeatureMap<typename Backend::Value>>& lanes,
+                                                const LinearTaps& taps, const LinearWeights& lw,
+                                                const LayerOptions& opt, const Layout& layout) {
+  if (taps.out_stride < 2 || lanes.size() > static_cast<std::size_t>(Layout::kMaxLanes))
+    throw std::invalid_argument("merge_lanes: needs stride >= 2 and at most 4 lanes");
+  const std::vector<double> clean = layout.grid_mask(taps.out_stride);
+  Preactivation<typename Backend::Value> merged;
+  for (std::size_t j = 0; j < lanes.size(); ++j) {
+    auto pre = linear_preactivation(be, lanes[j], taps, lw, opt, &clean);
+    if (j == 0) {
+      merged = std::move(pre);
+      continue;
+    }
+    const int step = -layout.lane_offset(static_cast<int>(j));
+    for (std::size_t co = 0; co < pre.y.size(); ++co) be.add_inplace(merged.y[co], be.rotate(pre.y[co], step));
+    for (std::size_t co = 0; co < pre.z.size(); ++co) be.add_inplace(merged.z[co], be.rotate(pre.z[co], step));
+  }
+  merged.lanes = static_cast<int>(lanes.size());
+  return activate(be, std::move(merged), lw);
 }
 
 // 2x2 average pooling at no level: x + rot(x, s) then + rot(., s*W): the stride-2s grid holds the 2x2 sums; the 1/4
@@ -198,7 +279,8 @@ FeatureMap<typename Backend::Value> avg_pool(const Backend& be, FeatureMap<typen
 // Channel concatenation: no work, the next linear layer aligns levels and scales.
 template <typename Value>
 FeatureMap<Value> concat(const FeatureMap<Value>& first, const FeatureMap<Value>& second) {
-  if (first.stride != second.stride) throw std::invalid_argument("concat: inputs at different strides");
+  if (first.stride != second.stride || first.lanes != second.lanes)
+    throw std::invalid_argument("concat: inputs at different strides or lanes");
   FeatureMap<Value> out = first;
   out.channels.insert(out.channels.end(), second.channels.begin(), second.channels.end());
   out.factor.insert(out.factor.end(), second.factor.begin(), second.factor.end());
@@ -210,7 +292,7 @@ FeatureMap<Value> concat(const FeatureMap<Value>& first, const FeatureMap<Value>
 template <typename Backend>
 FeatureMap<typename Backend::Value> add(const Backend& be, const FeatureMap<typename Backend::Value>& a,
                                         const FeatureMap<typename Backend::Value>& b) {
-  if (a.stride != b.stride || a.channel_count() != b.channel_count())
+  if (a.stride != b.stride || a.lanes != b.lanes || a.channel_count() != b.channel_count())
     throw std::invalid_argument("add: inputs differ in stride or channels");
   FeatureMap<typename Backend::Value> out = a;
   for (int c = 0; c < a.channel_count(); ++c) {

@@ -39,36 +39,50 @@ std::vector<double> Layout::pack(const std::vector<const std::vector<double>*>& 
   return v;
 }
 
-std::vector<double> Layout::unpack(const std::vector<double>& slot_values, int image, int stride) const {
+std::vector<double> Layout::unpack(const std::vector<double>& slot_values, int image, int stride, int lane) const {
   if (slot_values.size() < static_cast<std::size_t>(slots))
     throw std::invalid_argument("layout: slot vector is shorter than the layout");
   const int h = height / stride, w = width / stride;
   std::vector<double> out(static_cast<std::size_t>(h) * w);
   for (int i = 0; i < h; ++i)
-    for (int j = 0; j < w; ++j) out[i * w + j] = slot_values[slot(image, i, j, stride)];
+    for (int j = 0; j < w; ++j) out[i * w + j] = slot_values[slot(image, i, j, stride) + lane_offset(lane)];
   return out;
 }
 
-std::vector<double> Layout::grid_mask(int stride) const { return conv_tap_mask(stride, 0, 0); }
+namespace {
 
-std::vector<double> Layout::conv_tap_mask(int stride, int dy, int dx) const {
+void check_lanes(int stride, int lanes) {
+  if (lanes < 1 || lanes > Layout::kMaxLanes || (lanes > 1 && stride < 2))
+    throw std::invalid_argument("layout: " + std::to_string(lanes) + " lanes at stride " + std::to_string(stride));
+}
+
+}  // namespace
+
+std::vector<double> Layout::grid_mask(int stride, int lanes) const { return conv_tap_mask(stride, 0, 0, lanes); }
+
+std::vector<double> Layout::conv_tap_mask(int stride, int dy, int dx, int lanes) const {
+  check_lanes(stride, lanes);
   std::vector<double> m(slots, 0.0);
   const int h = height / stride, w = width / stride;
-  for (int b = 0; b < batch; ++b)
-    for (int i = 0; i < h; ++i)
-      for (int j = 0; j < w; ++j)
-        if (i + dy >= 0 && i + dy < h && j + dx >= 0 && j + dx < w) m[slot(b, i, j, stride)] = 1.0;
+  for (int lane = 0; lane < lanes; ++lane)
+    for (int b = 0; b < batch; ++b)
+      for (int i = 0; i < h; ++i)
+        for (int j = 0; j < w; ++j)
+          if (i + dy >= 0 && i + dy < h && j + dx >= 0 && j + dx < w)
+            m[slot(b, i, j, stride) + lane_offset(lane)] = 1.0;
   return m;
 }
 
-std::vector<double> Layout::phase_mask(int stride, int a, int b) const {
+std::vector<double> Layout::phase_mask(int stride, int a, int b, int lanes) const {
   if (stride < 2) throw std::invalid_argument("layout: transposed conv needs an input stride >= 2");
+  const int half = stride / 2;
+  check_lanes(half, lanes);
   std::vector<double> m(slots, 0.0);
-  const int h = height / stride, w = width / stride, half = stride / 2;
-  for (int img = 0; img < batch; ++img)
-    for (int i = 0; i < h; ++i)
-      for (int j = 0; j < w; ++j)
-        m[slot(img, 2 * i + a, 2 * j + b, half)] = 1.0;
+  const int h = height / stride, w = width / stride;
+  for (int lane = 0; lane < lanes; ++lane)
+    for (int img = 0; img < batch; ++img)
+      for (int i = 0; i < h; ++i)
+        for (int j = 0; j < w; ++j) m[slot(img, 2 * i + a, 2 * j + b, half) + lane_offset(lane)] = 1.0;
   return m;
 }
 

@@ -2,6 +2,10 @@
 // block [b*block, (b+1)*block), row-major with row stride `width`. A feature map at stride s keeps pixel (i, j) of
 // its (height/s x width/s) grid at slot b*block + (s*i)*width + s*j; the other slots hold garbage that every
 // consumer masks out (masks select only valid positions, so garbage never reaches a valid slot).
+//
+// Lanes: at stride >= 2 a map can interleave the tiles of up to 4 ciphertexts ("lanes"): lane j's pixel (i, j') sits
+// at slot(b, i, j', s) + lane_offset(j), i.e. in the free phases (0,0), (0,1), (1,0), (1,1) of each stride cell, so
+// the low-resolution layers process 4 ciphertexts' tiles at the cost of one.
 #pragma once
 
 #include <cstddef>
@@ -24,19 +28,23 @@ struct Layout {
            static_cast<std::size_t>(col) * stride;
   }
 
+  static constexpr int kMaxLanes = 4;
+  int lane_offset(int lane) const { return (lane >> 1) * width + (lane & 1); }
+
   // Packs up to `batch` planes (height*width doubles each, row-major) into one slot vector.
   std::vector<double> pack(const std::vector<const std::vector<double>*>& planes) const;
-  // Reads image `image` of a slot vector at stride s: (height/s)*(width/s) doubles, row-major.
-  std::vector<double> unpack(const std::vector<double>& slot_values, int image, int stride = 1) const;
+  // Reads image `image` (of lane `lane`) of a slot vector at stride s: (height/s)*(width/s) doubles, row-major.
+  std::vector<double> unpack(const std::vector<double>& slot_values, int image, int stride = 1, int lane = 0) const;
 
-  // 1 at the valid positions of the stride-s grid (every image of the batch), 0 elsewhere.
-  std::vector<double> grid_mask(int stride) const;
+  // The masks below cover every image of the batch in lanes 0..lanes-1 (lanes > 1 needs stride >= 2).
+  // 1 at the valid positions of the stride-s grid, 0 elsewhere.
+  std::vector<double> grid_mask(int stride, int lanes = 1) const;
   // 3x3 same-padding tap (dy, dx) in {-1,0,1}^2 at stride s: 1 at valid output positions whose source pixel
   // (i+dy, j+dx) of the stride-s grid lies inside the image (zero padding = mask 0).
-  std::vector<double> conv_tap_mask(int stride, int dy, int dx) const;
+  std::vector<double> conv_tap_mask(int stride, int dy, int dx, int lanes = 1) const;
   // Transposed conv k2 s2 from stride s to s/2, output phase (a, b): 1 at the stride-s/2 positions
   // (s*i + a*s/2, s*j + b*s/2).
-  std::vector<double> phase_mask(int stride, int a, int b) const;
+  std::vector<double> phase_mask(int stride, int a, int b, int lanes = 1) const;
 
   // Left-rotation step that brings the stride-s neighbour (i+dy, j+dx) onto (i, j).
   int tap_step(int stride, int dy, int dx) const { return stride * (dy * width + dx); }

@@ -1,4 +1,7 @@
 // Runs a whole model on the layout, node by node, with any backend (the same code for slot vectors and ciphertexts).
+// Up to Layout::kMaxLanes input ciphertexts go through together: at stride 1 every ciphertext has its own maps; the
+// first convolution at stride 2 interleaves them into one map (merge_lanes), and the transposed convolution back to
+// stride 1 splits them again (split_taps), so every low-resolution layer runs once for all of them.
 #pragma once
 
 #include "henn/feature_map.h"
@@ -16,30 +19,52 @@
 
 namespace cryptounet::henn {
 
+// A node's output: one map per input ciphertext, or one interleaved map (FeatureMap::lanes > 1).
+template <typename Value>
+using LaneMaps = std::vector<FeatureMap<Value>>;
+
 // Called after each evaluated node (a fused convolution is reported with its activation node).
 template <typename Value>
-using NodeCallback = std::function<void(int node_index, double seconds, const FeatureMap<Value>& output)>;
+using NodeCallback = std::function<void(int node_index, double seconds, const LaneMaps<Value>& output)>;
 
-// `input` holds the 1-channel input of every image of the batch at stride 1. Returns the logit map (stride 1).
+// `inputs` hold the 1-channel input of every tile at stride 1 (at most Layout::kMaxLanes ciphertexts). Returns the
+// logit map of each input ciphertext (stride 1).
 template <typename Backend>
-FeatureMap<typename Backend::Value> run_network(const Backend& be, const nn::Model& model, const Layout& layout,
-                                                typename Backend::Value input, const LayerOptions& opt,
-                                                const NodeCallback<typename Backend::Value>& on_node = {}) {
+std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Model& model, const Layout& layout,
+                                                 std::vector<typename Backend::Value> inputs,
+                                                 const LayerOptions& opt,
+                                                 const NodeCallback<typename Backend::Value>& on_node = {}) {
   using Value = typename Backend::Value;
   const Schedule schedule = Schedule::create(model);
   if (model.input().channels != 1) throw std::invalid_argument("encrypted inference: the model input must be 1 channel");
-  if (Backend::level(input) < schedule.depth)
-    throw std::invalid_argument("encrypted inference: the model needs " + std::to_string(schedule.depth) +
-                                " levels, the input ciphertext has " + std::to_string(Backend::level(input)));
+  if (inputs.empty() || inputs.size() > static_cast<std::size_t>(Layout::kMaxLanes))
+    throw std::invalid_argument("encrypted inference: 1 to 4 input ciphertexts at a time");
+  for (const Value& in : inputs)
+    if (Backend::level(in) < schedule.depth)
+      throw std::invalid_argument("encrypted inference: the model needs " + std::to_string(schedule.depth) +
+                                  " levels, the input ciphertext has " + std::to_string(Backend::level(in)));
   const int n = static_cast<int>(model.nodes.size());
-  std::vector<std::optional<FeatureMap<Value>>> maps(n);
-  maps[0] = FeatureMap<Value>{{std::move(input)}, {1.0}, {0.0}, 1};
+  const std::size_t lane_count = inputs.size();
+  std::vector<std::optional<LaneMaps<Value>>> maps(n);
+  maps[0].emplace();
+  for (Value& in : inputs) maps[0]->push_back(FeatureMap<Value>{{std::move(in)}, {1.0}, {0.0}, 1, 1});
+
   for (int i = 1; i < n; ++i) {
     const nn::Node& node = model.nodes[i];
     const NodeSchedule& ns = schedule.nodes[i];
     if (node.op == nn::Op::Quadratic) continue;  // computed by the convolution before it
     const auto start = std::chrono::steady_clock::now();
-    const FeatureMap<Value>& in0 = *maps[node.inputs[0]];
+    const LaneMaps<Value>& in0 = *maps[node.inputs[0]];
+    auto each = [&](auto&& f) {
+      LaneMaps<Value> out;
+      for (std::size_t k = 0; k < in0.size(); ++k) out.push_back(f(k));
+      return out;
+    };
+    auto second = [&]() -> const LaneMaps<Value>& {
+      const LaneMaps<Value>& in1 = *maps[node.inputs[1]];
+      if (in1.size() != in0.size()) throw std::runtime_error("encrypted inference: inputs differ in lanes");
+      return in1;
+    };
     int out_index = i;
     switch (node.op) {
       case nn::Op::Conv2d:
@@ -48,7 +73,19 @@ FeatureMap<typename Backend::Value> run_network(const Backend& be, const nn::Mod
         if (act && (act->op != nn::Op::Quadratic || act->inputs[0] != i))
           throw std::runtime_error("encrypted inference: the activation of node '" + node.name +
                                    "' must be the next node");
-        maps[i] = linear_layer(be, in0, linear_taps(node, layout, in0.stride), linear_weights(node, act), opt);
+        const LinearWeights lw = linear_weights(node, act);
+        const FeatureMap<Value>& first = in0.front();
+        if (node.op == nn::Op::Conv2d && in0.size() > 1 && first.stride >= 2) {
+          maps[i] = LaneMaps<Value>{merge_lanes(be, in0, linear_taps(node, layout, first.stride), lw, opt, layout)};
+        } else if (node.op == nn::Op::ConvTranspose2d && in0.size() == 1 && first.lanes > 1 && first.stride == 2) {
+          maps[i].emplace();
+          for (int lane = 0; lane < first.lanes; ++lane)
+            maps[i]->push_back(linear_layer(be, first, split_taps(node, layout, lane), lw, opt));
+        } else {
+          maps[i] = each([&](std::size_t k) {
+            return linear_layer(be, in0[k], linear_taps(node, layout, in0[k].stride, in0[k].lanes), lw, opt);
+          });
+        }
         if (act) {
           maps[i + 1] = std::move(maps[i]);
           maps[i].reset();
@@ -57,14 +94,18 @@ FeatureMap<typename Backend::Value> run_network(const Backend& be, const nn::Mod
         break;
       }
       case nn::Op::AvgPool2x2:
-        maps[i] = avg_pool(be, in0, layout.width);
+        maps[i] = each([&](std::size_t k) { return avg_pool(be, in0[k], layout.width); });
         break;
-      case nn::Op::Concat:
-        maps[i] = concat(in0, *maps[node.inputs[1]]);
+      case nn::Op::Concat: {
+        const LaneMaps<Value>& in1 = second();
+        maps[i] = each([&](std::size_t k) { return concat(in0[k], in1[k]); });
         break;
-      case nn::Op::Add:
-        maps[i] = add(be, in0, *maps[node.inputs[1]]);
+      }
+      case nn::Op::Add: {
+        const LaneMaps<Value>& in1 = second();
+        maps[i] = each([&](std::size_t k) { return add(be, in0[k], in1[k]); });
         break;
+      }
       default:
         throw std::runtime_error(std::string("encrypted inference: unsupported node ") + nn::op_name(node.op));
     }
@@ -76,10 +117,15 @@ FeatureMap<typename Backend::Value> run_network(const Backend& be, const nn::Mod
       on_node(out_index, secs, *maps[out_index]);
     }
   }
-  FeatureMap<Value> out = std::move(*maps[n - 1]);
-  if (out.channel_count() != 1 || out.stride != 1 || out.factor[0] != 1.0 || out.offset[0] != 0.0)
-    throw std::runtime_error("encrypted inference: the output is not a 1-channel full-resolution map");
-  return out;
+  std::vector<Value> outputs;
+  for (FeatureMap<Value>& out : *maps[n - 1]) {
+    if (out.channel_count() != 1 || out.stride != 1 || out.lanes != 1 || out.factor[0] != 1.0 ||
+        out.offset[0] != 0.0)
+      throw std::runtime_error("encrypted inference: the output is not a 1-channel full-resolution map");
+    outputs.push_back(std::move(out.channels.front()));
+  }
+  if (outputs.size() != lane_count) throw std::runtime_error("encrypted inference: lanes were not split back");
+  return outputs;
 }
 
 }  // namespace cryptounet::henn

@@ -87,6 +87,12 @@ std::vector<int> Schedule::rotation_steps(const nn::Model& model, const Layout& 
     const int in_stride = nodes[node.inputs[0]].stride;
     if (is_linear(node.op)) {
       for (int step : linear_taps(node, layout, in_stride).steps) add(step);
+      // Lanes: merging into lanes rotates outputs by -lane_offset; splitting reads lane_offset - (a*W + b).
+      if (in_stride == 2 && node.op == nn::Op::Conv2d)
+        for (int lane = 1; lane < Layout::kMaxLanes; ++lane) add(-layout.lane_offset(lane));
+      if (in_stride == 2 && node.op == nn::Op::ConvTranspose2d)
+        for (int lane = 0; lane < Layout::kMaxLanes; ++lane)
+          for (int step : split_taps(node, layout, lane).steps) add(step);
     } else if (node.op == nn::Op::AvgPool2x2) {
       add(in_stride);
       add(in_stride * layout.width);
@@ -95,15 +101,16 @@ std::vector<int> Schedule::rotation_steps(const nn::Model& model, const Layout& 
   return {steps.begin(), steps.end()};
 }
 
-LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride) {
+LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride, int lanes) {
   LinearTaps t;
+  t.out_lanes = lanes;
   if (node.op == nn::Op::Conv2d) {
     t.out_stride = in_stride;
     const int r = node.kernel / 2;
     for (int dy = -r; dy <= r; ++dy)
       for (int dx = -r; dx <= r; ++dx) {
         t.steps.push_back(layout.tap_step(in_stride, dy, dx));
-        t.masks.push_back(layout.conv_tap_mask(in_stride, dy, dx));
+        t.masks.push_back(layout.conv_tap_mask(in_stride, dy, dx, lanes));
       }
   } else if (node.op == nn::Op::ConvTranspose2d) {
     // Output phase (a, b) at stride s/2 reads input (i, j) from s/2*(a*W + b) slots before it.
@@ -111,11 +118,23 @@ LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride
     for (int a = 0; a < 2; ++a)
       for (int b = 0; b < 2; ++b) {
         t.steps.push_back(-t.out_stride * (a * layout.width + b));
-        t.masks.push_back(layout.phase_mask(in_stride, a, b));
+        t.masks.push_back(layout.phase_mask(in_stride, a, b, lanes));
       }
   } else {
     throw std::invalid_argument("linear_taps: not a linear node");
   }
+  return t;
+}
+
+LinearTaps split_taps(const nn::Node& node, const Layout& layout, int lane) {
+  if (node.op != nn::Op::ConvTranspose2d) throw std::invalid_argument("split_taps: not a transposed convolution");
+  LinearTaps t;
+  t.out_stride = 1;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) {
+      t.steps.push_back(layout.lane_offset(lane) - (a * layout.width + b));
+      t.masks.push_back(layout.phase_mask(2, a, b));
+    }
   return t;
 }
 

@@ -30,8 +30,12 @@ struct Schedule {
   std::vector<int> rotation_steps(const nn::Model& model, const Layout& layout) const;
 };
 
-// The taps and weights of a linear node (Conv2d or ConvTranspose2d) reading a map at `in_stride`.
-LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride);
+// The taps and weights of a linear node (Conv2d or ConvTranspose2d) reading a map at `in_stride` with `lanes`
+// interleaved lanes (the output keeps them).
+LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride, int lanes = 1);
+// A ConvTranspose2d from an interleaved stride-2 map to lane `lane`'s own stride-1 map: output phase (a, b) reads
+// the input lane_offset(lane) - (a*W + b) slots further.
+LinearTaps split_taps(const nn::Node& node, const Layout& layout, int lane);
 LinearWeights linear_weights(const nn::Node& node, const nn::Node* fused_activation);
 
 }  // namespace cryptounet::henn

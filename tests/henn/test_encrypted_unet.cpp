@@ -1,6 +1,6 @@
-// The tiny U-Net end to end on ciphertexts (N = 2^15, several 16x16 images per ciphertext): keygen from the plan,
-// client encryption, server inference with evaluation keys only, client decryption; every layer's max abs error
-// against nn::forward is reported and bounded.
+// The tiny U-Net end to end on ciphertexts (N = 2^15, 64 16x16 images per ciphertext, two ciphertexts so that the
+// low-resolution layers run interleaved in two lanes): keygen from the plan, client encryption, server inference with
+// evaluation keys only, client decryption; every layer's max abs error against nn::forward is reported and bounded.
 #include "ckks/decryptor.h"
 #include "ckks/encoder.h"
 #include "henn/batch.h"
@@ -45,11 +45,11 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   ASSERT_EQ(plan.spec.log_n, 15);
   auto [client, eval] = generate_keys(plan);
 
-  const auto images = blob_images(5, side, 3);
+  const auto images = blob_images(plan.layout.batch + 3, side, 3);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < images.size(); ++i) names.push_back("img" + std::to_string(i));
   const EncryptedBatch batch = encrypt_images(client, images, names, side);
-  ASSERT_EQ(batch.ciphertexts.size(), 1u);
+  ASSERT_EQ(batch.ciphertexts.size(), 2u);
 
   std::vector<std::vector<nn::Tensor>> reference;
   for (const auto& img : images) reference.push_back(nn::forward(model, nn::Tensor::from_plane(img)));
@@ -58,17 +58,20 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   ckks::Decryptor decryptor(client.context, client.secret);
   double worst_layer = 0;
   auto debug = [&](const NodeProgress& p) {
-    std::vector<std::vector<double>> slots;
-    for (const auto& ct : p.output->channels) slots.push_back(encoder.decode(decryptor.decrypt(ct)));
-    std::vector<const nn::Tensor*> refs;
-    for (const auto& r : reference) refs.push_back(&r[p.node]);
-    const double err = max_abs_error(plan.layout, slots, p.output->stride, p.output->factor, p.output->offset, refs);
+    std::vector<DecodedMap> maps;
+    for (const auto& m : *p.output)
+      maps.push_back(decode_map(m, [&](const ckks::Ciphertext& ct) { return encoder.decode(decryptor.decrypt(ct)); }));
+    std::vector<std::vector<const nn::Tensor*>> refs(p.group_size);
     double range = 0;
-    for (const auto* r : refs)
-      for (double v : r->data) range = std::max(range, std::abs(v));
-    std::printf("  node %2d %-16s level %2d  %.2fs  max|ref| %8.3f  max abs error %.2e\n", p.node,
-                nn::op_name(p.model_node->op), p.output->channels[0].level(), p.seconds, range, err);
-    EXPECT_LT(err, 2e-4 * std::max(1.0, range)) << "node " << p.node;
+    for (std::size_t t = 0; t < reference.size(); ++t) {
+      refs[t / plan.layout.batch].push_back(&reference[t][p.node]);
+      for (double v : reference[t][p.node].data) range = std::max(range, std::abs(v));
+    }
+    const double err = max_abs_error(plan.layout, maps, refs);
+    std::printf("  node %2d %-16s maps %zu lanes %d level %2d  %.2fs  max|ref| %8.3f  max abs error %.2e\n", p.node,
+                nn::op_name(p.model_node->op), p.output->size(), p.output->front().lanes,
+                p.output->front().channels[0].level(), p.seconds, range, err);
+    EXPECT_LT(err, 5e-4 * std::max(1.0, range)) << "node " << p.node;
     worst_layer = std::max(worst_layer, err);
   };
   InferenceStats stats;
@@ -79,12 +82,16 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
 
   const auto logits = decrypt_logits(client, out);
   ASSERT_EQ(logits.size(), images.size());
-  double worst = 0;
+  double worst = 0, range = 0;
   for (std::size_t i = 0; i < images.size(); ++i)
-    for (std::size_t k = 0; k < logits[i].pixels.size(); ++k)
+    for (std::size_t k = 0; k < logits[i].pixels.size(); ++k) {
       worst = std::max(worst, std::abs(logits[i].pixels[k] - reference[i].back().data[k]));
-  std::printf("final logits: max abs error %.2e (worst layer %.2e)\n", worst, worst_layer);
-  EXPECT_LT(worst, 3e-4);  // measured ~3e-5 (weights at 2^-20, masks at 2^24)
+      range = std::max(range, std::abs(reference[i].back().data[k]));
+    }
+  std::printf("final logits: max abs error %.2e, max|ref| %.1f (worst layer %.2e)\n", worst, range, worst_layer);
+  // The random untrained network's activations grow large (squares); errors are ~1e-5 to 2e-4 relative (each
+  // square doubles the relative error), any layout mistake gives errors of order 1.
+  EXPECT_LT(worst, 5e-4 * std::max(1.0, range));
 }
 
 TEST(HennPlanner, RefusesAModelTooDeepFor128BitSecurity) {

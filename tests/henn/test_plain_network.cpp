@@ -35,35 +35,45 @@ std::vector<double> fake_primes(int levels) {
   return primes;
 }
 
-void check_network(int depth, int channels, int side, int images_in_batch) {
+// `ciphertexts` inputs of `per_ciphertext` images each: more than one exercises the lanes (interleaving at stride 2).
+void check_network(int depth, int channels, int side, int ciphertexts, int per_ciphertext) {
   const nn::Model model = testing::tiny_unet(depth, channels);
   const Schedule schedule = Schedule::create(model);
   const Layout layout = Layout::create(side, side, 2048, depth);
-  ASSERT_GE(layout.batch, images_in_batch);
-  const auto images = random_images(images_in_batch, side, side, 11);
-  std::vector<std::vector<nn::Tensor>> reference;
-  std::vector<const std::vector<double>*> planes;
-  for (const auto& img : images) {
-    reference.push_back(nn::forward(model, img));
-    planes.push_back(&img.data);
-  }
+  ASSERT_GE(layout.batch, per_ciphertext);
   PlainBackend be(layout.slots, fake_primes(schedule.depth));
-  const auto input = be.encrypt(layout.pack(planes), schedule.depth, 0x1p32);
-  int reported = 0;
-  auto on_node = [&](int node, double, const FeatureMap<PlainBackend::Value>& out) {
-    std::vector<std::vector<double>> slots;
-    for (const auto& v : out.channels) slots.push_back(v.slots);
-    std::vector<const nn::Tensor*> refs;
-    for (const auto& r : reference) refs.push_back(&r[node]);
-    EXPECT_LT(max_abs_error(layout, slots, out.stride, out.factor, out.offset, refs), 1e-5) << "node " << node;
+  std::vector<std::vector<nn::Tensor>> images, reference;  // [ciphertext][tile] and [ciphertext * batch + tile][node]
+  std::vector<PlainBackend::Value> inputs;
+  for (int c = 0; c < ciphertexts; ++c) {
+    images.push_back(random_images(per_ciphertext, side, side, 11 + c));
+    std::vector<const std::vector<double>*> planes;
+    for (const auto& img : images.back()) {
+      reference.push_back(nn::forward(model, img));
+      planes.push_back(&img.data);
+    }
+    inputs.push_back(be.encrypt(layout.pack(planes), schedule.depth, 0x1p32));
+  }
+  int reported = 0, interleaved = 0;
+  auto on_node = [&](int node, double, const LaneMaps<PlainBackend::Value>& out) {
+    std::vector<DecodedMap> maps;
+    for (const auto& m : out) {
+      maps.push_back(decode_map(m, [](const PlainBackend::Value& v) { return v.slots; }));
+      interleaved += m.lanes > 1;
+    }
+    std::vector<std::vector<const nn::Tensor*>> refs(ciphertexts);
+    for (int c = 0; c < ciphertexts; ++c)
+      for (int b = 0; b < per_ciphertext; ++b) refs[c].push_back(&reference[c * per_ciphertext + b][node]);
+    EXPECT_LT(max_abs_error(layout, maps, refs), 1e-5) << "node " << node;
     ++reported;
   };
   LayerOptions options;
   options.weight_bits = 24;
-  const auto out = run_network(be, model, layout, input, options, on_node);
+  const auto out = run_network(be, model, layout, inputs, options, on_node);
   EXPECT_GT(reported, 5);
-  EXPECT_EQ(out.channels[0].level, 0);
-  EXPECT_DOUBLE_EQ(out.channels[0].scale, LayerOptions{}.output_scale);
+  EXPECT_EQ(interleaved > 0, ciphertexts > 1);
+  ASSERT_EQ(out.size(), static_cast<std::size_t>(ciphertexts));
+  EXPECT_EQ(out[0].level, 0);
+  EXPECT_DOUBLE_EQ(out[0].scale, LayerOptions{}.output_scale);
 }
 
 TEST(HennLayout, PackUnpackRoundTrip) {
@@ -88,13 +98,19 @@ TEST(HennLayout, MasksSelectOnlyValidPositions) {
   EXPECT_EQ(count(layout.conv_tap_mask(1, -1, 1)), 4 * 49);
   EXPECT_EQ(count(layout.conv_tap_mask(4, 1, 0)), 4 * 2);
   EXPECT_EQ(count(layout.phase_mask(2, 1, 1)), 4 * 16);
+  EXPECT_EQ(count(layout.grid_mask(2, 4)), 4 * 64);  // four interleaved lanes fill the stride-2 cells
+  EXPECT_EQ(layout.grid_mask(2, 2)[layout.slot(1, 1, 1, 2) + 1], 1.0);
+  EXPECT_EQ(layout.grid_mask(2, 2)[layout.slot(1, 1, 1, 2) + 8], 0.0);
+  EXPECT_THROW(layout.grid_mask(1, 2), std::invalid_argument);
   EXPECT_EQ(layout.phase_mask(2, 1, 1)[layout.slot(0, 1, 1)], 1.0);
   EXPECT_THROW(Layout::create(12, 12, 256, 3), std::invalid_argument);
   EXPECT_THROW(Layout::create(32, 32, 512, 1), std::invalid_argument);
 }
 
-TEST(HennPlainNetwork, Depth1MatchesForward) { check_network(1, 2, 16, 3); }
-TEST(HennPlainNetwork, Depth2MatchesForward) { check_network(2, 3, 32, 2); }
+TEST(HennPlainNetwork, Depth1MatchesForward) { check_network(1, 2, 16, 1, 3); }
+TEST(HennPlainNetwork, Depth2MatchesForward) { check_network(2, 3, 32, 1, 2); }
+TEST(HennPlainNetwork, FourLanesMatchForward) { check_network(2, 3, 32, 4, 2); }
+TEST(HennPlainNetwork, ThreeLanesMatchForward) { check_network(1, 2, 16, 3, 8); }
 
 TEST(HennSchedule, CountsLevelsAndSteps) {
   const nn::Model model = testing::tiny_unet(2, 4);
@@ -102,7 +118,7 @@ TEST(HennSchedule, CountsLevelsAndSteps) {
   EXPECT_EQ(s.depth, 23);  // 5 stages x (conv+act)x2 = 20, two transposed convs, 1x1 head
   const Layout layout = Layout::create(32, 32, 8192, 2);
   const auto steps = s.rotation_steps(model, layout);
-  EXPECT_EQ(steps.size(), 24u);  // 8 neighbours at strides 1, 2, 4 (pooling and upsampling reuse them)
+  EXPECT_EQ(steps.size(), 24u);  // 8 neighbours at strides 1, 2, 4 (pooling, upsampling and lanes reuse them)
 }
 
 TEST(HennSchedule, RefusesNonHeFriendlyOps) {
