@@ -23,8 +23,12 @@ void draw_bar(const char* what, std::uint64_t done, std::uint64_t total, const s
   std::fflush(stderr);
 }
 
+// Redrawn only when the whole percent changes (transfers report every few KiB).
 cryptounet::serve::TransferProgress bytes_bar(const char* what) {
-  return [what](std::uint64_t done, std::uint64_t total) {
+  return [what, last_percent = -1](std::uint64_t done, std::uint64_t total) mutable {
+    const int percent = total > 0 ? static_cast<int>(100 * done / total) : 100;
+    if (percent == last_percent) return;
+    last_percent = percent;
     draw_bar(what, done, total, fmt::format("{:.1f}/{:.1f} MiB", done / 1048576.0, total / 1048576.0));
   };
 }
@@ -33,7 +37,10 @@ void inference_bar(const nlohmann::json& s) {
   constexpr std::uint64_t kSteps = 1000;
   const auto state = s.value("state", std::string{});
   std::string suffix = state;
-  if (s.value("passes", 1) > 1) suffix += fmt::format(" pass {}/{}", s.value("pass", 1), s.value("passes", 1));
+  const auto& cts = s.value("ciphertexts", nlohmann::json::object());
+  const auto total = cts.value("total", std::size_t{1}), first = cts.value("first", std::size_t{0});
+  if (total > 1 && state == "running")
+    suffix += fmt::format(" ciphertexts {}-{} of {}", first + 1, std::min(total, first + cts.value("group", std::size_t{1})), total);
   if (s.contains("current_layer")) suffix += " " + s["current_layer"].get<std::string>();
   draw_bar("inference", static_cast<std::uint64_t>(s.value("progress", 0.0) * kSteps), kSteps, suffix);
 }

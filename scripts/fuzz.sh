@@ -15,15 +15,17 @@ cmake --build "$build" -j2 --target cryptounet_fuzz
 log="$build/fuzz-last-run.log"
 status=0
 ctest --test-dir "$build" -L fuzz -V >"$log" 2>&1 || status=$?
-# Summary from libFuzzer's final stats (one "Test command" line per target, then its stat:: lines).
+# Summary from libFuzzer's final stats. ctest -V prefixes each test's output lines with "<test number>: ".
 awk '
-  /Test command:/ { for (i = 1; i <= NF; ++i) if ($i ~ /fuzz\/fuzz_/) { n = split($i, p, "/"); target = p[n] } }
-  /stat::number_of_executed_units:/ { execs[target] = $2 }
-  /ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|deadly signal/ { crashes[target]++ }
+  /^[0-9]+: Test command:/ {
+    n = $1 + 0
+    for (i = 1; i <= NF; ++i) if ($i ~ /fuzz\/fuzz_/) { gsub(/"/, "", $i); k = split($i, p, "/"); name[n] = p[k] }
+  }
+  /^[0-9]+: stat::number_of_executed_units:/ { execs[$1 + 0] = $3 }
+  /^[0-9]+: .*(ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:)/ { crashed[$1 + 0] = 1 }
   END {
     printf "%-22s %14s %8s\n", "target", "executions", "crashes"
-    for (t in execs) printf "%-22s %14d %8d\n", t, execs[t], crashes[t]
-    for (t in crashes) if (!(t in execs)) printf "%-22s %14s %8d\n", t, "?", crashes[t]
+    for (n in name) printf "%-22s %14s %8d\n", name[n], (n in execs) ? execs[n] : "?", crashed[n]
   }' "$log"
 echo "full log: $log; crashing inputs (if any): $build/fuzz-artifacts/"
 exit "$status"

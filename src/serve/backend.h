@@ -25,13 +25,15 @@ class UploadRejected : public std::runtime_error {
   RejectReason reason_;
 };
 
-// Reported by run() after each layer; returning false asks the backend to stop (job deleted). A batch may need
-// several passes through the network (one per ciphertext): `pass` counts them.
+// Reported by run() after each layer; returning false asks the backend to stop (job deleted). A batch of several
+// ciphertexts goes through the network group by group: this layer is done for ciphertexts
+// [first_ciphertext, first_ciphertext + group_size) of ciphertext_count.
 struct LayerDone {
-  std::size_t index;       // 0-based position in layer_names()
-  double seconds;          // wall time of this layer in this pass
-  std::size_t pass = 0;    // 0-based
-  std::size_t passes = 1;
+  std::size_t index;  // 0-based position in layer_names()
+  double seconds;     // wall time of this layer for this group
+  std::size_t first_ciphertext = 0;
+  std::size_t group_size = 1;
+  std::size_t ciphertext_count = 1;
 };
 using ProgressCallback = std::function<bool(const LayerDone&)>;
 

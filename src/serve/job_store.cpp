@@ -31,8 +31,9 @@ nlohmann::json to_disk_json(const JobStatus& s) {
           {"error", s.error},
           {"layer_seconds", s.layer_seconds},
           {"layers_done", s.layers_done},
-          {"pass", s.pass},
-          {"passes", s.passes},
+          {"first_ciphertext", s.first_ciphertext},
+          {"group_size", s.group_size},
+          {"ciphertext_count", s.ciphertext_count},
           {"created_at", s.created_at},
           {"started_at", s.started_at},
           {"finished_at", s.finished_at},
@@ -47,8 +48,9 @@ JobStatus from_disk_json(const nlohmann::json& j) {
   s.error = j.at("error").get<std::string>();
   s.layer_seconds = j.at("layer_seconds").get<std::vector<double>>();
   s.layers_done = j.at("layers_done").get<std::size_t>();
-  s.pass = j.at("pass").get<std::size_t>();
-  s.passes = j.at("passes").get<std::size_t>();
+  s.first_ciphertext = j.at("first_ciphertext").get<std::size_t>();
+  s.group_size = j.at("group_size").get<std::size_t>();
+  s.ciphertext_count = j.at("ciphertext_count").get<std::size_t>();
   s.created_at = j.at("created_at").get<double>();
   s.started_at = j.at("started_at").get<double>();
   s.finished_at = j.at("finished_at").get<double>();
@@ -72,18 +74,22 @@ nlohmann::json to_json(const JobStatus& s, const std::vector<std::string>& layer
   nlohmann::json layers = nlohmann::json::array();
   for (std::size_t i = 0; i < s.layer_seconds.size() && i < layer_names.size(); ++i)
     layers.push_back({{"name", layer_names[i]}, {"seconds", s.layer_seconds[i]}});
-  const double total = static_cast<double>(std::max<std::size_t>(1, layer_names.size()));
-  const double progress = s.state == JobState::Done
-                              ? 1.0
-                              : (static_cast<double>(s.pass) * total + static_cast<double>(s.layers_done)) /
-                                    (static_cast<double>(std::max<std::size_t>(1, s.passes)) * total);
+  // Fraction of the batch's ciphertexts through the network, counting the current group by its layers done.
+  const double group_fraction = static_cast<double>(s.layers_done) /
+                                static_cast<double>(std::max<std::size_t>(1, layer_names.size()));
+  const double progress =
+      s.state == JobState::Done
+          ? 1.0
+          : std::min(1.0, (static_cast<double>(s.first_ciphertext) + static_cast<double>(s.group_size) * group_fraction) /
+                              static_cast<double>(std::max<std::size_t>(1, s.ciphertext_count)));
   nlohmann::json out = {{"job_id", s.id},
                         {"key_id", s.key_id},
                         {"state", to_string(s.state)},
                         {"layers_done", s.state == JobState::Done ? layer_names.size() : s.layers_done},
                         {"layers_total", layer_names.size()},
-                        {"pass", s.pass + 1},
-                        {"passes", s.passes},
+                        {"ciphertexts", {{"first", s.first_ciphertext},
+                                         {"group", s.group_size},
+                                         {"total", s.ciphertext_count}}},
                         {"progress", progress},
                         {"layers", layers},
                         {"created_at", s.created_at},
@@ -110,7 +116,7 @@ JobStore::JobStore(Options options) : options_(std::move(options)) {
       if (job.status.state == JobState::Running) job.status.state = JobState::Queued;  // interrupted: run again
       if (job.status.state == JobState::Queued) {  // progress of the interrupted run is void
         job.status.layer_seconds.clear();
-        job.status.layers_done = job.status.pass = 0;
+        job.status.layers_done = job.status.first_ciphertext = 0;
         job.status.started_at = 0;
       }
       jobs_.emplace(id, std::move(job));
@@ -190,8 +196,9 @@ bool JobStore::layer_done(const std::string& id, const LayerDone& layer) {
   if (s.layer_seconds.size() <= layer.index) s.layer_seconds.resize(layer.index + 1, 0.0);
   s.layer_seconds[layer.index] += layer.seconds;
   s.layers_done = layer.index + 1;
-  s.pass = layer.pass;
-  s.passes = layer.passes;
+  s.first_ciphertext = layer.first_ciphertext;
+  s.group_size = layer.group_size;
+  s.ciphertext_count = layer.ciphertext_count;
   return true;
 }
 

@@ -27,9 +27,9 @@ struct JobStatus {
   std::string key_id;
   JobState state = JobState::Queued;
   std::string error;
-  std::vector<double> layer_seconds;  // per layer, summed over the passes so far
-  std::size_t layers_done = 0;        // in the current pass
-  std::size_t pass = 0, passes = 1;
+  std::vector<double> layer_seconds;  // per layer, summed over the groups of ciphertexts so far
+  std::size_t layers_done = 0;        // for the current group of ciphertexts
+  std::size_t first_ciphertext = 0, group_size = 1, ciphertext_count = 1;
   double created_at = 0, started_at = 0, finished_at = 0, expires_at = 0;
 };
 nlohmann::json to_json(const JobStatus& status, const std::vector<std::string>& layer_names);
