@@ -48,8 +48,10 @@ struct DemoOptions {
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 void run_demo(const DemoOptions& o) {
+  // With --json, stdout carries only the JSON object; progress goes to stderr.
   auto say = [&](const std::string& line) {
-    if (!o.json) fmt::print("{}\n", line), std::fflush(stdout);
+    fmt::print(o.json ? stderr : stdout, "{}\n", line);
+    std::fflush(o.json ? stderr : stdout);
   };
   const nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
   auto samples = io::list_dataset(o.data);
