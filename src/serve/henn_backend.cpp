@@ -106,15 +106,9 @@ void HennBackend::run(const std::filesystem::path& keys, const std::filesystem::
                       const std::filesystem::path& result, const ProgressCallback& progress) {
   const auto loaded = load_keys(keys);
   const auto input = henn::load_batch(batch.string(), *loaded->context);
-  const auto output = henn::run_inference(model_, *loaded, input, [&](const auto& p) {  // henn::NodeProgress
-    LayerDone layer{static_cast<std::size_t>(p.node), p.seconds};
-    layer.ciphertext_count = static_cast<std::size_t>(p.ciphertext_count);
-    if constexpr (requires { p.first_ciphertext; }) {  // henn processing ciphertexts in groups (lanes)
-      layer.first_ciphertext = static_cast<std::size_t>(p.first_ciphertext);
-      layer.group_size = static_cast<std::size_t>(p.group_size);
-    } else {  // henn processing one ciphertext at a time
-      layer.first_ciphertext = static_cast<std::size_t>(p.ciphertext);
-    }
+  const auto output = henn::run_inference(model_, *loaded, input, [&](const henn::NodeProgress& p) {
+    const LayerDone layer{static_cast<std::size_t>(p.node), p.seconds, static_cast<std::size_t>(p.first_ciphertext),
+                          static_cast<std::size_t>(p.group_size), static_cast<std::size_t>(p.ciphertext_count)};
     if (!progress(layer)) throw Cancelled();
   });
   henn::save_batch(result.string(), *loaded->context, output);
