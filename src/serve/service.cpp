@@ -266,8 +266,14 @@ Response Service::submit_job(const Request& request, const std::string& key_id) 
   {
     std::lock_guard lock(admission_);
     if (queue_full()) throw queue_full_error();
-    if (!keys_.find(key_id)) throw ApiError(404, "unknown_key", "the key was deleted during the upload");
-    job_id = jobs_.create(key_id, *key_file, upload);
+    const auto deleted = [] { return ApiError(404, "unknown_key", "the key was deleted during the upload"); };
+    if (!keys_.find(key_id)) throw deleted();
+    try {
+      job_id = jobs_.create(key_id, *key_file, upload);
+    } catch (const std::filesystem::filesystem_error&) {
+      if (!keys_.find(key_id)) throw deleted();  // deleted between the check and the link
+      throw;
+    }
     scheduler_.enqueue(job_id);
   }
   auto r = json_response(202, {{"job_id", job_id}, {"key_id", key_id}});
