@@ -1,5 +1,8 @@
 // Storage for RNS limbs: a std::vector whose elements are default-initialized (not zeroed) on resize, so that
-// buffers that are about to be overwritten do not cost a memset (tens of MB per key switch at N = 2^16).
+// buffers that are about to be overwritten do not cost a memset (tens of MB per key switch at N = 2^16), and whose
+// large blocks (>= 1 MiB) come from a process-wide pool: every evaluator operation allocates and frees
+// ciphertext-sized temporaries, and returning them to the kernel makes each call page-fault them in again (15-20 %
+// of a key switch on bare metal, more in a VM). Cached blocks are capped (kPoolCapBytes) and 64-byte aligned.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,12 @@
 
 namespace cryptounet::ckks {
 
+inline constexpr size_t kPoolMinBytes = size_t{1} << 20;
+inline constexpr size_t kPoolCapBytes = size_t{1} << 30;  // at most 1 GiB of free blocks kept
+void* pool_allocate(size_t bytes);
+void pool_deallocate(void* p, size_t bytes) noexcept;
+size_t pool_cached_bytes();  // free bytes currently kept by the pool
+
 template <class T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <class U>
@@ -19,6 +28,18 @@ struct DefaultInitAllocator : std::allocator<T> {
   DefaultInitAllocator() = default;
   template <class U>
   DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  T* allocate(size_t count) {
+    const size_t bytes = count * sizeof(T);
+    if (bytes >= kPoolMinBytes) return static_cast<T*>(pool_allocate(bytes));
+    return std::allocator<T>::allocate(count);
+  }
+  void deallocate(T* p, size_t count) noexcept {
+    const size_t bytes = count * sizeof(T);
+    if (bytes >= kPoolMinBytes)
+      pool_deallocate(p, bytes);
+    else
+      std::allocator<T>::deallocate(p, count);
+  }
   template <class U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;
