@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ckks/buffer.h"
 #include "ckks/vector_ops.h"
 
 namespace cryptounet::ckks {
@@ -67,7 +68,7 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
   constexpr uint64_t two52 = uint64_t{1} << 52;
   // y_i = [x_i * (S/s_i)^-1]_{s_i}; a y_i that may exceed 52 bits is split into y_lo + 2^52 * y_hi so that every
   // multiply-accumulate below reads 52-bit inputs (IFMA-friendly, see mul_scalar_add_vec).
-  std::vector<uint64_t> y(s * n), y_hi;
+  LimbBuffer y(s * n), y_hi;
   std::vector<bool> split(s, false);
   for (size_t i = 0; i < s; ++i) {
     const uint64_t qi = ctx.prime(source[i]);
@@ -85,7 +86,7 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
     }
   }
   // multiples[k] = round(sum_i y_i / s_i): subtracting multiples[k] * S gives the centered representative.
-  std::vector<uint64_t> multiples;
+  LimbBuffer multiples;
   if (centered) {
     multiples.resize(n);
     std::vector<double> inv_source(s);
