@@ -6,6 +6,7 @@
 #include "henn/batch.h"
 #include "henn/compare.h"
 #include "henn/inference.h"
+#include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "nn/forward.h"
 #include "tiny_unet.h"
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <random>
 
@@ -43,12 +45,25 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   const InferencePlan plan = plan_inference(model, side, side);
   std::printf("plan: %s\n", plan.describe().c_str());
   ASSERT_EQ(plan.spec.log_n, 15);
-  auto [client, eval] = generate_keys(plan);
+  // Through the files of the client/server split: keys/ (secret.key, public.bin), eval.bin, batch files.
+  const std::string dir = ::testing::TempDir() + "henn_keys";
+  {
+    auto [fresh_client, fresh_eval] = generate_keys(plan);
+    save_client_keys(dir, fresh_client);
+    save_evaluation_keys(dir + "/eval.bin", fresh_eval);
+  }
+  const ClientKeys client = load_client_keys(dir);
+  const EvaluationKeys eval = load_evaluation_keys(dir + "/eval.bin");
+  EXPECT_EQ(eval.plan.rotation_steps, plan.rotation_steps);
+  const auto perms = std::filesystem::status(dir + "/secret.key").permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
 
   const auto images = blob_images(plan.layout.batch + 3, side, 3);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < images.size(); ++i) names.push_back("img" + std::to_string(i));
-  const EncryptedBatch batch = encrypt_images(client, images, names, side);
+  save_batch(dir + "/batch.ct", *client.context, encrypt_images(client, images, names, side));
+  const EncryptedBatch batch = load_batch(dir + "/batch.ct", *eval.context);
   ASSERT_EQ(batch.ciphertexts.size(), 2u);
 
   std::vector<std::vector<nn::Tensor>> reference;
@@ -75,7 +90,8 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
     worst_layer = std::max(worst_layer, err);
   };
   InferenceStats stats;
-  const EncryptedBatch out = run_inference(model, eval, batch, debug, &stats);
+  save_batch(dir + "/masks.ct", *eval.context, run_inference(model, eval, batch, debug, &stats));
+  const EncryptedBatch out = load_batch(dir + "/masks.ct", *client.context);
   std::printf("inference %.1fs, %llu key switches, %llu integer MACs\n", stats.seconds,
               static_cast<unsigned long long>(stats.counts.key_switches),
               static_cast<unsigned long long>(stats.counts.integer_macs));
