@@ -117,6 +117,46 @@ std::string send_truncated(int port, const std::string& path) {
   return answer;
 }
 
+// Sends raw bytes on a fresh connection and returns what comes back before the server closes or 0.5 s pass.
+std::string send_raw(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{0, 500000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
+  (void)::write(fd, bytes.data(), bytes.size());
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return answer;
+}
+
+TEST_F(ServeFixture, MalformedHttpNeverKillsTheServer) {
+  start();
+  const std::vector<std::string> requests = {
+      "GARBAGE\r\n\r\n",
+      "POST /v1/keys HTTP/1.1\r\nContent-Length: abc\r\n\r\nxyz",
+      "POST /v1/keys HTTP/1.1\r\nContent-Length: -1\r\n\r\nxyz",
+      "POST /v1/keys HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+      "POST /v1/keys HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbad\r\n0\r\n\r\n",
+      "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nX: " + std::string(20000, 'h') + "\r\n\r\n",
+      "GET /v1/jobs/%zz%00 HTTP/1.1\r\n\r\n",
+      random_bytes(5000, 9),
+  };
+  for (const auto& request : requests) {
+    const auto answer = send_raw(port_, request);
+    // Whatever httplib or the service answered, it is never a 5xx.
+    EXPECT_EQ(answer.find("HTTP/1.1 5"), std::string::npos) << request.substr(0, 80) << " -> " << answer;
+  }
+  EXPECT_EQ(raw().Get("/healthz")->status, 200);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "data" / "keys"));
+}
+
 TEST_F(ServeFixture, TruncatedBodiesAre400) {
   start();
   // httplib writes no answer to a peer that has hung up its sending side, so the refusal is checked in the metrics.
