@@ -219,23 +219,40 @@ Parameters load_parameters(std::istream& in) {
   return params;
 }
 
+// The secret key is stored as its N ternary coefficients (one byte each), recovered from the q_0 limb; loading
+// checks every coefficient is in {-1, 0, 1} and recomputes the NTT form over all primes.
 void save(std::ostream& out, const Context& ctx, const SecretKey& key) {
+  const size_t n = ctx.poly_degree();
+  if (key.data.size() != static_cast<size_t>(ctx.prime_count()) * n)
+    throw std::invalid_argument("save: secret key does not match the parameters");
+  std::vector<uint64_t> coeffs(key.data.begin(), key.data.begin() + n);
+  ntt_inverse(coeffs.data(), ctx.ntt(0));
+  const uint64_t q0 = ctx.prime(0);
+  std::vector<int8_t> ternary(n);
+  for (size_t k = 0; k < n; ++k) {
+    if (coeffs[k] > 1 && coeffs[k] != q0 - 1) throw std::invalid_argument("save: secret key is not ternary");
+    ternary[k] = coeffs[k] == q0 - 1 ? int8_t{-1} : static_cast<int8_t>(coeffs[k]);
+  }
   Writer w(out);
   w.header(ObjectType::kSecretKey, ctx.parameters().fingerprint());
-  w.put(static_cast<uint32_t>(ctx.prime_count()));
-  w.put(static_cast<uint32_t>(ctx.poly_degree()));
-  w.words(key.data.data(), key.data.size());
+  w.put(static_cast<uint32_t>(n));
+  w.bytes(ternary.data(), n);
   w.finish();
 }
 
 SecretKey load_secret_key(std::istream& in, const Context& ctx) {
   Reader r(in);
   r.header(ObjectType::kSecretKey, ctx);
-  r.expect_u32(static_cast<uint32_t>(ctx.prime_count()), "prime count");
-  r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  const size_t n = ctx.poly_degree();
+  r.expect_u32(static_cast<uint32_t>(n), "ring degree");
+  std::vector<int8_t> ternary(n);
+  r.bytes(ternary.data(), n);
+  for (int8_t c : ternary) {
+    if (c < -1 || c > 1) fail("secret key coefficient outside {-1, 0, 1}");
+  }
   SecretKey key;
-  key.data.resize(static_cast<size_t>(ctx.prime_count()) * ctx.poly_degree());
-  r.residues(ctx, prime_range(ctx, ctx.max_level(), true), key.data.data());
+  key.data.resize(static_cast<size_t>(ctx.prime_count()) * n);
+  small_to_ntt(ctx, ternary, prime_range(ctx, ctx.max_level(), true), key.data.data());
   return key;
 }
 

@@ -40,7 +40,7 @@ Plaintext load_plaintext(std::istream& in, const Context& ctx);
 Ciphertext load_ciphertext(std::istream& in, const Context& ctx);
 std::vector<Ciphertext> load_ciphertexts(std::istream& in, const Context& ctx);
 
-// Files. The secret key file is created with mode 0600 (owner read/write only).
+// Files. The secret key file (N ternary coefficients, one byte each) is created with mode 0600 (owner read/write).
 void save_secret_key(const std::string& path, const Context& ctx, const SecretKey& key);
 SecretKey load_secret_key(const std::string& path, const Context& ctx);
 

@@ -57,6 +57,7 @@ TEST_F(Serialization, KeysRoundTripAndSeededHalvesAreHalfSize) {
   const GaloisKeys gk = keygen->create_galois_keys(steps, true);
   std::istringstream s1(bytes(keygen->secret_key())), s2(bytes(pk)), s3(bytes(rk)), s4(bytes(gk));
   EXPECT_EQ(load_secret_key(s1, *ctx).data, keygen->secret_key().data);
+  EXPECT_EQ(bytes(keygen->secret_key()).size(), 44 + ctx->poly_degree());  // one byte per ternary coefficient
   const PublicKey pk2 = load_public_key(s2, *ctx);
   EXPECT_EQ(pk2.a, pk.a);
   EXPECT_EQ(pk2.b, pk.b);
@@ -132,6 +133,11 @@ TEST_F(Serialization, RejectsCorruptedTruncatedAndMismatchedInput) {
   EXPECT_THROW(load_secret_key(in_key, *other), std::runtime_error);
   std::istringstream in_wrong_type(bytes(keygen->secret_key()));
   EXPECT_THROW(load_ciphertext(in_wrong_type, *ctx), std::runtime_error);
+  // A secret key with a coefficient outside {-1, 0, 1}.
+  std::string sk = bytes(keygen->secret_key());
+  sk[44 + 5] = 2;  // header (40 bytes), ring degree (4 bytes), then the coefficients
+  std::istringstream in_bad_sk(sk);
+  EXPECT_THROW(load_secret_key(in_bad_sk, *ctx), std::runtime_error);
   // A Galois-key file truncated in the middle of a key.
   const std::vector<int> steps = {1};
   const std::string gk = bytes(keygen->create_galois_keys(steps));
