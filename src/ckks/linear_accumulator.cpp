@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ckks/evaluator.h"
+#include "ckks/vector_ops.h"
 
 namespace cryptounet::ckks {
 
@@ -58,12 +59,9 @@ void LinearAccumulator::add_int(const Ciphertext& ct, int64_t c) {
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);
     reserve_headroom(i, 2 * mod.value);
-    const uint64_t w = mod.reduce_signed(c), ws = shoup_precompute(w, mod.value);
-    for (int poly = 0; poly < 2; ++poly) {
-      uint64_t* a = acc_.data() + (poly * limbs + i) * n;
-      const uint64_t* x = ct.limb(poly, i);
-      for (size_t k = 0; k < n; ++k) a[k] += mul_shoup_lazy(x[k], w, ws, mod.value);
-    }
+    const uint64_t w = mod.reduce_signed(c);
+    for (int poly = 0; poly < 2; ++poly)
+      mul_scalar_add_lazy_vec(ct.limb(poly, i), w, acc_.data() + (poly * limbs + i) * n, n, mod);
   }
   ++terms_;
 }
@@ -77,13 +75,9 @@ void LinearAccumulator::add_plain(const Ciphertext& ct, const Plaintext& pt) {
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);
-    reserve_headroom(i, 4 * mod.value);
-    const uint64_t* y = pt.limb(i);
-    for (int poly = 0; poly < 2; ++poly) {
-      uint64_t* a = acc_.data() + (poly * limbs + i) * n;
-      const uint64_t* x = ct.limb(poly, i);
-      for (size_t k = 0; k < n; ++k) a[k] += mod.reduce_lazy(static_cast<u128>(x[k]) * y[k]);
-    }
+    reserve_headroom(i, mod.value);
+    for (int poly = 0; poly < 2; ++poly)
+      mul_add_lazy_vec(ct.limb(poly, i), pt.limb(i), acc_.data() + (poly * limbs + i) * n, n, mod);
   }
   ++terms_;
 }

@@ -1,7 +1,8 @@
 // Lazy multiply-accumulate at a fixed level: sum_i c_i * ct_i (integers c_i, |c_i| < 2^31) and sum_j ct_j (.) pt_j,
-// with no modular reduction per term and no rescale: each term is a lazy Shoup (integer, in [0, 2q)) or Barrett
-// (plaintext, in [0, 4q)) product added to a 64-bit accumulator; a limb is reduced only when its next term could
-// overflow 2^64 (after ~2^64 / 2q terms: 7 for a 60-bit prime, ~2^23 for a 40-bit one). Memory: one ciphertext.
+// with no modular reduction of the accumulator per term and no rescale: each term is a lazy Shoup product (integer,
+// in [0, 2q)) or a Barrett product (plaintext, in [0, q)), vectorized with IFMA for primes < 2^50, added to a 64-bit
+// accumulator; a limb is reduced only when its next term could overflow 2^64 (after ~2^64 / 2q terms: 7 for a
+// 60-bit prime, ~2^23 for a 40-bit one). Memory: one ciphertext.
 //
 // Scale semantics: an integer term c * ct stands for the real (c / integer_scale) * ct, so its result scale is
 // ct.scale() * integer_scale; a plaintext term's result scale is ct.scale() * pt.scale(). Every term must give the

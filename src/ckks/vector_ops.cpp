@@ -50,6 +50,15 @@ void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b,
   }
 }
 
+void mul_scalar_add_lazy_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
+  const uint64_t ws = shoup_precompute(w, mod.value);
+  for (size_t k = 0; k < n; ++k) acc[k] += mul_shoup_lazy(a[k], w, ws, mod.value);
+}
+
+void mul_add_lazy_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
+  for (size_t k = 0; k < n; ++k) acc[k] += mod.mul(a[k], b[k]);
+}
+
 namespace {
 
 struct Barrett52 {
@@ -199,6 +208,30 @@ __attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const u
   }
 }
 
+__attribute__((target("avx512f,avx512ifma"))) void mul_scalar_add_lazy_ifma(const uint64_t* a, uint64_t w,
+                                                                            uint64_t* acc, size_t n, uint64_t q) {
+  const __m512i zero = _mm512_setzero_si512(), vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w));
+  const __m512i vws = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(w) << 52) / q));
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i x = _mm512_loadu_si512(a + k);
+    const __m512i quotient = _mm512_madd52hi_epu64(zero, x, vws);
+    const __m512i r = _mm512_and_si512(
+        _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, x, vw), _mm512_madd52lo_epu64(zero, quotient, vq)), mask52);
+    _mm512_storeu_si512(acc + k, _mm512_add_epi64(_mm512_loadu_si512(acc + k), r));
+  }
+}
+
+__attribute__((target("avx512f,avx512ifma"))) void mul_add_lazy_ifma(const uint64_t* a, const uint64_t* b,
+                                                                     uint64_t* acc, size_t n, uint64_t q) {
+  const Barrett52 c = make_barrett52(q);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i p = mul_mod52(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k), c);
+    _mm512_storeu_si512(acc + k, _mm512_add_epi64(_mm512_loadu_si512(acc + k), p));
+  }
+}
+
 bool use_ifma(const Modulus& mod, size_t n) {
   static const bool supported = ifma_supported();
   return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
@@ -232,6 +265,20 @@ void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64
     sub_mul_scalar_ifma(x, y, w, out, n, mod.value);
   else
     sub_mul_scalar_vec_scalar(x, y, w, out, n, mod);
+}
+
+void mul_scalar_add_lazy_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    mul_scalar_add_lazy_ifma(a, w, acc, n, mod.value);
+  else
+    mul_scalar_add_lazy_vec_scalar(a, w, acc, n, mod);
+}
+
+void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n))
+    mul_add_lazy_ifma(a, b, acc, n, mod.value);
+  else
+    mul_add_lazy_vec_scalar(a, b, acc, n, mod);
 }
 
 void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod) {

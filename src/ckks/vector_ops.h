@@ -24,6 +24,10 @@ void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size
 // accumulates the low and high 52-bit halves of the products separately (q < 2^50); the scalar path in 128 bits.
 void dot_product_pair(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                       uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
+// Lazy accumulation (no reduction of acc): acc += a * w in [0, 2q) (Shoup, constant w < q), or acc += a * b in
+// [0, q). The caller keeps acc below 2^64 (see LinearAccumulator). Inputs a, b in [0, q).
+void mul_scalar_add_lazy_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 
 // The scalar reference of the two kernels (tests).
 void mul_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
@@ -31,6 +35,8 @@ void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc,
 void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
 void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                              uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
+void mul_scalar_add_lazy_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+void mul_add_lazy_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 void reduce_centered_vec_scalar(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);
 void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,
                                const Modulus& mod);

@@ -186,6 +186,21 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
         ASSERT_EQ(sb[k], expected);
       }
     }
+    {  // lazy accumulation: identical sums before any reduction
+      std::vector<uint64_t> lazy_fast = acc, lazy_slow = acc;
+      mul_scalar_add_lazy_vec(a.data(), w, lazy_fast.data(), n, mod);
+      mul_scalar_add_lazy_vec_scalar(a.data(), w, lazy_slow.data(), n, mod);
+      for (size_t k = 0; k < n; ++k) {
+        ASSERT_EQ(lazy_fast[k] % q, lazy_slow[k] % q);
+        ASSERT_LT(lazy_fast[k] - acc[k], 2 * q);
+        ASSERT_EQ(lazy_slow[k] % q, static_cast<uint64_t>((static_cast<u128>(a[k]) * w + acc[k]) % q));
+      }
+      lazy_fast = acc;
+      lazy_slow = acc;
+      mul_add_lazy_vec(a.data(), b.data(), lazy_fast.data(), n, mod);
+      mul_add_lazy_vec_scalar(a.data(), b.data(), lazy_slow.data(), n, mod);
+      ASSERT_EQ(lazy_fast, lazy_slow);
+    }
     sub_mul_scalar_vec(a.data(), b.data(), w, fast.data(), n, mod);
     sub_mul_scalar_vec_scalar(a.data(), b.data(), w, slow.data(), n, mod);
     ASSERT_EQ(fast, slow) << bits;
