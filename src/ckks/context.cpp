@@ -176,6 +176,8 @@ ContextPtr Context::create(const Parameters& params) {
     }
   }
   const size_t two_n = 2 * ctx->n_;
+  ctx->bit_reversed_.resize(ctx->n_);
+  for (size_t j = 0; j < ctx->n_; ++j) ctx->bit_reversed_[j] = bit_reverse(static_cast<uint32_t>(j), log_n);
   ctx->rot_group_.resize(ctx->n_ / 2);
   uint64_t g = 1;
   for (size_t j = 0; j < ctx->n_ / 2; ++j) {
@@ -203,14 +205,13 @@ uint64_t Context::galois_element(int steps) const {
 }
 
 std::vector<uint32_t> Context::galois_permutation_ntt(uint64_t galois_elt) const {
-  const int log_n = params_.log_n();
   const uint64_t two_n = 2 * n_;
   if (galois_elt % 2 == 0 || galois_elt >= two_n) throw std::invalid_argument("Galois element must be odd and < 2N");
   std::vector<uint32_t> perm(n_);
   for (size_t j = 0; j < n_; ++j) {
-    // out(psi^(2 brv(j) + 1)) = in(psi^(g (2 brv(j) + 1))).
-    const uint64_t e = (2 * static_cast<uint64_t>(bit_reverse(static_cast<uint32_t>(j), log_n)) + 1) * galois_elt % two_n;
-    perm[j] = bit_reverse(static_cast<uint32_t>((e - 1) / 2), log_n);
+    // out(psi^(2 brv(j) + 1)) = in(psi^(g (2 brv(j) + 1))); 2N is a power of two, so "mod 2N" is a mask.
+    const uint64_t e = ((2 * static_cast<uint64_t>(bit_reversed_[j]) + 1) * galois_elt) & (two_n - 1);
+    perm[j] = bit_reversed_[(e - 1) / 2];
   }
   return perm;
 }

@@ -93,6 +93,7 @@ class Context {
   };
   std::vector<CrtLevel> crt_;
   std::vector<uint64_t> rot_group_;
+  std::vector<uint32_t> bit_reversed_;  // bitrev(j) over log N bits
   std::vector<std::complex<double>> roots_2n_;
 };
 
