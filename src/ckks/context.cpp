@@ -62,8 +62,8 @@ BaseConverter make_converter(const std::vector<Modulus>& moduli, std::vector<int
 
 }  // namespace
 
-void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets, uint64_t* dst,
-                            bool centered) const {
+void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets,
+                            const std::vector<uint64_t*>& dst, bool centered) const {
   const size_t n = ctx.poly_degree(), s = source.size();
   constexpr uint64_t two52 = uint64_t{1} << 52;
   // y_i = [x_i * (S/s_i)^-1]_{s_i}; a y_i that may exceed 52 bits is split into y_lo + 2^52 * y_hi so that every
@@ -105,7 +105,7 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
     const Modulus& mod = ctx.modulus(targets[t]);
     const uint64_t* hat = hat_mod.data() + static_cast<size_t>(targets[t]) * s;
     const uint64_t two52_mod = mod.reduce(two52);
-    uint64_t* out = dst + t * n;
+    uint64_t* out = dst[t];
     std::fill(out, out + n, 0);
     for (size_t i = 0; i < s; ++i) {
       mul_scalar_add_vec(y.data() + i * n, hat[i], out, n, mod);

@@ -25,12 +25,12 @@ struct BaseConverter {
   std::vector<uint64_t> inv_hat, inv_hat_shoup;  // (S/s_i)^-1 mod s_i
   std::vector<uint64_t> hat_mod;                 // [prime index][i]: (S/s_i) mod that prime, for every prime
   std::vector<uint64_t> product_mod;             // [prime index]: S mod that prime
-  // src: |S| limbs of N coefficients (coefficient form) -> dst: targets.size() limbs, in the order of `targets`.
+  // src: |S| limbs of N coefficients (coefficient form) -> dst[t]: the limb for targets[t] (N coefficients).
   // centered = true: the exact centered representative of x in (-S/2, S/2], the multiple of S being found from
   // round(sum_i y_i / s_i) in double precision (Halevi–Polyakov–Shoup 2019); ModDown uses it so that the division
   // by P rounds to nearest instead of leaving a biased (non-zero mean) error that concentrates in some slots.
-  void convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets, uint64_t* dst,
-               bool centered = false) const;
+  void convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets,
+               const std::vector<uint64_t*>& dst, bool centered = false) const;
 };
 
 class Context {

@@ -38,14 +38,11 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
     }
     // The digit's own limbs are the input itself (already in NTT form).
     std::memcpy(digit + start * n, c_ntt + start * n, size * n * sizeof(uint64_t));
-    LimbBuffer converted(targets.size() * n);
-    ctx.mod_up_converter(j, level).convert(ctx, coeff.data() + start * n, targets, converted.data());
+    std::vector<uint64_t*> dst;
+    for (int position : positions) dst.push_back(digit + static_cast<size_t>(position) * n);
+    ctx.mod_up_converter(j, level).convert(ctx, coeff.data() + start * n, targets, dst);
 #pragma omp parallel for schedule(static)
-    for (size_t t = 0; t < targets.size(); ++t) {
-      uint64_t* dst = digit + positions[t] * n;
-      std::memcpy(dst, converted.data() + t * n, n * sizeof(uint64_t));
-      ntt_forward(dst, ctx.ntt(targets[t]));
-    }
+    for (size_t t = 0; t < targets.size(); ++t) ntt_forward(dst[t], ctx.ntt(targets[t]));
   }
   return d;
 }
@@ -61,7 +58,9 @@ void mod_down(const Context& ctx, LimbBuffer& acc, int level, uint64_t* out) {
   for (int k = 0; k < k_special; ++k) ntt_inverse(special + k * n, ctx.ntt(ctx.special_prime_index(k)));
   std::vector<int> targets;
   for (int i = 0; i <= level; ++i) targets.push_back(i);
-  ctx.mod_down_converter().convert(ctx, special, targets, out, /*centered=*/true);
+  std::vector<uint64_t*> dst;
+  for (int i = 0; i <= level; ++i) dst.push_back(out + static_cast<size_t>(i) * n);
+  ctx.mod_down_converter().convert(ctx, special, targets, dst, /*centered=*/true);
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level; ++i) {
     uint64_t* dst = out + i * n;
