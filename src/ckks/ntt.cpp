@@ -1,17 +1,10 @@
 #include "ckks/ntt.h"
 
-#include <atomic>
 #include <stdexcept>
 
 #include "ckks/modarith.h"
 
 namespace cryptounet::ckks {
-
-namespace {
-
-std::atomic<bool> g_force_scalar{false};
-
-}  // namespace
 
 uint32_t bit_reverse(uint32_t x, int bits) {
   uint32_t r = 0;
@@ -115,11 +108,9 @@ void ntt_inverse_scalar(uint64_t* a, const NttTables& tables) {
   for (size_t j = 0; j < n; ++j) a[j] = mul_shoup(a[j], tables.inv_n, tables.inv_n_shoup, q);
 }
 
-void ntt_force_scalar(bool force) { g_force_scalar = force; }
-
 void ntt_forward(uint64_t* a, const NttTables& tables) {
   static const bool ifma = ifma_supported();
-  if (ifma && tables.ifma_eligible() && tables.n >= 16 && !g_force_scalar.load(std::memory_order_relaxed))
+  if (ifma && tables.ifma_eligible() && tables.n >= 16)
     ntt_forward_ifma(a, tables);
   else
     ntt_forward_scalar(a, tables);
@@ -127,7 +118,7 @@ void ntt_forward(uint64_t* a, const NttTables& tables) {
 
 void ntt_inverse(uint64_t* a, const NttTables& tables) {
   static const bool ifma = ifma_supported();
-  if (ifma && tables.ifma_eligible() && tables.n >= 16 && !g_force_scalar.load(std::memory_order_relaxed))
+  if (ifma && tables.ifma_eligible() && tables.n >= 16)
     ntt_inverse_ifma(a, tables);
   else
     ntt_inverse_scalar(a, tables);

@@ -40,7 +40,4 @@ bool ifma_supported();  // CPU has AVX-512F + AVX-512 IFMA
 void ntt_forward_ifma(uint64_t* a, const NttTables& tables);  // requires ifma_supported() && tables.ifma_eligible()
 void ntt_inverse_ifma(uint64_t* a, const NttTables& tables);
 
-// Forces the scalar path (benchmarks, tests); default false.
-void ntt_force_scalar(bool force);
-
 }  // namespace cryptounet::ckks
