@@ -12,22 +12,6 @@ namespace cryptounet::ckks {
 
 namespace {
 
-// Little-endian multi-word integers, just enough for CRT composition.
-using Words = std::vector<uint64_t>;
-
-Words words_mul_small(const Words& a, uint64_t b) {
-  Words r(a.size() + 1, 0);
-  uint64_t carry = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const u128 t = static_cast<u128>(a[i]) * b + carry;
-    r[i] = static_cast<uint64_t>(t);
-    carry = static_cast<uint64_t>(t >> 64);
-  }
-  r[a.size()] = carry;
-  while (r.size() > 1 && r.back() == 0) r.pop_back();
-  return r;
-}
-
 BaseConverter make_converter(const std::vector<Modulus>& moduli, std::vector<int> source) {
   BaseConverter c;
   c.source = std::move(source);
@@ -155,24 +139,11 @@ ContextPtr Context::create(const Parameters& params) {
       ctx->inv_q_last_[l].push_back(inv_mod(ctx->moduli_[i].reduce(ctx->moduli_[l].value), ctx->moduli_[i].value));
     }
   }
-  // CRT composition tables per level.
-  ctx->crt_.resize(levels);
-  for (int l = 0; l < levels; ++l) {
-    CrtLevel& c = ctx->crt_[l];
-    Words total{1};
-    for (int i = 0; i <= l; ++i) total = words_mul_small(total, params.q()[i]);
-    c.modulus = total;
-    for (int i = 0; i <= l; ++i) {
-      Words hat{1};
-      uint64_t hat_mod = 1;
-      for (int k = 0; k <= l; ++k) {
-        if (k == i) continue;
-        hat = words_mul_small(hat, params.q()[k]);
-        hat_mod = ctx->moduli_[i].mul(hat_mod, ctx->moduli_[i].reduce(params.q()[k]));
-      }
-      hat.resize(total.size() + 1, 0);
-      c.hat.push_back(hat);
-      c.inv_hat.push_back(inv_mod(hat_mod, params.q()[i]));
+  // Garner constants: q_j^-1 mod q_i for j < i.
+  ctx->garner_inv_.resize(levels);
+  for (int i = 0; i < levels; ++i) {
+    for (int j = 0; j < i; ++j) {
+      ctx->garner_inv_[i].push_back(inv_mod(ctx->moduli_[i].reduce(params.q()[j]), params.q()[i]));
     }
   }
   const size_t two_n = 2 * ctx->n_;
@@ -217,67 +188,39 @@ std::vector<uint32_t> Context::galois_permutation_ntt(uint64_t galois_elt) const
 }
 
 void Context::crt_compose(const uint64_t* limbs, int level, double divisor, double* out) const {
-  if (level == 0) {
-    const uint64_t q = prime(0), half = q >> 1;
-    for (size_t k = 0; k < n_; ++k) {
-      const uint64_t v = limbs[k];
-      out[k] = (v > half ? -static_cast<double>(q - v) : static_cast<double>(v)) / divisor;
-    }
-    return;
-  }
-  const CrtLevel& c = crt_[level];
-  const size_t words = c.modulus.size() + 1;
-  Words modulus = c.modulus;
-  modulus.resize(words, 0);
+  // Garner: x = d_0 + q_0 (d_1 + q_1 (d_2 + ...)) with mixed-radix digits d_i in [0, q_i), computed limb by limb
+  // (d_i = (x_i - d_0 - q_0 d_1 - ...) / (q_0 ... q_{i-1}) mod q_i). If the top digit is above q_level / 2 the
+  // centered value is x - Q = -(1 + sum (q_i - 1 - d_i) M_i). Horner in double from the top keeps 53 bits of the
+  // value itself (small values have zero top digits), unlike a floating sum of Q-sized CRT terms.
+  constexpr size_t chunk = 1024;
+  const size_t limbs_count = static_cast<size_t>(level) + 1;
 #pragma omp parallel
   {
-    Words acc(words);
+    LimbBuffer digits(limbs_count * chunk), reduced(chunk);
 #pragma omp for schedule(static)
-    for (size_t k = 0; k < n_; ++k) {
-      std::fill(acc.begin(), acc.end(), 0);
-      for (int i = 0; i <= level; ++i) {
-        const uint64_t y = moduli_[i].mul(limbs[i * n_ + k], c.inv_hat[i]);
-        const Words& hat = c.hat[i];
-        uint64_t carry = 0;
-        for (size_t w = 0; w < words; ++w) {
-          const u128 t = static_cast<u128>(hat[w]) * y + acc[w] + carry;
-          acc[w] = static_cast<uint64_t>(t);
-          carry = static_cast<uint64_t>(t >> 64);
+    for (size_t c0 = 0; c0 < n_; c0 += chunk) {
+      const size_t len = std::min(chunk, n_ - c0);
+      for (size_t i = 0; i < limbs_count; ++i) std::copy(limbs + i * n_ + c0, limbs + i * n_ + c0 + len, digits.data() + i * chunk);
+      for (int i = 1; i <= level; ++i) {
+        const Modulus& mod = moduli_[i];
+        uint64_t* di = digits.data() + static_cast<size_t>(i) * chunk;
+        for (int j = 0; j < i; ++j) {
+          const uint64_t* dj = digits.data() + static_cast<size_t>(j) * chunk;
+          reduce_vec(dj, moduli_[j].value, reduced.data(), len, mod);
+          sub_mul_scalar_vec(di, reduced.data(), garner_inv_[i][j], di, len, mod);
         }
       }
-      // acc < (level+1) * Q: subtract Q until acc < Q.
-      auto greater_equal = [&](const Words& a, const Words& b) {
-        for (size_t w = words; w-- > 0;) {
-          if (a[w] != b[w]) return a[w] > b[w];
+      const uint64_t q_top = moduli_[level].value;
+      for (size_t k = 0; k < len; ++k) {
+        const bool negative = digits[static_cast<size_t>(level) * chunk + k] > q_top / 2;
+        double value = 0;
+        for (int i = level; i >= 0; --i) {
+          const uint64_t d = digits[static_cast<size_t>(i) * chunk + k];
+          const uint64_t digit = negative ? moduli_[i].value - 1 - d : d;
+          value = value * static_cast<double>(moduli_[i].value) + static_cast<double>(digit);
         }
-        return true;
-      };
-      auto subtract = [&](Words& a, const Words& b) {
-        uint64_t borrow = 0;
-        for (size_t w = 0; w < words; ++w) {
-          const u128 t = static_cast<u128>(a[w]) - b[w] - borrow;
-          a[w] = static_cast<uint64_t>(t);
-          borrow = static_cast<uint64_t>(t >> 64) ? 1 : 0;
-        }
-      };
-      while (greater_equal(acc, modulus)) subtract(acc, modulus);
-      // Centered: if 2*acc >= Q, value = acc - Q (negative).
-      Words twice(words);
-      uint64_t carry = 0;
-      for (size_t w = 0; w < words; ++w) {
-        twice[w] = (acc[w] << 1) | carry;
-        carry = acc[w] >> 63;
+        out[c0 + k] = (negative ? -(value + 1.0) : value) / divisor;
       }
-      double sign = 1.0;
-      if (greater_equal(twice, modulus)) {
-        Words neg = modulus;
-        subtract(neg, acc);
-        acc = neg;
-        sign = -1.0;
-      }
-      double value = 0;
-      for (size_t w = words; w-- > 0;) value = value * 18446744073709551616.0 + static_cast<double>(acc[w]);
-      out[k] = sign * value / divisor;
     }
   }
 }

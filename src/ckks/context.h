@@ -85,13 +85,7 @@ class Context {
   BaseConverter mod_down_;
   std::vector<uint64_t> inv_p_mod_q_, inv_p_mod_q_shoup_, p_mod_q_;
   std::vector<std::vector<uint64_t>> inv_q_last_;
-  // CRT composition per level: Q_l, (Q_l / q_i) as little-endian 64-bit words, (Q_l/q_i)^-1 mod q_i.
-  struct CrtLevel {
-    std::vector<uint64_t> modulus;
-    std::vector<std::vector<uint64_t>> hat;
-    std::vector<uint64_t> inv_hat;
-  };
-  std::vector<CrtLevel> crt_;
+  std::vector<std::vector<uint64_t>> garner_inv_;  // [i][j < i]: q_j^-1 mod q_i (CRT composition)
   std::vector<uint64_t> rot_group_;
   std::vector<uint32_t> bit_reversed_;  // bitrev(j) over log N bits
   std::vector<std::complex<double>> roots_2n_;

@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "ckks/ntt.h"
 
 namespace cryptounet::ckks {
@@ -279,6 +281,15 @@ void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_
     mul_add_lazy_ifma(a, b, acc, n, mod.value);
   else
     mul_add_lazy_vec_scalar(a, b, acc, n, mod);
+}
+
+void reduce_vec(const uint64_t* x, uint64_t x_bound, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n) && x_bound <= (uint64_t{1} << 52)) {
+    std::fill(out, out + n, 0);
+    mul_scalar_add_ifma(x, 1, out, n, mod.value);  // x * 1 (Shoup with beta = 2^52)
+  } else {
+    for (size_t k = 0; k < n; ++k) out[k] = mod.reduce(x[k]);
+  }
 }
 
 void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod) {

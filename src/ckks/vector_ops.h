@@ -16,6 +16,9 @@ void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t
 void mul_scalar_add_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
 // out = (x - y) * w mod q for x, y in [0, q) and a constant w < q (rescale, ModDown).
 void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n, const Modulus& mod);
+// out = x mod q for x in [0, x_bound) (x_bound <= 2^52 takes the IFMA path when q < 2^50).
+void reduce_vec(const uint64_t* x, uint64_t x_bound, uint64_t* out, size_t n, const Modulus& mod);
+
 // out = [x]_centered mod q for x in [0, q_from): values above q_from / 2 stand for x - q_from (centered rounding in
 // rescale).
 void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);

@@ -148,7 +148,10 @@ TEST_F(CkksOps, MultiplyRelinRescaleChain) {
   Ciphertext ca = encrypt(a, top), cb = encrypt(b, top);
   std::vector<cplx> expected(slots);
   for (size_t i = 0; i < slots; ++i) expected[i] = a[i] * b[i];
-  Ciphertext prod = eval.rescale(eval.multiply_relin(ca, cb, rk));
+  // Before the rescale the message is ~2^80, above q_0 (60 bits): decoding needs the full CRT composition.
+  const Ciphertext unscaled = eval.multiply_relin(ca, cb, rk);
+  EXPECT_LE(max_error(decrypt(unscaled), expected), 0x1.0p-20);
+  Ciphertext prod = eval.rescale(unscaled);
   EXPECT_LE(max_error(decrypt(prod), expected), 0x1.0p-20);
   // Squares down to level 0 (values stay in the unit disc).
   Ciphertext x = ca;
