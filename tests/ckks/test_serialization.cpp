@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <filesystem>
+#include <random>
 #include <sstream>
 
 #include "ckks/decryptor.h"
@@ -153,4 +154,39 @@ TEST_F(Serialization, SecretKeyFileIsOwnerOnly) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(load_secret_key(path.string(), *ctx).data, keygen->secret_key().data);
   std::filesystem::remove(path);
+}
+
+TEST_F(Serialization, RandomCorruptionsAreRejectedOrHarmless) {
+  // Any byte flip either fails with std::runtime_error or (inside coefficient data, value still < q) loads a
+  // well-formed object; it never crashes or loads an object of another shape.
+  const auto v = random_real(ctx->slot_count(), 3);
+  Encryptor sym(ctx, keygen->secret_key());
+  const Ciphertext ct = sym.encrypt(encoder.encode(std::span<const double>(v), 1, 0x1.0p40));
+  const std::vector<Ciphertext> cts = {ct, ct};
+  const std::string good = bytes(cts);
+  std::mt19937_64 rng(17);
+  int rejected = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string bad = good;
+    const size_t at = trial < 100 ? rng() % 128 : rng() % bad.size();  // headers are the interesting part
+    bad[at] = static_cast<char>(bad[at] ^ (1 + rng() % 255));
+    std::istringstream in(bad);
+    try {
+      const auto loaded = load_ciphertexts(in, *ctx);
+      ASSERT_EQ(loaded.size(), 2u);
+      for (const auto& c : loaded) ASSERT_EQ(c.data().size(), 2 * c.limb_count() * ctx->poly_degree());
+    } catch (const std::runtime_error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 50);
+  const std::string params = [] {
+    std::ostringstream out;
+    save(out, ctx->parameters());
+    return out.str();
+  }();
+  for (size_t cut = 0; cut < params.size(); ++cut) {
+    std::istringstream in(params.substr(0, cut));
+    EXPECT_THROW(load_parameters(in), std::runtime_error) << cut;
+  }
 }
