@@ -72,19 +72,20 @@ int main(int argc, char** argv) {
   const auto relin = keygen.create_relin_key();
   const std::vector<int> steps = {1, -1};
   const auto galois = keygen.create_galois_keys(steps);
-  seed(root / "fuzz_ckks_keys", "secret", 0, serialized(*ctx, keygen.secret_key()));
-  seed(root / "fuzz_ckks_keys", "public", 1, serialized(*ctx, public_key));
-  seed(root / "fuzz_ckks_keys", "relin", 2, serialized(*ctx, relin));
-  seed(root / "fuzz_ckks_keys", "galois", 3, serialized(*ctx, galois));
+  const auto objects = root / "fuzz_ckks_objects";  // selector bytes as in fuzz_ckks_objects.cpp
+  seed(objects, "secret", 0, serialized(*ctx, keygen.secret_key()));
+  seed(objects, "public", 1, serialized(*ctx, public_key));
+  seed(objects, "relin", 2, serialized(*ctx, relin));
+  seed(objects, "galois", 3, serialized(*ctx, galois));
 
   ckks::Encoder encoder(ctx);
   ckks::Encryptor encryptor(ctx, public_key);
   const std::vector<double> values(16, 0.5);
   const auto pt = encoder.encode(values, ctx->max_level(), 0x1p30);
   const auto ct = encryptor.encrypt(pt);
-  seed(root / "fuzz_ckks_ciphertext", "ct", 0, serialized(*ctx, ct));
-  seed(root / "fuzz_ckks_ciphertext", "cts", 1, serialized(*ctx, std::vector<ckks::Ciphertext>{ct, ct}));
-  seed(root / "fuzz_ckks_ciphertext", "pt", 2, serialized(*ctx, pt));
+  seed(objects, "ct", 4, serialized(*ctx, ct));
+  seed(objects, "cts", 5, serialized(*ctx, std::vector<ckks::Ciphertext>{ct, ct}));
+  seed(objects, "pt", 6, serialized(*ctx, pt));
 
   henn::InferencePlan plan;
   plan.spec = ctx->parameters().spec();

@@ -1,5 +1,6 @@
 // The one error type of the service: an HTTP status, a stable machine-readable code and a human message.
-// Every handler failure becomes {"error": {"code": ..., "message": ...}} with this status (see service.cpp).
+// Server side, every handler failure becomes {"error": {"code": ..., "message": ...}} with this status (service.cpp);
+// client side, ServiceClient rebuilds it from that answer (client.cpp).
 #pragma once
 #include <stdexcept>
 #include <string>

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -17,7 +18,7 @@ constexpr std::size_t kChunk = std::size_t{1} << 20;
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 
 [[noreturn]] void throw_transport(const httplib::Result& result, const std::string& what) {
-  throw ClientError(0, "transport", what + ": " + httplib::to_string(result.error()));
+  throw ApiError(0, "transport", what + ": " + httplib::to_string(result.error()));
 }
 
 [[noreturn]] void throw_answer(int status, const std::string& body) {
@@ -27,7 +28,7 @@ constexpr std::size_t kMaxErrorBody = 64 * 1024;
     code = json["error"].value("code", code);
     message = json["error"].value("message", message);
   }
-  throw ClientError(status, code, "server answered " + std::to_string(status) + " (" + code + "): " + message);
+  throw ApiError(status, code, "server answered " + std::to_string(status) + " (" + code + "): " + message);
 }
 
 const httplib::Response& checked(const httplib::Result& result, const std::string& what) {
@@ -67,7 +68,7 @@ std::string ServiceClient::upload(const std::string& path, const std::filesystem
   // Checked here because a server refusing a large body mid-upload can only hang up, not explain.
   const auto limit = health().value("max_body_bytes", std::uint64_t{0});
   if (limit > 0 && size > limit)
-    throw ClientError(413, "too_large", file.string() + " has " + std::to_string(size) +
+    throw ApiError(413, "too_large", file.string() + " has " + std::to_string(size) +
                                             " bytes; the server accepts at most " + std::to_string(limit));
   auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
   if (!*in) throw std::runtime_error("cannot open " + file.string());
@@ -108,7 +109,7 @@ nlohmann::json ServiceClient::wait(const std::string& job_id,
     if (on_status) on_status(s);
     const auto state = s.value("state", "");
     if (state == "done") return s;
-    if (state == "failed") throw ClientError(200, "job_failed", "job " + job_id + " failed: " + s.value("error", ""));
+    if (state == "failed") throw ApiError(200, "job_failed", "job " + job_id + " failed: " + s.value("error", ""));
     std::this_thread::sleep_for(std::chrono::duration<double>(poll_seconds));
   }
 }

@@ -1,33 +1,21 @@
 // Client side of the service, used by `cryptounet client` and the tests: streams uploads from files and downloads
-// to files (atomically), reports transfer progress, and turns every error answer into an exception carrying the
-// server's JSON message.
+// to files (atomically), reports transfer progress, and turns every error answer into an ApiError carrying the
+// server's status, code and message (status 0: the transport failed; 200 with code "job_failed" from wait()).
 #pragma once
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
+
+#include "serve/api_error.h"
 
 namespace httplib {
 class Client;
 }
 
 namespace cryptounet::serve {
-
-// An error answer from the server (status >= 400), or a transport failure (status 0).
-class ClientError : public std::runtime_error {
- public:
-  ClientError(int status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
-  int status() const { return status_; }
-  const std::string& code() const { return code_; }
-
- private:
-  int status_;
-  std::string code_;
-};
 
 // Called during uploads and downloads with bytes done and bytes total.
 using TransferProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;

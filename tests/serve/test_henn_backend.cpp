@@ -62,7 +62,7 @@ TEST(HennService, EncryptedRoundTripAndNoSecretOnTheServer) {
     try {
       c.upload_keys(file);
       ADD_FAILURE() << file << " was accepted";
-    } catch (const ClientError& e) {
+    } catch (const ApiError& e) {
       EXPECT_EQ(e.status(), status) << file << ": " << e.what();
     }
   }
@@ -80,7 +80,7 @@ TEST(HennService, EncryptedRoundTripAndNoSecretOnTheServer) {
     try {
       c.submit(key_id, dir / "other.ct");
       ADD_FAILURE() << "a batch under other parameters was accepted";
-    } catch (const ClientError& e) {
+    } catch (const ApiError& e) {
       EXPECT_EQ(e.status(), 422) << e.what();
     }
   }

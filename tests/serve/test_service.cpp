@@ -93,8 +93,8 @@ TEST_F(ServeFixture, OversizedUploadsAre413) {
   // And the client refuses before sending.
   try {
     client().upload_keys(file("big", std::string(5000, 'k')));
-    FAIL() << "expected a ClientError";
-  } catch (const ClientError& e) {
+    FAIL() << "expected a ApiError";
+  } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 413);
   }
 }
@@ -244,8 +244,8 @@ TEST_F(ServeFixture, KeyLimitIs429) {
   const auto second = register_keys();
   try {
     register_keys();
-    FAIL() << "expected a ClientError";
-  } catch (const ClientError& e) {
+    FAIL() << "expected a ApiError";
+  } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 429);
     EXPECT_EQ(e.code(), "too_many_keys");
   }
