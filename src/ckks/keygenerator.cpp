@@ -1,6 +1,7 @@
 #include "ckks/keygenerator.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "ckks/random.h"
 
@@ -38,28 +39,35 @@ PublicKey KeyGenerator::create_public_key() const {
   return pk;
 }
 
-KeySwitchKey KeyGenerator::create_switch_key(const uint64_t* new_secret) const {
+KeySwitchKey KeyGenerator::create_switch_key(const uint64_t* new_secret, int max_level) const {
   const size_t n = ctx_->poly_degree();
-  const int primes_total = ctx_->prime_count(), alpha = ctx_->digit_size();
-  const auto all = prime_range(*ctx_, ctx_->max_level(), true);
+  const int alpha = ctx_->digit_size();
+  if (max_level < 0) max_level = ctx_->max_level();
+  if (max_level > ctx_->max_level())
+    throw std::invalid_argument("KeyGenerator: max_level " + std::to_string(max_level) + " above the top level " +
+                                std::to_string(ctx_->max_level()));
+  const auto primes = prime_range(*ctx_, max_level, true);
+  const int rows = static_cast<int>(primes.size());
   KeySwitchKey key;
-  key.digit_count = ctx_->digit_count(ctx_->max_level());
+  key.level = max_level;
+  key.digit_count = ctx_->digit_count(max_level);
   key.seed = random_seed();
-  const size_t digit_words = static_cast<size_t>(primes_total) * n;
+  const size_t digit_words = static_cast<size_t>(rows) * n;
   key.a.resize(key.digit_count * digit_words);
   key.b.resize(key.digit_count * digit_words);
   for (int j = 0; j < key.digit_count; ++j) {
     uint64_t* a = key.a.data() + j * digit_words;
     uint64_t* b = key.b.data() + j * digit_words;
-    sample_uniform(*ctx_, key.seed, static_cast<uint32_t>(j + 1), all, a);
-    small_to_ntt(*ctx_, sample_gaussian(n), all, b);
+    sample_uniform(*ctx_, key.seed, static_cast<uint32_t>(j + 1), primes, a);
+    small_to_ntt(*ctx_, sample_gaussian(n), primes, b);
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < primes_total; ++i) {
+    for (int row = 0; row < rows; ++row) {
+      const int i = primes[row];
       const Modulus& mod = ctx_->modulus(i);
       const uint64_t* s = secret_.data.data() + i * n;
       const uint64_t* s_new = new_secret + i * n;
-      uint64_t* bi = b + i * n;
-      const uint64_t* ai = a + i * n;
+      uint64_t* bi = b + row * n;
+      const uint64_t* ai = a + row * n;
       // The gadget term P * s' appears only on the digit's own primes (the CRT idempotent of Q_j in Q).
       const bool in_digit = i <= ctx_->max_level() && i / alpha == j;
       const uint64_t p_mod = in_digit ? ctx_->p_mod_q(i) : 0;
@@ -74,14 +82,14 @@ KeySwitchKey KeyGenerator::create_switch_key(const uint64_t* new_secret) const {
   return key;
 }
 
-RelinKey KeyGenerator::create_relin_key() const {
+RelinKey KeyGenerator::create_relin_key(int max_level) const {
   const size_t n = ctx_->poly_degree();
   std::vector<uint64_t> s2(secret_.data.size());
   for (int i = 0; i < ctx_->prime_count(); ++i) {
     const Modulus& mod = ctx_->modulus(i);
     for (size_t k = 0; k < n; ++k) s2[i * n + k] = mod.mul(secret_.data[i * n + k], secret_.data[i * n + k]);
   }
-  return create_switch_key(s2.data());
+  return create_switch_key(s2.data(), max_level);
 }
 
 namespace {
@@ -98,20 +106,20 @@ std::vector<uint64_t> permuted_secret(const Context& ctx, const SecretKey& secre
 
 }  // namespace
 
-GaloisKeys KeyGenerator::create_galois_keys(std::span<const int> steps, bool with_conjugation) const {
+GaloisKeys KeyGenerator::create_galois_keys(std::span<const int> steps, bool with_conjugation, int max_level) const {
   GaloisKeys keys;
   for (int step : steps) {
     const uint64_t g = ctx_->galois_element(step);
     if (g == 1 || keys.has(g)) continue;
-    keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data()));
+    keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data(), max_level));
   }
-  if (with_conjugation) add_conjugation_key(keys);
+  if (with_conjugation) add_conjugation_key(keys, max_level);
   return keys;
 }
 
-void KeyGenerator::add_conjugation_key(GaloisKeys& keys) const {
+void KeyGenerator::add_conjugation_key(GaloisKeys& keys, int max_level) const {
   const uint64_t g = ctx_->conjugation_element();
-  if (!keys.has(g)) keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data()));
+  if (!keys.has(g)) keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data(), max_level));
 }
 
 }  // namespace cryptounet::ckks

@@ -15,15 +15,17 @@ class KeyGenerator {
 
   const SecretKey& secret_key() const { return secret_; }
   PublicKey create_public_key() const;
-  RelinKey create_relin_key() const;
+  // max_level (default: the top level L) bounds the ciphertext levels the key serves; lower means smaller keys.
+  RelinKey create_relin_key(int max_level = -1) const;
   // Keys for the given rotation steps only (left rotation by `step` slots; negative = right). Steps are taken
   // modulo slot_count(); step 0 needs no key and is skipped.
-  GaloisKeys create_galois_keys(std::span<const int> steps, bool with_conjugation = false) const;
+  GaloisKeys create_galois_keys(std::span<const int> steps, bool with_conjugation = false, int max_level = -1) const;
   // Adds the conjugation key to `keys`.
-  void add_conjugation_key(GaloisKeys& keys) const;
+  void add_conjugation_key(GaloisKeys& keys, int max_level = -1) const;
 
  private:
-  KeySwitchKey create_switch_key(const uint64_t* new_secret_ntt) const;  // from new_secret (all primes) to s
+  // From new_secret (NTT form, all primes) to s, for levels <= max_level.
+  KeySwitchKey create_switch_key(const uint64_t* new_secret_ntt, int max_level) const;
   ContextPtr ctx_;
   SecretKey secret_;
 };

@@ -25,11 +25,13 @@ struct PublicKey {
 };
 
 // Hybrid key-switching key from s' to s (Han–Ki 2020): for each digit j (alpha consecutive primes of Q),
-// b_j = -a_j*s + e_j + P*[j-th CRT idempotent]*s' and a_j, over all primes (q_0..q_L then P). Stored once,
-// [digit][limb][coefficient]; key switching at level l reads only limbs 0..l and the special limbs.
+// b_j = -a_j*s + e_j + P*[j-th CRT idempotent]*s' and a_j, over q_0..q_level then P. Stored once,
+// [digit][limb][coefficient]; key switching at level l <= `level` reads only limbs 0..l and the special limbs. A key
+// generated with a max_level below L holds only the digits and limbs that level needs (less memory).
 struct KeySwitchKey {
-  int digit_count = 0;
-  std::vector<uint64_t> b, a;  // digit_count * prime_count * N each
+  int level = 0;               // highest q limb stored
+  int digit_count = 0;         // digits covering q_0..q_level
+  std::vector<uint64_t> b, a;  // digit_count * (level + 1 + K) * N each
   Seed seed{};                 // a_j = uniform(seed, digit j)
   size_t memory_bytes() const { return (b.size() + a.size()) * sizeof(uint64_t); }
 };

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 #include "ckks/vector_ops.h"
 
@@ -75,7 +76,10 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
                                 const uint32_t* perm, uint64_t* out0, uint64_t* out1) {
   const size_t n = ctx.poly_degree();
   const int level = d.level, k_special = ctx.special_prime_count(), width = level + 1 + k_special;
-  const size_t key_limbs = static_cast<size_t>(ctx.prime_count());
+  const size_t key_limbs = static_cast<size_t>(key.level) + 1 + k_special;
+  if (level > key.level)
+    throw std::invalid_argument("key switching: the key serves levels <= " + std::to_string(key.level) +
+                                ", the ciphertext is at level " + std::to_string(level));
   if (key.digit_count < d.digits || key.b.size() != static_cast<size_t>(key.digit_count) * key_limbs * n)
     throw std::invalid_argument("key switching: key does not match the parameters");
   if (d.digits > 256) throw std::invalid_argument("key switching: more than 256 digits");  // dot_product_pair bound
@@ -83,6 +87,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
 #pragma omp parallel for schedule(static)
   for (int pos = 0; pos < width; ++pos) {
     const int prime = pos <= level ? pos : ctx.special_prime_index(pos - level - 1);
+    const size_t key_row = pos <= level ? static_cast<size_t>(pos) : key.level + 1 + (pos - level - 1);
     const Modulus& mod = ctx.modulus(prime);
     uint64_t* r0 = acc0.data() + pos * n;
     uint64_t* r1 = acc1.data() + pos * n;
@@ -100,7 +105,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
         } else {
           xs[j] = x + k0;
         }
-        const size_t key_offset = (static_cast<size_t>(j) * key_limbs + prime) * n + k0;
+        const size_t key_offset = (static_cast<size_t>(j) * key_limbs + key_row) * n + k0;
         bs[j] = key.b.data() + key_offset;
         as[j] = key.a.data() + key_offset;
       }

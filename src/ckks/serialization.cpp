@@ -123,8 +123,9 @@ double read_scale(Reader& r) {
 }
 
 void write_switch_key(Writer& w, const Context& ctx, const KeySwitchKey& key) {
+  w.put(static_cast<uint32_t>(key.level));
   w.put(static_cast<uint32_t>(key.digit_count));
-  w.put(static_cast<uint32_t>(ctx.prime_count()));
+  w.put(static_cast<uint32_t>(key.level + 1 + ctx.special_prime_count()));
   w.put(static_cast<uint32_t>(ctx.poly_degree()));
   w.bytes(key.seed.data(), key.seed.size());
   w.words(key.b.data(), key.b.size());
@@ -132,12 +133,15 @@ void write_switch_key(Writer& w, const Context& ctx, const KeySwitchKey& key) {
 
 KeySwitchKey read_switch_key(Reader& r, const Context& ctx) {
   KeySwitchKey key;
+  const auto level = r.get<uint32_t>();
+  if (level > static_cast<uint32_t>(ctx.max_level())) fail("key-switching key level " + std::to_string(level) + " out of range");
+  key.level = static_cast<int>(level);
   key.digit_count = static_cast<int>(r.get<uint32_t>());
-  if (key.digit_count != ctx.digit_count(ctx.max_level())) fail("key-switching key has a wrong number of digits");
-  r.expect_u32(static_cast<uint32_t>(ctx.prime_count()), "prime count");
+  if (key.digit_count != ctx.digit_count(key.level)) fail("key-switching key has a wrong number of digits");
+  r.expect_u32(static_cast<uint32_t>(key.level + 1 + ctx.special_prime_count()), "prime count");
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
   r.bytes(key.seed.data(), key.seed.size());
-  const auto all = prime_range(ctx, ctx.max_level(), true);
+  const auto all = prime_range(ctx, key.level, true);
   const size_t digit_words = all.size() * ctx.poly_degree();
   key.b.resize(key.digit_count * digit_words);
   key.a.resize(key.digit_count * digit_words);

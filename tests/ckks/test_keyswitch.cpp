@@ -107,3 +107,23 @@ TEST_F(KeySwitch, KeysAreStoredOnceInNttFormWithTheirSize) {
   EXPECT_EQ(gk.keys.begin()->second.memory_bytes(), per_key);
   EXPECT_EQ(gk.memory_bytes(), per_key * gk.keys.size());
 }
+
+TEST_F(KeySwitch, KeysForLowerLevelsAreSmallerAndServeOnlyThoseLevels) {
+  const std::vector<int> five = {5};
+  const GaloisKeys low = keygen->create_galois_keys(five, false, /*max_level=*/2);
+  const RelinKey low_rk = keygen->create_relin_key(/*max_level=*/2);
+  const size_t n = ctx->poly_degree(), k_special = static_cast<size_t>(ctx->special_prime_count());
+  EXPECT_EQ(low.memory_bytes(), 2 * static_cast<size_t>(ctx->digit_count(2)) * (3 + k_special) * n * 8);
+  EXPECT_LT(low.memory_bytes(), gk.keys.begin()->second.memory_bytes() / 2);
+  const auto v = random_complex(ctx->slot_count(), 25, 0.7);
+  std::vector<cplx> square(v.size());
+  for (size_t i = 0; i < v.size(); ++i) square[i] = v[i] * v[i];
+  for (int level : {2, 1}) {
+    const Ciphertext ct = encryptor.encrypt(encoder.encode(std::span<const cplx>(v), level, kScale));
+    EXPECT_LE(max_error(decrypt(eval.rotate(ct, 5, low)), rotated(v, 5)), kBound) << level;
+    EXPECT_LE(max_error(decrypt(eval.multiply_relin(ct, ct, low_rk)), square), kBound) << level;
+  }
+  const Ciphertext top = encryptor.encrypt(encoder.encode(std::span<const cplx>(v), ctx->max_level(), kScale));
+  EXPECT_THROW(eval.rotate(top, 5, low), std::invalid_argument);
+  EXPECT_THROW(keygen->create_relin_key(ctx->max_level() + 1), std::invalid_argument);
+}

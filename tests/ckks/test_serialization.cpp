@@ -68,6 +68,13 @@ TEST_F(Serialization, KeysRoundTripAndSeededHalvesAreHalfSize) {
   const GaloisKeys gk2 = load_galois_keys(s4, *ctx);
   ASSERT_EQ(gk2.keys.size(), gk.keys.size());
   for (const auto& [g, key] : gk.keys) EXPECT_EQ(gk2.keys.at(g).a, key.a);
+  // A key for levels <= 1 only.
+  const RelinKey low = keygen->create_relin_key(1);
+  std::istringstream s5(bytes(low));
+  const RelinKey low2 = load_relin_key(s5, *ctx);
+  EXPECT_EQ(low2.level, 1);
+  EXPECT_EQ(low2.b, low.b);
+  EXPECT_EQ(low2.a, low.a);
   // Only b is stored: about half the in-memory size.
   EXPECT_LT(bytes(rk).size(), rk.memory_bytes() / 2 + 1024);
 }
