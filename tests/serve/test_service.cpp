@@ -54,7 +54,7 @@ TEST_F(ServeFixture, FullRoundTripWithProgressAndMetrics) {
 }
 
 TEST_F(ServeFixture, RunningJobReportsCurrentLayer) {
-  start({}, {.layers = 3, .layer_delay = 150ms});
+  start({}, {.layers = 3, .layer_delay = 300ms});
   auto c = client();
   const auto job_id = c.submit(register_keys(), file("b", FakeBackend::make_batch(kFingerprint, "x")));
   bool saw_running = false;
@@ -257,7 +257,8 @@ TEST_F(ServeFixture, QueueLimitIs429) {
   ServiceConfig config;
   config.max_queue = 1;
   config.workers = 1;
-  start(config, {.layers = 2, .layer_delay = 300ms});
+  // Long enough that the running job cannot finish during the requests below, even on a loaded CI machine.
+  start(config, {.layers = 100, .layer_delay = 100ms});
   auto c = client();
   const auto key_id = register_keys();
   const auto batch = file("b", FakeBackend::make_batch(kFingerprint, "x"));
@@ -272,7 +273,8 @@ TEST_F(ServeFixture, QueueLimitIs429) {
   auto early = raw().Get("/v1/jobs/" + queued + "/result");
   EXPECT_EQ(early->status, 409);
   EXPECT_EQ(error_code(early), "not_ready");
-  c.wait(queued, {}, 0.02);
+  c.delete_job(queued);
+  c.delete_job(running);  // stops at its next layer
 }
 
 TEST_F(ServeFixture, UnknownRoutesAndMethods) {
