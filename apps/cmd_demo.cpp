@@ -105,10 +105,7 @@ void run_demo(const DemoOptions& o) {
   ckks::Decryptor decryptor(client.context, client.secret);
   nlohmann::json layers = nlohmann::json::array();
   auto progress = [&](const henn::NodeProgress& p) {
-    std::string line = fmt::format("[ct {}-{}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB",
-                                   p.first_ciphertext + 1, p.first_ciphertext + p.group_size, p.ciphertext_count,
-                                   p.node, nn::op_name(p.model_node->op),
-                                   p.output->front().channels.front().level(), p.seconds, henn::peak_rss_mb());
+    std::string line = henn::describe(p);
     if (o.debug) {
       std::vector<henn::DecodedMap> maps;
       for (const auto& m : *p.output)

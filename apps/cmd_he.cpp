@@ -106,10 +106,7 @@ void run_infer(const InferOptions& o) {
   fmt::print("loaded model, keys ({:.0f} MiB) and {} ciphertexts in {:.1f}s\n", keys.memory_bytes() / 1048576.0,
              batch.ciphertexts.size(), seconds_since(t0));
   auto progress = [](const henn::NodeProgress& p) {
-    fmt::print("[ct {}-{}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB\n",
-               p.first_ciphertext + 1, p.first_ciphertext + p.group_size, p.ciphertext_count, p.node,
-               nn::op_name(p.model_node->op), p.output->front().channels.front().level(), p.seconds,
-               henn::peak_rss_mb());
+    fmt::print("{}\n", henn::describe(p));
     std::fflush(stdout);
   };
   henn::InferenceStats stats;

@@ -1,10 +1,20 @@
 #include "henn/inference.h"
 
+#include "henn/resources.h"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
 namespace cryptounet::henn {
+
+std::string describe(const NodeProgress& p) {
+  return fmt::format("[ct {}-{}/{}] node {:2d} {:<16} level {:2d} {:7.2f}s  peak RSS {:.0f} MiB", p.first_ciphertext + 1,
+                     p.first_ciphertext + p.group_size, p.ciphertext_count, p.node, nn::op_name(p.model_node->op),
+                     p.output->front().channels.front().level(), p.seconds, peak_rss_mb());
+}
 
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
                              const ProgressCallback& progress, InferenceStats* stats) {

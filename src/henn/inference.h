@@ -11,6 +11,7 @@
 #include "nn/model.h"
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace cryptounet::henn {
@@ -25,6 +26,9 @@ struct NodeProgress {
   const LaneMaps<ckks::Ciphertext>* output = nullptr;  // for debug clients holding the secret key
 };
 using ProgressCallback = std::function<void(const NodeProgress&)>;
+
+// One progress line: "[ct 1-4/4] node  7 Quadratic        level 17   35.43s  peak RSS 4580 MiB".
+std::string describe(const NodeProgress& p);
 
 struct InferenceStats {
   double seconds = 0;
