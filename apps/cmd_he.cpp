@@ -112,11 +112,11 @@ void run_infer(const InferOptions& o) {
   henn::InferenceStats stats;
   const henn::EncryptedBatch result = henn::run_inference(loaded.model, keys, batch, progress, &stats);
   henn::save_batch(o.out, *keys.context, result);
-  const double per_tile = stats.seconds / (static_cast<double>(batch.ciphertexts.size()) * keys.plan.layout.batch);
-  fmt::print("inference {:.1f}s ({:.1f}s per {}x{} tile amortized over {} per ciphertext), {} key switches, "
-             "peak RSS {:.0f} MiB -> {}\n",
-             stats.seconds, per_tile, keys.plan.layout.height, keys.plan.layout.width, keys.plan.layout.batch,
-             stats.counts.key_switches, henn::peak_rss_mb(), o.out);
+  const double per_tile = stats.seconds / static_cast<double>(batch.tile_count());
+  fmt::print("inference {:.1f}s ({:.1f}s per {}x{} tile amortized over the batch's {} tiles; {} per ciphertext, "
+             "4 ciphertexts share the low-resolution layers), {} key switches, peak RSS {:.0f} MiB -> {}\n",
+             stats.seconds, per_tile, keys.plan.layout.height, keys.plan.layout.width, batch.tile_count(),
+             keys.plan.layout.batch, stats.counts.key_switches, henn::peak_rss_mb(), o.out);
 }
 
 struct DecryptOptions {
