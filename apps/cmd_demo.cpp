@@ -2,6 +2,7 @@
 // keygen, encrypt, encrypted inference (evaluation keys only), decrypt — against the float64 plaintext reference
 // on the same tiles: Dice of both against the ground truth, pixel agreement, time per phase, peak memory, overlays.
 #include "command.h"
+#include "plan_cli.h"
 #include "ckks/decryptor.h"
 #include "ckks/encoder.h"
 #include "henn/batch.h"
@@ -40,9 +41,7 @@ struct DemoOptions {
   int limit = 0;
   bool json = false;
   bool debug = false;  // per-layer max abs error against the plaintext reference (decrypts every layer)
-  int log_n = 0;
-  int scale_bits = 40;
-  int weight_bits = 16;
+  henn::PlanOptions plan;
 };
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -63,11 +62,7 @@ void run_demo(const DemoOptions& o) {
 
   // Client: plan and keys.
   auto t0 = Clock::now();
-  henn::PlanOptions plan_opts;
-  plan_opts.log_n = o.log_n;
-  plan_opts.scale_bits = o.scale_bits;
-  plan_opts.weight_bits = o.weight_bits;
-  const henn::InferencePlan plan = henn::plan_inference(loaded.model, tile, tile, plan_opts);
+  const henn::InferencePlan plan = henn::plan_inference(loaded.model, tile, tile, o.plan);
   say("plan: " + plan.describe());
   auto [client, eval] = henn::generate_keys(plan);
   const double keygen_s = since(t0);
@@ -199,9 +194,7 @@ void setup_demo(CLI::App& root) {
   cmd->add_option("-o,--out", o->out, "Folder for mask and overlay PNGs (empty: none)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_flag("--debug", o->debug, "Report every layer's max abs error against the plaintext reference");
-  cmd->add_option("--log-n", o->log_n, "Force log2 N");
-  cmd->add_option("--scale-bits", o->scale_bits, "Scaling prime bits");
-  cmd->add_option("--weight-bits", o->weight_bits, "Integer weight precision bits");
+  app::add_plan_options(cmd, o->plan);
   cmd->callback([o] { run_demo(*o); });
 }
 

@@ -4,6 +4,7 @@
 //   cryptounet infer   --model M --eval-keys keys/eval.bin batch.ct -o masks.ct   (server: no secret key)
 //   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: mask and overlay PNGs)
 #include "command.h"
+#include "plan_cli.h"
 #include "henn/batch.h"
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
@@ -37,20 +38,14 @@ struct KeygenOptions {
   std::string params = "auto";
   std::string model = "models/unet_he.onnx";
   std::string out = "keys";
-  int log_n = 0;
-  int scale_bits = 40;
-  int weight_bits = 16;
+  henn::PlanOptions plan;
 };
 
 void run_keygen(const KeygenOptions& o) {
   if (o.params != "auto") throw std::invalid_argument("keygen: only --params auto is supported (use --log-n to force N)");
   const auto t0 = std::chrono::steady_clock::now();
   const nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
-  henn::PlanOptions popts;
-  popts.log_n = o.log_n;
-  popts.scale_bits = o.scale_bits;
-  popts.weight_bits = o.weight_bits;
-  const henn::InferencePlan plan = henn::plan_inference(loaded.model, loaded.info.tile, loaded.info.tile, popts);
+  const henn::InferencePlan plan = henn::plan_inference(loaded.model, loaded.info.tile, loaded.info.tile, o.plan);
   fmt::print("plan: {}\n", plan.describe());
   auto [client, eval] = henn::generate_keys(plan);
   henn::save_client_keys(o.out, client);
@@ -151,9 +146,7 @@ void setup_he(CLI::App& root) {
   keygen->add_option("--params", keygen_opts->params, "Parameter choice: auto (levels, N, primes from the model)");
   keygen->add_option("--model", keygen_opts->model, "ONNX model (with its JSON sidecar)");
   keygen->add_option("-o,--out", keygen_opts->out, "Key folder");
-  keygen->add_option("--log-n", keygen_opts->log_n, "Force log2 N (default: smallest that fits)");
-  keygen->add_option("--scale-bits", keygen_opts->scale_bits, "Scaling prime bits / log2 scale");
-  keygen->add_option("--weight-bits", keygen_opts->weight_bits, "Integer weight precision bits");
+  app::add_plan_options(keygen, keygen_opts->plan);
   keygen->callback([keygen_opts] { run_keygen(*keygen_opts); });
 
   auto enc_opts = std::make_shared<EncryptOptions>();
