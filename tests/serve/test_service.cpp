@@ -78,7 +78,9 @@ TEST_F(ServeFixture, OversizedUploadsAre413) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(error_code(r), "too_large");
-  // Chunked body (no length): counted while streaming.
+  // Chunked body (no length): counted while streaming. The server answers 413 as soon as the count passes the
+  // limit and stops reading; depending on timing the client reads that answer or fails writing its next chunk
+  // (seen on a loaded CI machine). Either way the upload must not be stored and the server must keep serving.
   auto chunked = raw().Post(
       "/v1/keys",
       [](std::size_t offset, httplib::DataSink& sink) {
@@ -87,9 +89,16 @@ TEST_F(ServeFixture, OversizedUploadsAre413) {
         return true;
       },
       "application/octet-stream");
-  ASSERT_TRUE(chunked);
-  EXPECT_EQ(chunked->status, 413);
-  EXPECT_EQ(error_code(chunked), "too_large");
+  if (chunked) {
+    EXPECT_EQ(chunked->status, 413);
+    EXPECT_EQ(error_code(chunked), "too_large");
+  } else {
+    const httplib::Error cut = chunked.error();  // the server closed the connection mid-upload
+    EXPECT_TRUE(cut == httplib::Error::Write || cut == httplib::Error::Read) << httplib::to_string(cut);
+  }
+  const auto metrics = raw().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("cryptounet_keys 0"), std::string::npos);
   // And the client refuses before sending.
   try {
     client().upload_keys(file("big", std::string(5000, 'k')));
