@@ -48,13 +48,17 @@ void Scheduler::run_one(const std::string& id) {
   const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
   auto written = jobs_.result_path(id);
   written += ".partial";
+  // Metrics are updated before the job store publishes the outcome, so a client that sees a job done or failed
+  // also sees it counted in /metrics.
+  bool counted = false;
   try {
     backend_.run(jobs_.keys_path(id), jobs_.input_path(id), written, [&](const LayerDone& layer) {
       metrics_.layer_completed(layer.index, layer.seconds);
       return !stopping_ && jobs_.layer_done(id, layer);
     });
-    jobs_.finish(id, written);
     metrics_.job_completed(true, elapsed());
+    counted = true;
+    jobs_.finish(id, written);
     spdlog::info("job {} done in {:.2f} s", id, elapsed());
   } catch (const Cancelled&) {
     std::filesystem::remove(written);
@@ -62,8 +66,8 @@ void Scheduler::run_one(const std::string& id) {
     // deleted while running and fail() removes it.
     if (!stopping_) jobs_.fail(id, "cancelled");
   } catch (const std::exception& e) {
+    if (!counted) metrics_.job_completed(false, elapsed());
     jobs_.fail(id, e.what());
-    metrics_.job_completed(false, elapsed());
     spdlog::warn("job {} failed: {}", id, e.what());
   }
 }
