@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -15,14 +16,13 @@ namespace {
 
 const std::string kRoot = CRYPTOUNET_SOURCE_DIR;
 
-class PyTorchFixture : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(PyTorchFixture, ForwardMatchesPyTorchWithin1e4) {
-  const std::string name = GetParam();
-  const Model model = load_onnx(kRoot + "/models/" + name + ".onnx");
-  const ModelInfo info = ModelInfo::load(kRoot + "/models/" + name + ".json");
+// Loads <models_dir>/<name>.onnx and its sidecar, runs the fixture's input crop and compares with PyTorch.
+void expect_matches_fixture(const std::string& models_dir, const std::string& fixture_dir, const std::string& name,
+                            int min_layers_compared) {
+  const Model model = load_onnx(models_dir + "/" + name + ".onnx");
+  const ModelInfo info = ModelInfo::load(models_dir + "/" + name + ".json");
   EXPECT_EQ(info.tile % (1 << model.pooling_depth()), 0);
-  std::ifstream in(kRoot + "/tests/data/" + name + "_fixture.json");
+  std::ifstream in(fixture_dir + "/" + name + "_fixture.json");
   ASSERT_TRUE(in) << "missing fixture for " << name;
   const auto fx = nlohmann::json::parse(in);
   const auto shape = fx.at("input_shape").get<std::vector<int>>();
@@ -50,7 +50,22 @@ TEST_P(PyTorchFixture, ForwardMatchesPyTorchWithin1e4) {
         ASSERT_NEAR(acts[index].data[i], v[i], 1e-4 + 1e-6 * std::abs(v[i])) << tensor << "[" << i << "]";
       ++compared;
     }
-  EXPECT_GE(compared, 10) << "too few activations matched node names";
+  EXPECT_GE(compared, min_layers_compared) << "too few activations matched node names";
+}
+
+class PyTorchFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PyTorchFixture, ForwardMatchesPyTorchWithin1e4) {
+  expect_matches_fixture(kRoot + "/models", kRoot + "/tests/data", GetParam(), 10);
+}
+
+// A model trained moments ago by tests/train/smoke.sh (train.py -> ONNX + sidecar + fixture); skipped when run alone.
+TEST(FreshlyTrainedModel, ForwardMatchesPyTorchWithin1e4) {
+  const char* models_dir = std::getenv("CRYPTOUNET_TRAINED_MODELS");
+  const char* fixture_dir = std::getenv("CRYPTOUNET_TRAINED_FIXTURES");
+  const char* name = std::getenv("CRYPTOUNET_TRAINED_NAME");
+  if (!models_dir || !fixture_dir || !name) GTEST_SKIP() << "run by tests/train/smoke.sh";
+  expect_matches_fixture(models_dir, fixture_dir, name, 4);  // depth 1: fewer layers
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, PyTorchFixture, ::testing::Values("unet_he", "unet_std"));
