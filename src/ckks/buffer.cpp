@@ -57,6 +57,15 @@ void pool_deallocate(void* block, size_t bytes) noexcept {
   std::free(block);
 }
 
+void pool_release() noexcept {
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  for (auto& [bytes, blocks] : p.free_blocks)
+    for (void* block : blocks) std::free(block);
+  p.free_blocks.clear();
+  p.cached = 0;
+}
+
 size_t pool_cached_bytes() {
   Pool& p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);

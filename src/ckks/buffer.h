@@ -18,6 +18,7 @@ inline constexpr size_t kPoolCapBytes = size_t{1} << 30;  // at most 1 GiB of fr
 void* pool_allocate(size_t bytes);
 void pool_deallocate(void* p, size_t bytes) noexcept;
 size_t pool_cached_bytes();  // free bytes currently kept by the pool
+void pool_release() noexcept;  // frees every cached block (a server going idle)
 
 template <class T>
 struct DefaultInitAllocator : std::allocator<T> {

@@ -56,6 +56,9 @@ class InferenceBackend {
   // workers call it at once. Throws on failure (the job is marked failed with the message).
   virtual void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
                    const std::filesystem::path& result, const ProgressCallback& progress) = 0;
+  // Called when the last running job has finished and none is queued: give scratch memory back to the system so
+  // that an idle server does not keep the peak of its last job.
+  virtual void release_memory() {}
 };
 
 }  // namespace cryptounet::serve

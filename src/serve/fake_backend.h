@@ -4,6 +4,7 @@
 //   batch  = "CUFAKEB1" | fingerprint u64 | length u32 | payload
 //   result = "CUFAKER1" | payload with every byte XOR 0x5a              (so a client can check its own result)
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -28,6 +29,8 @@ class FakeBackend : public InferenceBackend {
   void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const override;
   void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
            const std::filesystem::path& result, const ProgressCallback& progress) override;
+  void release_memory() override { ++memory_releases_; }
+  std::size_t memory_releases() const { return memory_releases_; }
 
   // Builders for the files a client would send, and the result it should get back.
   static std::string make_keys(std::uint64_t fingerprint, std::string_view payload);
@@ -37,6 +40,7 @@ class FakeBackend : public InferenceBackend {
 
  private:
   Options options_;
+  std::atomic<std::size_t> memory_releases_{0};
 };
 
 }  // namespace cryptounet::serve

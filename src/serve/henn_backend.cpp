@@ -1,6 +1,7 @@
 #include "serve/henn_backend.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "ckks/buffer.h"
 #include "henn/batch.h"
 #include "henn/inference.h"
 #include "nn/predict.h"
@@ -112,6 +114,11 @@ void HennBackend::run(const std::filesystem::path& keys, const std::filesystem::
     if (!progress(layer)) throw Cancelled();
   });
   henn::save_batch(result.string(), *loaded->context, output);
+}
+
+void HennBackend::release_memory() {
+  ckks::pool_release();
+  ::malloc_trim(0);  // glibc keeps freed arena memory (GiBs after a U-Net job) unless asked to return it
 }
 
 std::unique_ptr<InferenceBackend> make_henn_backend(const std::filesystem::path& model) {

@@ -24,6 +24,8 @@ class HennBackend : public InferenceBackend {
   void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const override;
   void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
            const std::filesystem::path& result, const ProgressCallback& progress) override;
+  // Frees the engine's buffer pool and trims the heap; the last evaluation keys stay loaded (see load_keys).
+  void release_memory() override;
 
  private:
   // Evaluation keys are large and slow to parse: the last bundle used stays loaded. A job's key file is a hard

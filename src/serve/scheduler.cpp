@@ -37,8 +37,15 @@ void Scheduler::work() {
       if (stopping_) return;
       id = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     run_one(id);
+    bool idle;
+    {
+      std::lock_guard lock(mutex_);
+      idle = --running_ == 0 && queue_.empty();
+    }
+    if (idle) backend_.release_memory();
   }
 }
 

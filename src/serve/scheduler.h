@@ -35,6 +35,7 @@ class Scheduler {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::string> queue_;
+  std::size_t running_ = 0;  // jobs in run_one(), guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
 };

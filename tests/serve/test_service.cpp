@@ -47,6 +47,9 @@ TEST_F(ServeFixture, FullRoundTripWithProgressAndMetrics) {
   const auto metrics = raw().Get("/metrics")->body;
   EXPECT_NE(metrics.find("cryptounet_jobs_completed_total{outcome=\"succeeded\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("cryptounet_layer_seconds_count{layer=\"fake2\",index=\"2\"} 1"), std::string::npos);
+  // The worker went idle after the job: the backend was asked to give its scratch memory back.
+  for (int i = 0; i < 1000 && backend_->memory_releases() == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(backend_->memory_releases(), 1u);
   c.delete_job(job_id);
   EXPECT_EQ(raw().Get("/v1/jobs/" + job_id)->status, 404);
   c.delete_key(key_id);
@@ -376,7 +379,7 @@ TEST_F(ServeFixture, DirectHandlerCallsNeverThrow) {
   for (const std::string& path : std::vector<std::string>{"", "/", "//", "/v1", "/v1/jobs",
                                                          "/v1/keys/" + kUnknownId + "/jobs/x",
                                                          std::string(10000, '/'), std::string("\0\xff", 2)}) {
-    Request request{"POST", path, [](const BodySink&) { return false; }};
+    Request request{"POST", path, [](const BodySink&) { return false; }, std::nullopt};
     const auto response = service_->handle(request);
     EXPECT_GE(response.status, 400) << path;
     EXPECT_LT(response.status, 500) << path;
