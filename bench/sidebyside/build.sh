@@ -29,7 +29,7 @@ if [[ -f "$ofhe_inc/pke/openfhe.h" ]]; then
   echo "OpenFHE: $ofhe_inc, $libdir"
   $CXX -std=c++17 $CXXFLAGS -fopenmp -I"$ofhe_inc" -I"$ofhe_inc/core" -I"$ofhe_inc/pke" -I"$ofhe_inc/binfhe" \
     "$here/openfhe_ops.cpp" -o "$out/openfhe_ops" \
-    -L"$libdir" -Wl,-rpath,"$libdir" -lOPENFHEpke -lOPENFHEcore -lOPENFHEbinfhe -lbenchmark -lpthread
+    -L"$libdir" -Wl,--disable-new-dtags,-rpath,"$libdir" -lOPENFHEpke -lOPENFHEcore -lOPENFHEbinfhe -lbenchmark -lpthread
   echo "built $out/openfhe_ops"
   built=1
 fi
