@@ -17,8 +17,14 @@ seal_inc=$(ls -d "$prefix"/include/SEAL-4.* 2>/dev/null | sort -V | tail -1 || t
 seal_lib=$(ls "$prefix"/lib*/libseal-4.*.a 2>/dev/null | sort -V | tail -1 || true)
 if [[ -n "$seal_inc" && -n "$seal_lib" ]]; then
   echo "SEAL: $seal_inc, $seal_lib"
+  extra=()
+  if grep -q '^#define SEAL_USE_INTEL_HEXL' "$seal_inc/seal/util/config.h"; then
+    # SEAL built with -DSEAL_USE_INTEL_HEXL=ON against a HEXL (and cpu_features) installed in the same prefix
+    echo "SEAL uses Intel HEXL"
+    extra=("$(dirname "$seal_lib")/libhexl.a" "$(dirname "$seal_lib")/libcpu_features.a")
+  fi
   $CXX -std=c++17 $CXXFLAGS -I"$seal_inc" "$here/seal_ops.cpp" -o "$out/seal_ops" \
-    "$seal_lib" -lbenchmark -lpthread
+    "$seal_lib" "${extra[@]}" -lbenchmark -lpthread
   echo "built $out/seal_ops"
   built=1
 fi
