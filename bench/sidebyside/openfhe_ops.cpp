@@ -10,6 +10,8 @@
 // rotate_hoisted8 = EvalFastRotationPrecompute once + 8 EvalFastRotation (steps 1..8), as our rotate_hoisted8.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -77,6 +79,29 @@ struct Bench {
     pt = cc->MakeCKKSPackedPlaintext(values);  // level 0 = full level
     ct = cc->Encrypt(keys.publicKey, pt);
     ct2 = cc->Encrypt(keys.publicKey, pt);
+    check();
+  }
+
+  // Sanity check of what is timed: rotation by 1, hoisted rotation by 3 and ct*ct (relinearized, + rescale)
+  // decrypt to the expected slots.
+  void check() {
+    const size_t n = values.size();
+    auto max_error = [&](const Ciphertext<DCRTPoly>& c, auto expected) {
+      Plaintext p;
+      cc->Decrypt(keys.secretKey, c, &p);
+      p->SetLength(n);
+      const auto out = p->GetRealPackedValue();
+      double e = 0;
+      for (size_t i = 0; i < n; ++i) e = std::max(e, std::abs(out[i] - expected(i)));
+      return e;
+    };
+    auto digits = cc->EvalFastRotationPrecompute(ct);
+    std::fprintf(stderr, "OpenFHE check: rotate max error %.2e, hoisted rotate(3) max error %.2e, "
+                 "mul_relin+rescale max error %.2e\n",
+                 max_error(cc->EvalRotate(ct, 1), [&](size_t i) { return values[(i + 1) % n]; }),
+                 max_error(cc->EvalFastRotation(ct, 3, 2 * cc->GetRingDimension(), digits),
+                           [&](size_t i) { return values[(i + 3) % n]; }),
+                 max_error(cc->Rescale(cc->EvalMult(ct, ct2)), [&](size_t i) { return values[i] * values[i]; }));
   }
 };
 

@@ -13,6 +13,9 @@
 #include <benchmark/benchmark.h>
 #include <seal/seal.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <vector>
@@ -57,6 +60,31 @@ struct Bench {
     Encryptor encryptor(*ctx, pk);
     encryptor.encrypt(pt, ct);
     encryptor.encrypt(pt, ct2);
+    check(encoder);
+  }
+
+  // Sanity check of what is timed: rotation by 1 and ct*ct + relin (+ rescale) decrypt to the expected slots.
+  void check(CKKSEncoder& encoder) {
+    Evaluator eval(*ctx);
+    Decryptor decryptor(*ctx, keygen->secret_key());
+    auto max_error = [&](const Ciphertext& c, auto expected) {
+      Plaintext p;
+      std::vector<double> out;
+      decryptor.decrypt(c, p);
+      encoder.decode(p, out);
+      double e = 0;
+      for (size_t i = 0; i < out.size(); ++i) e = std::max(e, std::abs(out[i] - expected(i)));
+      return e;
+    };
+    Ciphertext r, m;
+    eval.rotate_vector(ct, 1, gk, r);
+    eval.multiply(ct, ct2, m);
+    eval.relinearize_inplace(m, rk);
+    eval.rescale_to_next_inplace(m);
+    const size_t n = values.size();
+    std::fprintf(stderr, "SEAL check: rotate max error %.2e, mul_relin+rescale max error %.2e\n",
+                 max_error(r, [&](size_t i) { return values[(i + 1) % n]; }),
+                 max_error(m, [&](size_t i) { return values[i] * values[i]; }));
   }
 };
 
