@@ -1,4 +1,4 @@
-// Key generation: uniform ternary secret, rounded Gaussian errors (sigma = 3.2, cut at 6 sigma), CSPRNG from libsodium.
+// Key generation: uniform ternary secret, discrete Gaussian errors (sigma = 3.2, cut at 6 sigma), CSPRNG from libsodium.
 #pragma once
 
 #include <span>

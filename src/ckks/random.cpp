@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -87,27 +88,49 @@ std::vector<int8_t> sample_ternary(size_t n) {
   return s;
 }
 
+namespace {
+
+// Cumulative distribution table of the discrete Gaussian D_{Z,sigma} restricted to |x| <= kGaussianBound:
+// cdt[i] = floor(2^64 * P(X <= i - kGaussianBound)) for i = 0 .. 2 * kGaussianBound - 1, computed in long double
+// (64-bit mantissa), so every probability is exact to about 2^-63. The mass cut off beyond 6 sigma is 2^-30.
+constexpr int kGaussianBound = 19;  // floor(6 * 3.2)
+constexpr double kGaussianSigma = 3.2;
+
+const std::array<uint64_t, 2 * kGaussianBound>& gaussian_cdt() {
+  static const auto table = [] {
+    std::array<long double, 2 * kGaussianBound + 1> rho{};
+    long double total = 0;
+    for (int x = -kGaussianBound; x <= kGaussianBound; ++x) {
+      rho[x + kGaussianBound] = std::exp(-static_cast<long double>(x) * x / (2.0L * kGaussianSigma * kGaussianSigma));
+      total += rho[x + kGaussianBound];
+    }
+    std::array<uint64_t, 2 * kGaussianBound> cdt{};
+    long double cumulative = 0;
+    for (int i = 0; i < 2 * kGaussianBound; ++i) {
+      cumulative += rho[i] / total;
+      cdt[i] = static_cast<uint64_t>(cumulative * 0x1p64L);
+    }
+    return cdt;
+  }();
+  return table;
+}
+
+}  // namespace
+
 std::vector<int8_t> sample_gaussian(size_t n) {
   ensure_sodium();
-  constexpr double sigma = 3.2, bound = 6 * sigma;
+  const auto& cdt = gaussian_cdt();
+  std::vector<uint64_t> words(n);
+  randombytes_buf(words.data(), n * sizeof(uint64_t));
   std::vector<int8_t> e(n);
-  std::vector<uint64_t> words(2 * n);
-  size_t used = words.size();
-  auto uniform01 = [&]() {  // (0, 1], 53 random bits
-    if (used == words.size()) {
-      randombytes_buf(words.data(), words.size() * 8);
-      used = 0;
-    }
-    return (static_cast<double>(words[used++] >> 11) + 1.0) * 0x1.0p-53;
-  };
-  for (size_t k = 0; k < n;) {
-    // Box–Muller, rounded to the nearest integer, rejected beyond 6 sigma.
-    const double r = sigma * std::sqrt(-2.0 * std::log(uniform01()));
-    const double theta = 2 * 3.14159265358979323846 * uniform01();
-    for (double x : {r * std::cos(theta), r * std::sin(theta)}) {
-      if (k < n && std::fabs(x) <= bound) e[k++] = static_cast<int8_t>(std::lround(x));
-    }
+  for (size_t k = 0; k < n; ++k) {
+    // Inversion of the CDT with a full scan and no data-dependent branch: the sample is -bound + #{i : u >= cdt[i]}.
+    const uint64_t u = words[k];
+    int x = -kGaussianBound;
+    for (const uint64_t threshold : cdt) x += static_cast<int>(u >= threshold);
+    e[k] = static_cast<int8_t>(x);
   }
+  sodium_memzero(words.data(), n * sizeof(uint64_t));
   return e;
 }
 

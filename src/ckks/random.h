@@ -20,7 +20,7 @@ void sample_uniform(const Context& ctx, const Seed& seed, uint32_t stream, const
 
 // Uniform ternary coefficients in {-1, 0, 1} (CSPRNG).
 std::vector<int8_t> sample_ternary(size_t n);
-// Rounded Gaussian, sigma = 3.2, truncated at 6 sigma (CSPRNG).
+// Discrete Gaussian D_{Z,3.2} truncated at |x| <= 19 (6 sigma), by CDT inversion of 64-bit CSPRNG words.
 std::vector<int8_t> sample_gaussian(size_t n);
 
 // Small signed coefficients -> NTT form over the given primes (limb by limb).
