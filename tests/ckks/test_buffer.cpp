@@ -41,5 +41,27 @@ TEST(BufferPool, CachedBytesStayUnderTheCap) {
   EXPECT_EQ(pool_cached_bytes(), 0u);
 }
 
+TEST(BufferPool, TheLeastRecentlyUsedSizeMakesRoomForTheCurrentOne) {
+  pool_release();
+  const size_t old_count = (size_t{64} << 20) / sizeof(uint64_t);  // 64 MiB: 16 of them fill the 1 GiB cap
+  {
+    std::vector<LimbBuffer> old_level;
+    for (size_t i = 0; i < kPoolCapBytes / (old_count * sizeof(uint64_t)); ++i) old_level.emplace_back(old_count);
+  }
+  EXPECT_EQ(pool_cached_bytes(), kPoolCapBytes);
+  const size_t new_count = (size_t{48} << 20) / sizeof(uint64_t);  // a lower level: fewer limbs
+  const uint64_t* new_data = nullptr;
+  {
+    LimbBuffer current(new_count);
+    new_data = current.data();
+  }
+  EXPECT_LE(pool_cached_bytes(), kPoolCapBytes);
+  {
+    LimbBuffer again(new_count);  // cached although the cap was full of the other size
+    EXPECT_EQ(again.data(), new_data);
+  }
+  pool_release();
+}
+
 }  // namespace
 }  // namespace cryptounet::ckks
