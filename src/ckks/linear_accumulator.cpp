@@ -1,5 +1,6 @@
 #include "ckks/linear_accumulator.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -14,12 +15,11 @@ LinearAccumulator::LinearAccumulator(ContextPtr ctx, int level, double integer_s
   if (level < 0 || level > ctx_->max_level())
     throw std::invalid_argument("LinearAccumulator: level " + std::to_string(level) + " out of range");
   if (!(integer_scale > 0)) throw std::invalid_argument("LinearAccumulator: integer_scale must be positive");
-  acc_.assign(2 * static_cast<size_t>(level + 1) * ctx_->poly_degree(), 0);
+  acc_.resize(2 * static_cast<size_t>(level + 1) * ctx_->poly_degree());  // zeroed limb by limb on first use
   bound_.assign(level + 1, 0);
 }
 
 void LinearAccumulator::reset() {
-  std::fill(acc_.begin(), acc_.end(), 0);
   std::fill(bound_.begin(), bound_.end(), 0);
   terms_ = 0;
   scale_ = 0;
@@ -35,13 +35,18 @@ void LinearAccumulator::check_term(const Ciphertext& ct, double result_scale) {
     check_same_scale(scale_, result_scale, "LinearAccumulator");
 }
 
-// Reduces a limb to [0, q) when adding a term bounded by term_bound could overflow 64 bits.
+// Makes room in a limb for a term bounded by term_bound: zeroes the limb before its first term (bound 0: nothing
+// accumulated yet, so a fresh or reset accumulator costs no pass over memory), and reduces it to [0, q) when the
+// term could overflow 64 bits.
 void LinearAccumulator::reserve_headroom(int limb, uint64_t term_bound) {
+  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
+  if (bound_[limb] == 0) {
+    for (int poly = 0; poly < 2; ++poly) std::fill_n(acc_.data() + (poly * limbs + limb) * n, n, uint64_t{0});
+  }
   if (bound_[limb] <= std::numeric_limits<uint64_t>::max() - term_bound) {
     bound_[limb] += term_bound;
     return;
   }
-  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
   const Modulus& mod = ctx_->modulus(limb);
   for (int poly = 0; poly < 2; ++poly) {
     uint64_t* a = acc_.data() + (poly * limbs + limb) * n;

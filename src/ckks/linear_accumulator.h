@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ckks/buffer.h"
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/plaintext.h"
@@ -40,8 +41,8 @@ class LinearAccumulator {
   double integer_scale_;
   double scale_ = 0;          // result scale fixed by the first term
   size_t terms_ = 0;
-  std::vector<uint64_t> acc_;  // [poly][limb][coefficient], lazily reduced
-  std::vector<uint64_t> bound_;  // per limb: an upper bound of every accumulated coefficient
+  LimbBuffer acc_;               // [poly][limb][coefficient], lazily reduced; a limb with bound 0 is garbage
+  std::vector<uint64_t> bound_;  // per limb: an upper bound of every accumulated coefficient (0: no term yet)
 };
 
 }  // namespace cryptounet::ckks
