@@ -1,6 +1,7 @@
 #include "ckks/buffer.h"
 
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -9,7 +10,7 @@ namespace cryptounet::ckks {
 
 namespace {
 
-// Free blocks of one exact size, and when a block of that size was last handed out or given back.
+// Free blocks of one size, and when a block of that size was last handed out or given back.
 struct SizeClass {
   std::vector<void*> blocks;
   uint64_t last_use = 0;
@@ -17,7 +18,8 @@ struct SizeClass {
 
 struct Pool {
   std::mutex mutex;
-  std::unordered_map<size_t, SizeClass> classes;  // by exact size
+  std::map<size_t, SizeClass> classes;           // free blocks by block size
+  std::unordered_map<void*, size_t> block_size;  // blocks handed out for a smaller request: their real size
   size_t cached = 0;
   uint64_t clock = 0;
 };
@@ -29,21 +31,24 @@ Pool& pool() {
 
 size_t aligned_size(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
+// A request is served by a cached block up to 1/8 larger: one level less is one limb less (1/24 of a ciphertext
+// at the default model's top level), so the blocks of the last few levels serve the current one.
+size_t largest_fit(size_t bytes) { return bytes + bytes / 8; }
+
 // Frees cached blocks of other sizes, least recently used size first, until `bytes` more fit under the cap.
 // Sizes follow the level of the computation (limbs per polynomial), so blocks of the levels a network has left
 // behind would otherwise fill the cap and leave the current level uncached.
 void evict_for(Pool& p, size_t bytes) {
   while (p.cached + bytes > kPoolCapBytes) {
-    SizeClass* oldest = nullptr;
-    size_t oldest_bytes = 0;
-    for (auto& [size, cls] : p.classes) {
-      if (size == bytes || cls.blocks.empty()) continue;
-      if (!oldest || cls.last_use < oldest->last_use) oldest = &cls, oldest_bytes = size;
+    auto oldest = p.classes.end();
+    for (auto it = p.classes.begin(); it != p.classes.end(); ++it) {
+      if (it->first == bytes || it->second.blocks.empty()) continue;
+      if (oldest == p.classes.end() || it->second.last_use < oldest->second.last_use) oldest = it;
     }
-    if (!oldest) return;
-    std::free(oldest->blocks.back());
-    oldest->blocks.pop_back();
-    p.cached -= oldest_bytes;
+    if (oldest == p.classes.end()) return;
+    std::free(oldest->second.blocks.back());
+    oldest->second.blocks.pop_back();
+    p.cached -= oldest->first;
   }
 }
 
@@ -53,12 +58,13 @@ void* pool_allocate(size_t bytes) {
   {
     Pool& p = pool();
     std::lock_guard<std::mutex> lock(p.mutex);
-    auto it = p.classes.find(bytes);
-    if (it != p.classes.end() && !it->second.blocks.empty()) {
+    for (auto it = p.classes.lower_bound(bytes); it != p.classes.end() && it->first <= largest_fit(bytes); ++it) {
+      if (it->second.blocks.empty()) continue;
+      if (it->first != bytes) p.block_size.emplace(it->second.blocks.back(), it->first);  // may throw: nothing taken yet
       void* block = it->second.blocks.back();
       it->second.blocks.pop_back();
       it->second.last_use = ++p.clock;
-      p.cached -= bytes;
+      p.cached -= it->first;
       return block;
     }
   }
@@ -71,6 +77,10 @@ void pool_deallocate(void* block, size_t bytes) noexcept {
   Pool& p = pool();
   {
     std::lock_guard<std::mutex> lock(p.mutex);
+    if (const auto it = p.block_size.find(block); it != p.block_size.end()) {
+      bytes = it->second;
+      p.block_size.erase(it);
+    }
     if (bytes <= kPoolCapBytes) {
       try {
         SizeClass& cls = p.classes[bytes];

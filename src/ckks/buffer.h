@@ -2,8 +2,9 @@
 // buffers that are about to be overwritten do not cost a memset (tens of MB per key switch at N = 2^16), and whose
 // large blocks (>= 1 MiB) come from a process-wide pool: every evaluator operation allocates and frees
 // ciphertext-sized temporaries, and returning them to the kernel makes each call page-fault them in again (15-20 %
-// of a key switch on bare metal, more in a VM). Cached blocks are capped (kPoolCapBytes; the least recently used
-// sizes are evicted first, so the cache follows the level a computation is at) and 64-byte aligned. (2 MiB-aligned
+// of a key switch on bare metal, more in a VM). A request takes a cached block up to 1/8 larger than itself (the
+// blocks of the last few levels serve the current one). Cached blocks are capped (kPoolCapBytes; the least recently
+// used sizes are evicted first, so the cache follows the level a computation is at) and 64-byte aligned. (2 MiB-aligned
 // blocks with transparent huge pages were measured 15 % slower on key switching: equal alignment of every buffer.)
 #pragma once
 

@@ -63,5 +63,26 @@ TEST(BufferPool, TheLeastRecentlyUsedSizeMakesRoomForTheCurrentOne) {
   pool_release();
 }
 
+TEST(BufferPool, ASlightlySmallerRequestReusesACachedBlockAndReturnsItWhole) {
+  pool_release();
+  const size_t level_24 = (size_t{24} << 20) / sizeof(uint64_t), level_23 = (size_t{23} << 20) / sizeof(uint64_t);
+  const uint64_t* first_data = nullptr;
+  {
+    LimbBuffer a(level_24);
+    first_data = a.data();
+  }
+  {
+    LimbBuffer b(level_23);  // one limb fewer: served by the 24 MiB block
+    EXPECT_EQ(b.data(), first_data);
+    EXPECT_EQ(pool_cached_bytes(), 0u);
+  }
+  EXPECT_EQ(pool_cached_bytes(), level_24 * sizeof(uint64_t));  // back under its real size
+  {
+    LimbBuffer c(level_24 / 2);  // far smaller: a fresh block, the cached one stays
+    EXPECT_NE(c.data(), first_data);
+  }
+  pool_release();
+}
+
 }  // namespace
 }  // namespace cryptounet::ckks
