@@ -60,7 +60,8 @@ void* pool_allocate(size_t bytes) {
     std::lock_guard<std::mutex> lock(p.mutex);
     for (auto it = p.classes.lower_bound(bytes); it != p.classes.end() && it->first <= largest_fit(bytes); ++it) {
       if (it->second.blocks.empty()) continue;
-      if (it->first != bytes) p.block_size.emplace(it->second.blocks.back(), it->first);  // may throw: nothing taken yet
+      // Recorded before the block is taken, so a throwing emplace leaves the pool as it was.
+      if (it->first != bytes) p.block_size.emplace(it->second.blocks.back(), it->first);
       void* block = it->second.blocks.back();
       it->second.blocks.pop_back();
       it->second.last_use = ++p.clock;
