@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_number.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -15,9 +17,9 @@ Normalization Normalization::from_json(const nlohmann::json& j) {
   if (gray != "mean_rgb") throw std::runtime_error("normalization: unsupported grayscale '" + gray + "'");
   if (method != "zscore_per_image") throw std::runtime_error("normalization: unsupported method '" + method + "'");
   Normalization n;
-  n.invert_if_mean_above = j.value("invert_if_mean_above", n.invert_if_mean_above);
-  n.min_std = j.value("min_std", n.min_std);
-  n.clip = j.value("clip", n.clip);
+  n.invert_if_mean_above = json_finite_or(j, "invert_if_mean_above", n.invert_if_mean_above);
+  n.min_std = json_finite_or(j, "min_std", n.min_std);
+  n.clip = json_finite_or(j, "clip", n.clip);
   if (!(n.min_std > 0) || !(n.clip > 0)) throw std::runtime_error("normalization: min_std and clip must be > 0");
   return n;
 }

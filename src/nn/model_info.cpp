@@ -2,11 +2,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_number.h"
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace cryptounet::nn {
+namespace {
+
+// Generous bounds: a tile is a square image of at most 2^14 pixels a side, and no CKKS set we can
+// build holds more than a few dozen levels.
+constexpr int kMaxTile = 1 << 14;
+constexpr int kMaxLevels = 1024;
+
+}  // namespace
 
 ModelInfo ModelInfo::parse(const std::string& json_text) {
   nlohmann::json j;
@@ -17,15 +27,14 @@ ModelInfo ModelInfo::parse(const std::string& json_text) {
   }
   try {
     if (!j.is_object()) throw std::runtime_error("expected a JSON object");
-    const int version = j.value("format_version", 1);
+    const int version = io::json_integer_or(j, "format_version", 1);
     if (version != 1) throw std::runtime_error("unsupported format_version " + std::to_string(version));
     ModelInfo info;
     info.name = j.value("name", std::string());
-    info.tile = j.value("tile", 128);
-    if (info.tile <= 0) throw std::runtime_error("tile must be positive");
+    info.tile = io::json_integer_or(j, "tile", 128, 1, kMaxTile);
     if (j.contains("normalization")) info.normalization = io::Normalization::from_json(j.at("normalization"));
-    info.threshold_logit = j.value("threshold_logit", 0.0);
-    info.levels = j.value("levels", 0);
+    info.threshold_logit = io::json_finite_or(j, "threshold_logit", 0.0);
+    info.levels = io::json_integer_or(j, "levels", 0, 0, kMaxLevels);
     if (j.contains("architecture")) {
       const auto& arch = j.at("architecture");
       info.activation = arch.value("activation", std::string());
@@ -35,7 +44,10 @@ ModelInfo ModelInfo::parse(const std::string& json_text) {
       for (const auto& [tensor, range] : j.at("activation_ranges").items()) {
         if (!range.is_array() || range.size() != 2)
           throw std::runtime_error("activation_ranges['" + tensor + "'] must be [min, max]");
-        info.activation_ranges[tensor] = {range[0].get<double>(), range[1].get<double>()};
+        const std::string field = "activation_ranges['" + tensor + "']";
+        const double lo = io::json_finite(range[0], field), hi = io::json_finite(range[1], field);
+        if (lo > hi) throw std::runtime_error(field + " has min > max");
+        info.activation_ranges[tensor] = {lo, hi};
       }
     return info;
   } catch (const nlohmann::json::exception& e) {
