@@ -17,7 +17,7 @@ class Quadratic(nn.Module):
     """y -> (a*y + b) * y, per channel; exported as Mul(Add(Mul(y, a), b), y).
 
     Under CKKS the conv producing y also produces a*y + b at the same level, so this costs one level
-    (see /work/shared/notes/training-square-activations.md)."""
+    (docs/MODEL.md: the level count and how activation ranges are kept small)."""
 
     def __init__(self, channels, a_init=0.1, b_init=1.0):
         super().__init__()
