@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -41,9 +42,22 @@ struct Harness {
   void restore_fixed_ids() {
     if (key_id.empty() || call("GET", "/v1/keys/" + key_id, "").status != 200)
       key_id = nlohmann::json::parse(call("POST", "/v1/keys", FakeBackend::make_keys(0xC0FFEE, "k")).body)["key_id"];
-    if (job_id.empty() || call("GET", "/v1/jobs/" + job_id, "").status != 200)
+    if (job_id.empty() || call("GET", "/v1/jobs/" + job_id, "").status != 200) {
       job_id = nlohmann::json::parse(
           call("POST", "/v1/keys/" + key_id + "/jobs", FakeBackend::make_batch(0xC0FFEE, "b")).body)["job_id"];
+      wait_until_settled(job_id);
+    }
+  }
+  // Jobs run on the service's worker thread. Waiting for each one to end inside the input that started it keeps
+  // every input's coverage, and so the whole fuzzing run, independent of thread timing.
+  void wait_until_settled(const std::string& id) {
+    for (;;) {
+      const Response status = call("GET", "/v1/jobs/" + id, "");
+      if (status.status != 200) return;
+      const auto state = nlohmann::json::parse(status.body, nullptr, false).value("state", std::string());
+      if (state != "queued" && state != "running") return;
+      std::this_thread::yield();
+    }
   }
   ~Harness() {
     service.reset();
@@ -97,8 +111,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto created = nlohmann::json::parse(response.body, nullptr, false);
   if (response.status == 201 && created.contains("key_id"))
     harness.call("DELETE", "/v1/keys/" + created["key_id"].get<std::string>(), "");
-  if (response.status == 202 && created.contains("job_id"))
-    harness.call("DELETE", "/v1/jobs/" + created["job_id"].get<std::string>(), "");
+  if (response.status == 202 && created.contains("job_id")) {
+    const auto id = created["job_id"].get<std::string>();
+    harness.wait_until_settled(id);
+    harness.call("DELETE", "/v1/jobs/" + id, "");
+  }
   harness.restore_fixed_ids();
   return 0;
 }
