@@ -2,9 +2,9 @@
 // small context. Byte 0 picks the loader; the rest is the serialized object.
 #include <cstdint>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 
+#include "refusal.h"
 #include "ckks/serialization.h"
 #include "fuzz_context.h"
 
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace cryptounet::ckks;
   const auto& ctx = *cryptounet::fuzz::small_context();
   std::istringstream in(std::string(reinterpret_cast<const char*>(data + 1), size - 1));
-  try {
+  cryptounet::fuzz::expect_parse_or_refusal([&] {
     switch (data[0] % 7) {
       case 0: (void)load_secret_key(in, ctx); break;
       case 1: (void)load_public_key(in, ctx); break;
@@ -23,8 +23,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 5: (void)load_ciphertexts(in, ctx); break;
       case 6: (void)load_plaintext(in, ctx); break;
     }
-  } catch (const std::exception&) {
-    // Malformed input must be refused with an exception; crashes, leaks and UB are the bugs.
-  }
+  });
   return 0;
 }

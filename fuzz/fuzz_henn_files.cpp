@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 
+#include "refusal.h"
 #include "fuzz_context.h"
 #include "henn/batch.h"
 #include "henn/key_bundle.h"
@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::string path =
       (std::filesystem::temp_directory_path() / ("fuzz-henn-" + std::to_string(::getpid()) + ".bin")).string();
   const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
-  try {
+  cryptounet::fuzz::expect_parse_or_refusal([&] {
     switch (data[0] % 3) {
       case 0: {
         std::istringstream in(bytes);
@@ -36,8 +36,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)henn::load_batch(path, *fuzz::small_context());
         break;
     }
-  } catch (const std::exception&) {
-    // Malformed input must be refused with an exception; crashes, leaks and UB are the bugs.
-  }
+  });
   return 0;
 }

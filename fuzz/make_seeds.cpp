@@ -1,5 +1,6 @@
-// Writes a seed corpus of valid inputs for every fuzz target (small parameters, so that the fuzzer starts from
-// well-formed objects and explores their fields): make_seeds <corpus-root> [model.onnx model.json].
+// Writes the seed-* files of the committed fuzz corpus: valid inputs for every fuzz target (small parameters, so that
+// the fuzzer starts from well-formed objects and explores their fields), each cut to the fuzzers' largest input as
+// libFuzzer would cut it: make_seeds <corpus-root> <max-len> [model.onnx model.json] (scripts/fuzz.sh seeds).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,9 +22,15 @@ namespace {
 namespace fs = std::filesystem;
 using namespace cryptounet;
 
-void seed(const fs::path& dir, const std::string& name, char selector, const std::string& bytes) {
+std::size_t max_len = 0;
+
+void write_seed(const fs::path& dir, const std::string& name, const std::string& bytes) {
   fs::create_directories(dir);
-  std::ofstream(dir / name, std::ios::binary) << selector << bytes;
+  std::ofstream(dir / ("seed-" + name), std::ios::binary) << bytes.substr(0, max_len);
+}
+
+void seed(const fs::path& dir, const std::string& name, char selector, const std::string& bytes) {
+  write_seed(dir, name, selector + bytes);
 }
 
 template <class T>
@@ -41,11 +48,12 @@ std::string read_all(const fs::path& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: make_seeds <corpus-root> [model.onnx model.json]\n";
+  if (argc < 3) {
+    std::cerr << "usage: make_seeds <corpus-root> <max-len> [model.onnx model.json]\n";
     return 2;
   }
   const fs::path root = argv[1];
+  max_len = std::stoul(argv[2]);
   const auto& ctx = fuzz::small_context();
 
   // HTTP requests: method selector, delivery mode, path, '\n', body.
@@ -64,8 +72,7 @@ int main(int argc, char** argv) {
 
   std::ostringstream params;
   ckks::save(params, ctx->parameters());
-  fs::create_directories(root / "fuzz_ckks_params");  // this target has no selector byte
-  std::ofstream(root / "fuzz_ckks_params" / "params", std::ios::binary) << params.str();
+  write_seed(root / "fuzz_ckks_params", "params", params.str());  // this target has no selector byte
 
   ckks::KeyGenerator keygen(ctx);
   const auto public_key = keygen.create_public_key();
@@ -104,9 +111,9 @@ int main(int argc, char** argv) {
   seed(root / "fuzz_henn_files", "batch", 2, read_all(tmp));
   fs::remove(tmp);
 
-  if (argc >= 4) {
-    seed(root / "fuzz_model", "onnx", 0, read_all(argv[2]));
-    seed(root / "fuzz_model", "json", 1, read_all(argv[3]));
+  if (argc >= 5) {
+    seed(root / "fuzz_model", "onnx", 0, read_all(argv[3]));
+    seed(root / "fuzz_model", "json", 1, read_all(argv[4]));
   }
   std::cout << "seeds written to " << root << "\n";
   return 0;
