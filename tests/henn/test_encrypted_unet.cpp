@@ -47,6 +47,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   ASSERT_EQ(plan.spec.log_n, 15);
   // Through the files of the client/server split: keys/ (secret.key, public.bin), eval.bin, batch files.
   const std::string dir = ::testing::TempDir() + "henn_keys";
+  std::filesystem::remove_all(dir);  // saving never replaces an existing secret key
   {
     auto [fresh_client, fresh_eval] = generate_keys(plan);
     save_client_keys(dir, fresh_client);
