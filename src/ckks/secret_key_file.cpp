@@ -52,7 +52,9 @@ class SecretSource : public std::streambuf {
  protected:
   pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override {
     if (!(which & std::ios_base::in)) return pos_type(off_type(-1));
-    const off_type base = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() : egptr() - eback();
+    const off_type base = dir == std::ios_base::beg   ? 0
+                          : dir == std::ios_base::cur ? gptr() - eback()
+                                                      : egptr() - eback();
     const off_type target = base + off;
     if (target < 0 || target > egptr() - eback()) return pos_type(off_type(-1));
     setg(eback(), eback() + target, egptr());
@@ -64,7 +66,8 @@ class SecretSource : public std::streambuf {
 };
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
-  throw std::runtime_error("secret key file " + path + ": " + what + (error ? std::string(": ") + std::strerror(error) : ""));
+  const std::string reason = error ? std::string(": ") + std::strerror(error) : "";
+  throw std::runtime_error("secret key file " + path + ": " + what + reason);
 }
 
 class FileDescriptor {
@@ -152,7 +155,8 @@ void save_secret_key(const std::string& path, const Context& ctx, const SecretKe
   const int renamed = existing == IfExists::kReplace
                           ? ::rename(temp.path().c_str(), path.c_str())
                           : ::renameat2(AT_FDCWD, temp.path().c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
-  if (renamed != 0) fail(errno == EEXIST ? "appeared while writing; not overwritten" : "cannot rename into place", path, errno);
+  if (renamed != 0)
+    fail(errno == EEXIST ? "appeared while writing; not overwritten" : "cannot rename into place", path, errno);
   temp.keep();
   FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) fail("cannot sync the folder " + dir, path, errno);

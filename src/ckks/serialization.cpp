@@ -85,7 +85,6 @@ class Reader {
     if (size > remaining_)
       fail(what + " needs " + std::to_string(size) + " bytes, the input has " + std::to_string(remaining_) + " left");
   }
-  uint64_t remaining() const { return remaining_; }
   std::array<uint8_t, 32> header(ObjectType expected) {
     char magic[4];
     bytes(magic, 4);
@@ -152,16 +151,6 @@ double read_scale(Reader& r) {
   if (!std::isfinite(scale) || !(scale > 0)) fail("scale is not a positive finite number");
   return scale;
 }
-
-}  // namespace
-
-uint64_t switch_key_bytes(const Parameters& params, int level) {
-  const uint64_t digits = static_cast<uint64_t>((level + params.digit_size()) / params.digit_size());
-  const uint64_t limbs = static_cast<uint64_t>(level + 1 + params.digit_size());
-  return kSwitchKeyFieldBytes + digits * limbs * params.poly_degree() * sizeof(uint64_t);
-}
-
-namespace {
 
 void write_switch_key(Writer& w, const Context& ctx, const KeySwitchKey& key) {
   w.put(static_cast<uint32_t>(key.level));
@@ -279,10 +268,15 @@ void save(std::ostream& out, const Context& ctx, const SecretKey& key) {
   ntt_inverse(coeffs.data(), ctx.ntt(0));
   const uint64_t q0 = ctx.prime(0);
   SecretVector<int8_t> ternary(n);
+  bool ternary_only = true;
   for (size_t k = 0; k < n; ++k) {
-    if (coeffs[k] > 1 && coeffs[k] != q0 - 1) throw std::invalid_argument("save: secret key is not ternary");
-    ternary[k] = coeffs[k] == q0 - 1 ? int8_t{-1} : static_cast<int8_t>(coeffs[k]);
+    // Centred without a branch on the coefficient: q0 - 1 -> -1, 0 and 1 unchanged.
+    const uint64_t q_if_negative = q0 & -static_cast<uint64_t>(coeffs[k] > 1);
+    const int64_t c = static_cast<int64_t>(coeffs[k]) - static_cast<int64_t>(q_if_negative);
+    ternary_only &= static_cast<uint64_t>(c + 1) <= 2;
+    ternary[k] = static_cast<int8_t>(c);
   }
+  if (!ternary_only) throw std::invalid_argument("save: secret key is not ternary");
   Writer w(out);
   w.header(ObjectType::kSecretKey, ctx.parameters().fingerprint());
   w.put(static_cast<uint32_t>(n));
@@ -333,6 +327,12 @@ PublicKey load_public_key(std::istream& in, const Context& ctx) {
   r.residues(ctx, primes, key.b.data());
   sample_uniform(ctx, key.seed, 0, primes, key.a.data());
   return key;
+}
+
+uint64_t switch_key_bytes(const Parameters& params, int level) {
+  const uint64_t digits = static_cast<uint64_t>((level + params.digit_size()) / params.digit_size());
+  const uint64_t limbs = static_cast<uint64_t>(level + 1 + params.digit_size());
+  return kSwitchKeyFieldBytes + digits * limbs * params.poly_degree() * sizeof(uint64_t);
 }
 
 void save(std::ostream& out, const Context& ctx, const RelinKey& key) {

@@ -155,7 +155,8 @@ EvaluationKeys load_evaluation_keys(const std::string& path) {
   for (int step : keys.plan.rotation_steps) {
     const std::uint64_t g = context->galois_element(step);
     if (g == 1) continue;
-    if (!keys.galois.has(g)) throw std::runtime_error(path + ": no Galois key for rotation step " + std::to_string(step));
+    if (!keys.galois.has(g))
+      throw std::runtime_error(path + ": no Galois key for rotation step " + std::to_string(step));
     check_top_level(keys.galois.keys.at(g), *context, "Galois key");
   }
   return keys;

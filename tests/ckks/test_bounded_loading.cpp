@@ -87,8 +87,10 @@ std::vector<std::pair<std::string, std::function<void(std::istream&)>>> short_in
       {many_galois, [&c](std::istream& in) { load_galois_keys(in, c); }},
       {public_key, [&c](std::istream& in) { load_public_key(in, c); }},
       {plaintext, [&c](std::istream& in) { load_plaintext(in, c); }},
-      {header(c, kCiphertext) + top_level_ciphertext_fields(c, false), [&c](std::istream& in) { load_ciphertext(in, c); }},
-      {header(c, kCiphertext) + top_level_ciphertext_fields(c, true), [&c](std::istream& in) { load_ciphertext(in, c); }},
+      {header(c, kCiphertext) + top_level_ciphertext_fields(c, false),
+       [&c](std::istream& in) { load_ciphertext(in, c); }},
+      {header(c, kCiphertext) + top_level_ciphertext_fields(c, true),
+       [&c](std::istream& in) { load_ciphertext(in, c); }},
       {ciphertexts, [&c](std::istream& in) { load_ciphertexts(in, c); }},
       {secret, [&c](std::istream& in) { load_secret_key(in, c); }},
   };
