@@ -53,7 +53,11 @@ std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
   for (std::uint32_t i = 0; i < n_steps; ++i) plan.rotation_steps.push_back(wire::get<std::int32_t>(in, "step"));
   auto params = ckks::load_parameters(in);
   plan.spec = params.spec();
-  plan.layout = Layout::create(h, w, slots, 0);
+  try {
+    plan.layout = Layout::create(h, w, slots, 0);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("corrupted inference plan: ") + e.what());
+  }
   if (plan.layout.block != block || plan.layout.batch != batch ||
       static_cast<std::size_t>(slots) != params.poly_degree() / 2)
     throw std::runtime_error("corrupted inference plan: layout does not match the parameters");

@@ -123,6 +123,16 @@ TEST_F(KeyFiles, ShortEvaluationKeyFileIsRefusedBeforeItsContextIsBuilt) {
   fs::remove(path);
 }
 
+// A corrupted header is a std::runtime_error like every other malformed file, also where the layout is impossible.
+TEST_F(KeyFiles, ImpossibleLayoutInThePlanIsACorruptedFile) {
+  InferencePlan plan = small_plan(*context);
+  plan.layout.height = plan.layout.width = 128;  // 16384 slots per tile, the ciphertext has 4096
+  std::ostringstream out;
+  save_plan(out, plan, context->parameters());
+  std::istringstream in(out.str());
+  EXPECT_THROW(load_plan(in), std::runtime_error);
+}
+
 TEST_F(KeyFiles, ClientKeysAreNotReplacedUnlessAskedAndPublicKeyFileIsExact) {
   const auto dir = fresh_folder("client_keys");
   const ClientKeys keys{small_plan(*context), context, keygen->secret_key(), keygen->create_public_key()};
