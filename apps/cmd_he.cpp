@@ -38,17 +38,21 @@ struct KeygenOptions {
   std::string params = "auto";
   std::string model = "models/unet_he.onnx";
   std::string out = "keys";
+  bool force = false;
   henn::PlanOptions plan;
 };
 
 void run_keygen(const KeygenOptions& o) {
   if (o.params != "auto") throw std::invalid_argument("keygen: only --params auto is supported (use --log-n to force N)");
+  // Checked again, atomically, when the key is written; this only spares generating keys that cannot be saved.
+  if (!o.force && fs::exists(fs::symlink_status(o.out + "/secret.key")))
+    throw std::runtime_error("keygen: " + o.out + "/secret.key exists; pass --force to replace it");
   const auto t0 = std::chrono::steady_clock::now();
   const nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
   const henn::InferencePlan plan = henn::plan_inference(loaded.model, loaded.info.tile, loaded.info.tile, o.plan);
   fmt::print("plan: {}\n", plan.describe());
   auto [client, eval] = henn::generate_keys(plan);
-  henn::save_client_keys(o.out, client);
+  henn::save_client_keys(o.out, client, o.force ? ckks::IfExists::kReplace : ckks::IfExists::kRefuse);
   henn::save_evaluation_keys(o.out + "/eval.bin", eval);
   fmt::print("keys: {}/secret.key (0600), {}/public.bin, {}/eval.bin ({:.1f} MiB in memory, {:.1f} MiB file); "
              "{:.1f}s, peak RSS {:.0f} MiB\n",
@@ -146,6 +150,7 @@ void setup_he(CLI::App& root) {
   keygen->add_option("--params", keygen_opts->params, "Parameter choice: auto (levels, N, primes from the model)");
   keygen->add_option("--model", keygen_opts->model, "ONNX model (with its JSON sidecar)");
   keygen->add_option("-o,--out", keygen_opts->out, "Key folder");
+  keygen->add_flag("--force", keygen_opts->force, "Replace an existing secret key in the key folder");
   app::add_plan_options(keygen, keygen_opts->plan);
   keygen->callback([keygen_opts] { run_keygen(*keygen_opts); });
 

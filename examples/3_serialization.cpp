@@ -1,9 +1,12 @@
 // Example 3: serialization — a client encrypts, a server computes on what it received as bytes, the client
 // decrypts. Every load checks the format, the parameter fingerprint, all lengths and all coefficient ranges.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "ckks/decryptor.h"
@@ -33,7 +36,9 @@ int main() {
               serialized_size(*client_ctx, ct), ct.memory_bytes());
   save(to_server, *client_ctx, ct);
   // The secret key never leaves the client; on disk it is owner-only (mode 0600).
-  const auto key_path = std::filesystem::temp_directory_path() / "cryptounet_example_secret.key";
+  // It is never silently overwritten, so the file name is this process's own.
+  const auto key_path =
+      std::filesystem::temp_directory_path() / ("cryptounet_example_" + std::to_string(::getpid()) + ".key");
   save_secret_key(key_path.string(), *client_ctx, keygen.secret_key());
 
   // --- server: knows nothing but the bytes ---

@@ -26,7 +26,7 @@ Ciphertext Encryptor::encrypt_zero(int level, double scale) const {
   Ciphertext ct(n, level, scale, NoInit{});
   if (public_key_) {
     // (v*b + e0, v*a + e1) with ternary v.
-    std::vector<uint64_t> v(primes.size() * n);
+    SecretVector<uint64_t> v(primes.size() * n);  // the ephemeral ternary v decrypts this ciphertext
     small_to_ntt(*ctx_, sample_ternary(n), primes, v.data());
     small_to_ntt(*ctx_, sample_gaussian(n), primes, ct.poly(0));
     small_to_ntt(*ctx_, sample_gaussian(n), primes, ct.poly(1));

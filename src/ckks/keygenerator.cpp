@@ -84,7 +84,7 @@ KeySwitchKey KeyGenerator::create_switch_key(const uint64_t* new_secret, int max
 
 RelinKey KeyGenerator::create_relin_key(int max_level) const {
   const size_t n = ctx_->poly_degree();
-  std::vector<uint64_t> s2(secret_.data.size());
+  SecretVector<uint64_t> s2(secret_.data.size());
   for (int i = 0; i < ctx_->prime_count(); ++i) {
     const Modulus& mod = ctx_->modulus(i);
     for (size_t k = 0; k < n; ++k) s2[i * n + k] = mod.mul(secret_.data[i * n + k], secret_.data[i * n + k]);
@@ -94,10 +94,10 @@ RelinKey KeyGenerator::create_relin_key(int max_level) const {
 
 namespace {
 
-std::vector<uint64_t> permuted_secret(const Context& ctx, const SecretKey& secret, uint64_t galois_elt) {
+SecretVector<uint64_t> permuted_secret(const Context& ctx, const SecretKey& secret, uint64_t galois_elt) {
   const size_t n = ctx.poly_degree();
   const auto perm = ctx.galois_permutation_ntt(galois_elt);
-  std::vector<uint64_t> out(secret.data.size());
+  SecretVector<uint64_t> out(secret.data.size());
   for (int i = 0; i < ctx.prime_count(); ++i) {
     for (size_t k = 0; k < n; ++k) out[i * n + k] = secret.data[i * n + perm[k]];
   }

@@ -7,13 +7,15 @@
 #include <map>
 #include <vector>
 
+#include "ckks/secret_buffer.h"
+
 namespace cryptounet::ckks {
 
 using Seed = std::array<uint8_t, 32>;
 
-// Uniform ternary secret s, in NTT form over all primes q_0..q_L, p_0..p_{K-1}.
+// Uniform ternary secret s, in NTT form over all primes q_0..q_L, p_0..p_{K-1}; every copy is wiped when freed.
 struct SecretKey {
-  std::vector<uint64_t> data;  // prime_count limbs of N
+  SecretVector<uint64_t> data;  // prime_count limbs of N
   size_t memory_bytes() const { return data.size() * sizeof(uint64_t); }
 };
 

@@ -39,13 +39,16 @@ bool is_prime(uint64_t n) {
   return true;
 }
 
+// OpenFHE v1.5.1, src/core/lib/lattice/stdlatticeparms.cpp: StdLatticeParm(HEStd_ternary, N, HEStd_128_classic,
+// log2 Q) — the HomomorphicEncryption.org standard up to 2^15, the lattice estimator beyond.
 int max_log_qp_128bit(int log_n) {
   switch (log_n) {
     case 13: return 218;
     case 14: return 438;
     case 15: return 881;
-    case 16: return 1772;
-    default: throw std::invalid_argument("Parameters: log N must be 13, 14, 15 or 16, got " + std::to_string(log_n));
+    case 16: return 1747;
+    case 17: return 3523;
+    default: throw std::invalid_argument("Parameters: log N must be in [13, 17], got " + std::to_string(log_n));
   }
 }
 
@@ -78,7 +81,7 @@ Parameters Parameters::create(const ParameterSpec& spec) {
     throw std::invalid_argument("Parameters: log2(QP) = " + std::to_string(static_cast<int>(requested)) +
                                 " bits exceeds the 128-bit security bound of " + std::to_string(bound) +
                                 " bits for N = 2^" + std::to_string(spec.log_n) +
-                                " (HomomorphicEncryption.org standard, ternary secret)");
+                                " (ternary secret, classical attacks)");
   }
   Parameters params;
   params.spec_ = spec;

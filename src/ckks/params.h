@@ -11,13 +11,14 @@
 namespace cryptounet::ckks {
 
 struct ParameterSpec {
-  int log_n = 15;           // 13, 14, 15 or 16
+  int log_n = 15;           // 13 to 17
   std::vector<int> q_bits;  // q_0 (large, final precision) then the scaling primes; each in [20, 60]
   std::vector<int> p_bits;  // special primes; alpha = |P| primes per key-switching digit; each in [20, 60]
 };
 
-// Largest log2(QP) allowed at 128-bit security (ternary secret): 218/438/881 bits for log N 13/14/15 (HE standard),
-// 1772 for log N 16 (OpenFHE's extension). Throws std::invalid_argument for other log N.
+// Largest log2(QP) allowed at 128-bit classical security for a uniform ternary secret: 218/438/881/1747/3523 bits for
+// log N 13/14/15/16/17 (OpenFHE 1.5.1's table; 13-15 are the HomomorphicEncryption.org standard's). Throws
+// std::invalid_argument for other log N.
 int max_log_qp_128bit(int log_n);
 
 class Parameters {

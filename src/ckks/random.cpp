@@ -72,10 +72,10 @@ void sample_uniform(const Context& ctx, const Seed& seed, uint32_t stream, const
   }
 }
 
-std::vector<int8_t> sample_ternary(size_t n) {
+SecretVector<int8_t> sample_ternary(size_t n) {
   ensure_sodium();
-  std::vector<int8_t> s(n);
-  std::vector<uint8_t> bytes(n);
+  SecretVector<int8_t> s(n);
+  SecretVector<uint8_t> bytes(n);
   size_t used = n;
   for (size_t k = 0; k < n;) {
     if (used == n) {
@@ -117,12 +117,12 @@ const std::array<uint64_t, 2 * kGaussianBound>& gaussian_cdt() {
 
 }  // namespace
 
-std::vector<int8_t> sample_gaussian(size_t n) {
+SecretVector<int8_t> sample_gaussian(size_t n) {
   ensure_sodium();
   const auto& cdt = gaussian_cdt();
-  std::vector<uint64_t> words(n);
+  SecretVector<uint64_t> words(n);
   randombytes_buf(words.data(), n * sizeof(uint64_t));
-  std::vector<int8_t> e(n);
+  SecretVector<int8_t> e(n);
   for (size_t k = 0; k < n; ++k) {
     // Inversion of the CDT with a full scan and no data-dependent branch: the sample is -bound + #{i : u >= cdt[i]}.
     const uint64_t u = words[k];
@@ -130,11 +130,10 @@ std::vector<int8_t> sample_gaussian(size_t n) {
     for (const uint64_t threshold : cdt) x += static_cast<int>(u >= threshold);
     e[k] = static_cast<int8_t>(x);
   }
-  sodium_memzero(words.data(), n * sizeof(uint64_t));
   return e;
 }
 
-void small_to_ntt(const Context& ctx, const std::vector<int8_t>& coeffs, const std::vector<int>& prime_indices,
+void small_to_ntt(const Context& ctx, std::span<const int8_t> coeffs, const std::vector<int>& prime_indices,
                   uint64_t* out) {
   const size_t n = ctx.poly_degree();
   if (coeffs.size() != n) throw std::invalid_argument("small_to_ntt: wrong length");
@@ -142,7 +141,11 @@ void small_to_ntt(const Context& ctx, const std::vector<int8_t>& coeffs, const s
   for (size_t l = 0; l < prime_indices.size(); ++l) {
     const uint64_t q = ctx.prime(prime_indices[l]);
     uint64_t* dst = out + l * n;
-    for (size_t k = 0; k < n; ++k) dst[k] = coeffs[k] >= 0 ? static_cast<uint64_t>(coeffs[k]) : q - static_cast<uint64_t>(-coeffs[k]);
+    for (size_t k = 0; k < n; ++k) {
+      // c mod q = c + (q if c < 0): the sign mask (arithmetic shift) selects q, so no branch depends on c.
+      const int64_t c = coeffs[k];
+      dst[k] = static_cast<uint64_t>(c) + (q & static_cast<uint64_t>(c >> 63));
+    }
     ntt_forward(dst, ctx.ntt(prime_indices[l]));
   }
 }

@@ -1,12 +1,7 @@
 #include "ckks/serialization.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <istream>
 #include <ostream>
 #include <stdexcept>
@@ -19,6 +14,7 @@ namespace cryptounet::ckks {
 namespace {
 
 constexpr char kMagic[4] = {'C', 'U', 'C', 'K'};
+constexpr size_t kHeaderBytes = 4 + 2 + 2 + 32;  // magic, version, type, fingerprint
 enum class ObjectType : uint16_t {
   kParameters = 1,
   kSecretKey = 2,
@@ -56,9 +52,23 @@ class Writer {
   std::ostream& out_;
 };
 
+// Bytes from the current position to the end of the stream (seeks to the end and back).
+uint64_t bytes_left(std::istream& in) {
+  const auto here = in.tellg();
+  if (here == std::streampos(-1)) fail("the input stream cannot report its size (a file or string stream is needed)");
+  in.seekg(0, std::ios::end);
+  const auto end = in.tellg();
+  in.seekg(here);
+  if (!in || end == std::streampos(-1) || end < here) fail("cannot determine the size of the input");
+  return static_cast<uint64_t>(end - here);
+}
+
+// Reads against a byte budget: the bytes the input still holds. Every size declared by a header is checked with
+// `require` before anything is allocated for it, so a short input cannot make a loader allocate more than twice
+// its own size (keys: the stored "b" parts plus the "a" parts expanded from their seeds).
 class Reader {
  public:
-  explicit Reader(std::istream& in) : in_(in) {}
+  explicit Reader(std::istream& in) : in_(in), remaining_(bytes_left(in)) {}
   template <class T>
   T get() {
     T value;
@@ -66,8 +76,14 @@ class Reader {
     return value;
   }
   void bytes(void* data, size_t size) {
+    if (size > remaining_) fail("truncated input");
     in_.read(static_cast<char*>(data), static_cast<std::streamsize>(size));
     if (static_cast<size_t>(in_.gcount()) != size) fail("truncated input");
+    remaining_ -= size;
+  }
+  void require(uint64_t size, const std::string& what) const {
+    if (size > remaining_)
+      fail(what + " needs " + std::to_string(size) + " bytes, the input has " + std::to_string(remaining_) + " left");
   }
   std::array<uint8_t, 32> header(ObjectType expected) {
     char magic[4];
@@ -107,7 +123,21 @@ class Reader {
 
  private:
   std::istream& in_;
+  uint64_t remaining_;
 };
+
+uint64_t limb_bytes(const Context& ctx) { return ctx.poly_degree() * sizeof(uint64_t); }
+
+// Fixed fields of a key-switching key (level, digit count, prime count, ring degree, seed) and of a ciphertext body
+// (level, scale, ring degree, seed flag).
+constexpr uint64_t kSwitchKeyFieldBytes = 4 * 4 + 32;
+constexpr uint64_t kCiphertextFieldBytes = 4 + 8 + 4 + 1;
+
+// The smallest serialized key-switching key: one digit at level 0, over q_0 and the special primes.
+uint64_t min_switch_key_bytes(const Context& ctx) { return switch_key_bytes(ctx.parameters(), 0); }
+
+// The smallest serialized ciphertext body: level 0, seeded (one stored polynomial).
+uint64_t min_ciphertext_body_bytes(const Context& ctx) { return kCiphertextFieldBytes + 32 + limb_bytes(ctx); }
 
 int read_level(Reader& r, const Context& ctx) {
   const auto level = r.get<int32_t>();
@@ -140,9 +170,11 @@ KeySwitchKey read_switch_key(Reader& r, const Context& ctx) {
   if (key.digit_count != ctx.digit_count(key.level)) fail("key-switching key has a wrong number of digits");
   r.expect_u32(static_cast<uint32_t>(key.level + 1 + ctx.special_prime_count()), "prime count");
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
-  r.bytes(key.seed.data(), key.seed.size());
   const auto all = prime_range(ctx, key.level, true);
   const size_t digit_words = all.size() * ctx.poly_degree();
+  r.require(key.seed.size() + static_cast<uint64_t>(key.digit_count) * digit_words * sizeof(uint64_t),
+            "key-switching key at level " + std::to_string(key.level));
+  r.bytes(key.seed.data(), key.seed.size());
   key.b.resize(key.digit_count * digit_words);
   key.a.resize(key.digit_count * digit_words);
   for (int j = 0; j < key.digit_count; ++j) {
@@ -174,8 +206,10 @@ Ciphertext read_ciphertext_body(Reader& r, const Context& ctx) {
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
   const auto seeded = r.get<uint8_t>();
   if (seeded > 1) fail("bad seed flag");
-  Ciphertext ct(ctx.poly_degree(), level, scale, NoInit{});
   const auto primes = prime_range(ctx, level, false);
+  const uint64_t poly_bytes = primes.size() * limb_bytes(ctx);
+  r.require(seeded ? 32 + poly_bytes : 2 * poly_bytes, "ciphertext at level " + std::to_string(level));
+  Ciphertext ct(ctx.poly_degree(), level, scale, NoInit{});
   if (seeded) {
     Seed seed;
     r.bytes(seed.data(), seed.size());
@@ -210,6 +244,7 @@ Parameters load_parameters(std::istream& in) {
   for (auto* bits : {&spec.q_bits, &spec.p_bits}) {
     const auto count = r.get<uint32_t>();
     if (count == 0 || count > 256) fail("implausible prime count " + std::to_string(count));
+    r.require(count * sizeof(uint32_t), "prime sizes");
     for (uint32_t i = 0; i < count; ++i) bits->push_back(static_cast<int>(r.get<uint32_t>()));
   }
   Parameters params = [&] {
@@ -229,14 +264,19 @@ void save(std::ostream& out, const Context& ctx, const SecretKey& key) {
   const size_t n = ctx.poly_degree();
   if (key.data.size() != static_cast<size_t>(ctx.prime_count()) * n)
     throw std::invalid_argument("save: secret key does not match the parameters");
-  std::vector<uint64_t> coeffs(key.data.begin(), key.data.begin() + n);
+  SecretVector<uint64_t> coeffs(key.data.begin(), key.data.begin() + n);
   ntt_inverse(coeffs.data(), ctx.ntt(0));
   const uint64_t q0 = ctx.prime(0);
-  std::vector<int8_t> ternary(n);
+  SecretVector<int8_t> ternary(n);
+  bool ternary_only = true;
   for (size_t k = 0; k < n; ++k) {
-    if (coeffs[k] > 1 && coeffs[k] != q0 - 1) throw std::invalid_argument("save: secret key is not ternary");
-    ternary[k] = coeffs[k] == q0 - 1 ? int8_t{-1} : static_cast<int8_t>(coeffs[k]);
+    // Centred without a branch on the coefficient: q0 - 1 -> -1, 0 and 1 unchanged.
+    const uint64_t q_if_negative = q0 & -static_cast<uint64_t>(coeffs[k] > 1);
+    const int64_t c = static_cast<int64_t>(coeffs[k]) - static_cast<int64_t>(q_if_negative);
+    ternary_only &= static_cast<uint64_t>(c + 1) <= 2;
+    ternary[k] = static_cast<int8_t>(c);
   }
+  if (!ternary_only) throw std::invalid_argument("save: secret key is not ternary");
   Writer w(out);
   w.header(ObjectType::kSecretKey, ctx.parameters().fingerprint());
   w.put(static_cast<uint32_t>(n));
@@ -244,12 +284,15 @@ void save(std::ostream& out, const Context& ctx, const SecretKey& key) {
   w.finish();
 }
 
+size_t secret_key_bytes(const Context& ctx) { return kHeaderBytes + sizeof(uint32_t) + ctx.poly_degree(); }
+
 SecretKey load_secret_key(std::istream& in, const Context& ctx) {
   Reader r(in);
   r.header(ObjectType::kSecretKey, ctx);
   const size_t n = ctx.poly_degree();
   r.expect_u32(static_cast<uint32_t>(n), "ring degree");
-  std::vector<int8_t> ternary(n);
+  r.require(n, "secret key");
+  SecretVector<int8_t> ternary(n);
   r.bytes(ternary.data(), n);
   for (int8_t c : ternary) {
     if (c < -1 || c > 1) fail("secret key coefficient outside {-1, 0, 1}");
@@ -276,13 +319,20 @@ PublicKey load_public_key(std::istream& in, const Context& ctx) {
   r.expect_u32(static_cast<uint32_t>(ctx.max_level() + 1), "limb count");
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
   PublicKey key;
-  r.bytes(key.seed.data(), key.seed.size());
   const auto primes = prime_range(ctx, ctx.max_level(), false);
+  r.require(key.seed.size() + primes.size() * limb_bytes(ctx), "public key");
+  r.bytes(key.seed.data(), key.seed.size());
   key.b.resize(primes.size() * ctx.poly_degree());
   key.a.resize(key.b.size());
   r.residues(ctx, primes, key.b.data());
   sample_uniform(ctx, key.seed, 0, primes, key.a.data());
   return key;
+}
+
+uint64_t switch_key_bytes(const Parameters& params, int level) {
+  const uint64_t digits = static_cast<uint64_t>((level + params.digit_size()) / params.digit_size());
+  const uint64_t limbs = static_cast<uint64_t>(level + 1 + params.digit_size());
+  return kSwitchKeyFieldBytes + digits * limbs * params.poly_degree() * sizeof(uint64_t);
 }
 
 void save(std::ostream& out, const Context& ctx, const RelinKey& key) {
@@ -313,7 +363,9 @@ GaloisKeys load_galois_keys(std::istream& in, const Context& ctx) {
   Reader r(in);
   r.header(ObjectType::kGaloisKeys, ctx);
   const auto count = r.get<uint32_t>();
-  if (count > ctx.poly_degree()) fail("implausible number of Galois keys " + std::to_string(count));
+  // The non-identity automorphisms X -> X^g are the N - 1 odd g in [3, 2N).
+  if (count > ctx.poly_degree() - 1) fail("implausible number of Galois keys " + std::to_string(count));
+  r.require(count * (sizeof(uint64_t) + min_switch_key_bytes(ctx)), std::to_string(count) + " Galois keys");
   GaloisKeys keys;
   for (uint32_t i = 0; i < count; ++i) {
     const auto g = r.get<uint64_t>();
@@ -341,8 +393,10 @@ Plaintext load_plaintext(std::istream& in, const Context& ctx) {
   const int level = read_level(r, ctx);
   const double scale = read_scale(r);
   r.expect_u32(static_cast<uint32_t>(ctx.poly_degree()), "ring degree");
+  const auto primes = prime_range(ctx, level, false);
+  r.require(primes.size() * limb_bytes(ctx), "plaintext at level " + std::to_string(level));
   Plaintext pt(ctx.poly_degree(), level, scale, NoInit{});
-  r.residues(ctx, prime_range(ctx, level, false), pt.data().data());
+  r.residues(ctx, primes, pt.data().data());
   return pt;
 }
 
@@ -372,32 +426,14 @@ std::vector<Ciphertext> load_ciphertexts(std::istream& in, const Context& ctx) {
   r.header(ObjectType::kCiphertexts, ctx);
   const auto count = r.get<uint64_t>();
   if (count > kMaxCiphertexts) fail("implausible ciphertext count " + std::to_string(count));
+  r.require(count * min_ciphertext_body_bytes(ctx), std::to_string(count) + " ciphertexts");
   std::vector<Ciphertext> cts;
   for (uint64_t i = 0; i < count; ++i) cts.push_back(read_ciphertext_body(r, ctx));  // truncation detected per read
   return cts;
 }
 
-void save_secret_key(const std::string& path, const Context& ctx, const SecretKey& key) {
-  std::ostringstream buffer;
-  save(buffer, ctx, key);
-  const std::string bytes = buffer.str();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("save_secret_key: cannot create " + path + ": " + std::strerror(errno));
-  bool ok = ::fchmod(fd, 0600) == 0;  // also when the file existed with a wider mode
-  size_t written = 0;
-  while (ok && written < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (w <= 0) ok = false;
-    else written += static_cast<size_t>(w);
-  }
-  ok = (::close(fd) == 0) && ok;
-  if (!ok) throw std::runtime_error("save_secret_key: cannot write " + path);
-}
-
-SecretKey load_secret_key(const std::string& path, const Context& ctx) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("load_secret_key: cannot open " + path);
-  return load_secret_key(in, ctx);
+void expect_end_of_input(std::istream& in) {
+  if (in.peek() != std::char_traits<char>::eof()) fail("trailing bytes after the last object");
 }
 
 }  // namespace cryptounet::ckks

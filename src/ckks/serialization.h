@@ -3,12 +3,15 @@
 // (public "a" parts, fresh secret-key ciphertexts) store the 32-byte seed instead of the data (half size).
 // Every load validates magic, version, type, fingerprint against the given context, every length against the
 // parameters, and every coefficient against its prime (< q_i); truncated or corrupted input throws
-// std::runtime_error with a message, never crashes.
+// std::runtime_error with a message, never crashes. Loads are bounded by their input: the stream must be able to
+// report its size (a file or a string stream), and every size a header declares is checked against the bytes that
+// remain before anything is allocated for it, so a short input never costs more than twice its own size in memory.
 #pragma once
 
 #include <iosfwd>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ckks/ciphertext.h"
@@ -40,12 +43,28 @@ Plaintext load_plaintext(std::istream& in, const Context& ctx);
 Ciphertext load_ciphertext(std::istream& in, const Context& ctx);
 std::vector<Ciphertext> load_ciphertexts(std::istream& in, const Context& ctx);
 
-// Files. The secret key file (N ternary coefficients, one byte each) is created with mode 0600 (owner read/write).
-void save_secret_key(const std::string& path, const Context& ctx, const SecretKey& key);
-SecretKey load_secret_key(const std::string& path, const Context& ctx);
+// For loaders of a whole file holding a known sequence of objects: throws std::runtime_error if anything follows the
+// last one (e.g. a secret key appended to an evaluation-key file).
+void expect_end_of_input(std::istream& in);
 
-// Serialized size in bytes (for benchmarks and capacity planning).
+// The secret key file (N ternary coefficients, one byte each). It is written to a new temporary file in the same
+// folder (O_EXCL, O_NOFOLLOW, mode 0600), synced and renamed into place, then the folder is synced: a crash leaves
+// the old key or the new one, never a partial file. An existing `path` is refused unless `existing` is kReplace;
+// a symbolic link at `path` is always refused. Every buffer that held the key is wiped.
+enum class IfExists { kRefuse, kReplace };
+void save_secret_key(const std::string& path, const Context& ctx, const SecretKey& key,
+                     IfExists existing = IfExists::kRefuse);
+// Reads exactly one secret key: the file must have the size of one for this context.
+SecretKey load_secret_key(const std::string& path, const Context& ctx);
+size_t secret_key_bytes(const Context& ctx);  // serialized size of a secret key
+// Serialized size of one key-switching key made for levels up to `level`, without object headers (the body of a
+// relinearization key or of one Galois key). Needs no context, so a loader can refuse a short file before it builds
+// one.
+uint64_t switch_key_bytes(const Parameters& params, int level);
+
+// Serialized size in bytes (for benchmarks and capacity planning; secret_key_bytes for a secret key).
 template <class T>
+  requires(!std::is_same_v<T, SecretKey>)
 size_t serialized_size(const Context& ctx, const T& object) {
   std::ostringstream out;
   save(out, ctx, object);

@@ -6,6 +6,7 @@
 
 #include "ckks/context.h"
 #include "ckks/keys.h"
+#include "ckks/serialization.h"
 #include "henn/planner.h"
 
 #include <iosfwd>
@@ -32,12 +33,20 @@ struct EvaluationKeys {
 
 std::pair<ClientKeys, EvaluationKeys> generate_keys(const InferencePlan& plan);
 
-// dir/secret.key (0600) and dir/public.bin.
-void save_client_keys(const std::string& dir, const ClientKeys& keys);
+// dir/secret.key (0600, see ckks::save_secret_key: an existing key is refused unless `existing` is kReplace) and
+// dir/public.bin.
+void save_client_keys(const std::string& dir, const ClientKeys& keys,
+                      ckks::IfExists existing = ckks::IfExists::kRefuse);
 ClientKeys load_client_keys(const std::string& dir);
 
+// Loading reads the header (plan and parameters) first and refuses a file shorter than the relinearization key and
+// the Galois keys its plan needs before it builds the CKKS context; every key must serve the top level, and nothing
+// may follow the last key.
 void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys);
 EvaluationKeys load_evaluation_keys(const std::string& path);
+// Only the header of an evaluation-key file (no context, no keys): for a server to refuse a plan or parameters that
+// do not match its model before it loads anything large.
+InferencePlan load_evaluation_key_plan(const std::string& path);
 
 // The plan and the CKKS parameters (the common header of key and batch files).
 void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params);

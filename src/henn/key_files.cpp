@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 
 namespace cryptounet::henn {
@@ -33,23 +34,8 @@ void close_checked(std::ofstream& out, const std::string& path) {
   if (!out) throw std::runtime_error("error while writing " + path);
 }
 
-}  // namespace
-
-void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params) {
-  wire::put_magic(out, kPlanMagic, kVersion);
-  const Layout& l = plan.layout;
-  for (int v : {l.height, l.width, l.block, l.slots, l.batch, plan.depth, plan.layer.weight_bits})
-    wire::put<std::int32_t>(out, v);
-  wire::put<double>(out, plan.layer.output_scale);
-  wire::put<double>(out, plan.layer.square_input_scale);
-  wire::put<double>(out, plan.layer.max_square_shift);
-  wire::put<double>(out, plan.input_scale);
-  wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(plan.rotation_steps.size()));
-  for (int s : plan.rotation_steps) wire::put<std::int32_t>(out, s);
-  ckks::save(out, params);
-}
-
-std::pair<InferencePlan, ckks::ContextPtr> load_plan(std::istream& in) {
+// The plan and its parameters, without building a context.
+std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
   wire::expect_magic(in, kPlanMagic, kVersion, "inference plan");
   InferencePlan plan;
   const int h = wire::get_in_range<std::int32_t>(in, "tile height", 1, 1 << 14);
@@ -67,16 +53,65 @@ std::pair<InferencePlan, ckks::ContextPtr> load_plan(std::istream& in) {
   for (std::uint32_t i = 0; i < n_steps; ++i) plan.rotation_steps.push_back(wire::get<std::int32_t>(in, "step"));
   auto params = ckks::load_parameters(in);
   plan.spec = params.spec();
-  plan.layout = Layout::create(h, w, slots, 0);
+  try {
+    plan.layout = Layout::create(h, w, slots, 0);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("corrupted inference plan: ") + e.what());
+  }
   if (plan.layout.block != block || plan.layout.batch != batch ||
       static_cast<std::size_t>(slots) != params.poly_degree() / 2)
     throw std::runtime_error("corrupted inference plan: layout does not match the parameters");
+  return {std::move(plan), std::move(params)};
+}
+
+// Keys an evaluation-key file must hold: the relinearization key and one Galois key per distinct non-zero rotation
+// step modulo the slot count (the steps name the same automorphism exactly when they agree modulo it).
+std::size_t galois_key_count(const InferencePlan& plan, const ckks::Parameters& params) {
+  const auto slots = static_cast<std::int64_t>(params.poly_degree() / 2);
+  std::set<std::int64_t> steps;
+  for (int s : plan.rotation_steps) {
+    if (const std::int64_t r = ((s % slots) + slots) % slots; r != 0) steps.insert(r);
+  }
+  return steps.size();
+}
+
+void check_top_level(const ckks::KeySwitchKey& key, const ckks::Context& context, const char* what) {
+  if (key.level != context.max_level())
+    throw std::runtime_error(std::string("evaluation keys: the ") + what + " serves levels up to " +
+                             std::to_string(key.level) + ", the plan needs " + std::to_string(context.max_level()));
+}
+
+std::uint64_t bytes_after(std::ifstream& in, const std::string& path) {
+  const auto here = in.tellg();
+  const auto size = std::filesystem::file_size(path);
+  if (here < 0 || static_cast<std::uint64_t>(here) > size) throw std::runtime_error("cannot read " + path);
+  return size - static_cast<std::uint64_t>(here);
+}
+
+}  // namespace
+
+void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params) {
+  wire::put_magic(out, kPlanMagic, kVersion);
+  const Layout& l = plan.layout;
+  for (int v : {l.height, l.width, l.block, l.slots, l.batch, plan.depth, plan.layer.weight_bits})
+    wire::put<std::int32_t>(out, v);
+  wire::put<double>(out, plan.layer.output_scale);
+  wire::put<double>(out, plan.layer.square_input_scale);
+  wire::put<double>(out, plan.layer.max_square_shift);
+  wire::put<double>(out, plan.input_scale);
+  wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(plan.rotation_steps.size()));
+  for (int s : plan.rotation_steps) wire::put<std::int32_t>(out, s);
+  ckks::save(out, params);
+}
+
+std::pair<InferencePlan, ckks::ContextPtr> load_plan(std::istream& in) {
+  auto [plan, params] = read_plan(in);
   return {std::move(plan), ckks::Context::create(params)};
 }
 
-void save_client_keys(const std::string& dir, const ClientKeys& keys) {
+void save_client_keys(const std::string& dir, const ClientKeys& keys, ckks::IfExists existing) {
   std::filesystem::create_directories(dir);
-  ckks::save_secret_key(dir + "/secret.key", *keys.context, keys.secret);
+  ckks::save_secret_key(dir + "/secret.key", *keys.context, keys.secret, existing);
   const std::string path = dir + "/public.bin";
   auto out = open_out(path);
   wire::put_magic(out, kPublicMagic, kVersion);
@@ -90,6 +125,7 @@ ClientKeys load_client_keys(const std::string& dir) {
   wire::expect_magic(in, kPublicMagic, kVersion, "public key");
   auto [plan, context] = load_plan(in);
   ClientKeys keys{std::move(plan), context, {}, ckks::load_public_key(in, *context)};
+  ckks::expect_end_of_input(in);
   keys.secret = ckks::load_secret_key(dir + "/secret.key", *context);
   return keys;
 }
@@ -106,10 +142,34 @@ void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys) {
 EvaluationKeys load_evaluation_keys(const std::string& path) {
   auto in = open_in(path);
   wire::expect_magic(in, kEvalMagic, kVersion, "evaluation key");
-  auto [plan, context] = load_plan(in);
+  auto [plan, params] = read_plan(in);
+  const std::size_t galois_keys = galois_key_count(plan, params);
+  const std::uint64_t needed = (1 + galois_keys) * ckks::switch_key_bytes(params, params.max_level());
+  if (const auto left = bytes_after(in, path); left < needed)
+    throw std::runtime_error(path + ": " + std::to_string(left) + " bytes of keys, the plan needs at least " +
+                             std::to_string(needed));
+  const auto context = ckks::Context::create(params);
   EvaluationKeys keys{std::move(plan), context, ckks::load_relin_key(in, *context), {}};
+  check_top_level(keys.relin, *context, "relinearization key");
   keys.galois = ckks::load_galois_keys(in, *context);
+  ckks::expect_end_of_input(in);
+  if (keys.galois.keys.size() != galois_keys)
+    throw std::runtime_error(path + ": " + std::to_string(keys.galois.keys.size()) + " Galois keys, the plan needs " +
+                             std::to_string(galois_keys));
+  for (int step : keys.plan.rotation_steps) {
+    const std::uint64_t g = context->galois_element(step);
+    if (g == 1) continue;
+    if (!keys.galois.has(g))
+      throw std::runtime_error(path + ": no Galois key for rotation step " + std::to_string(step));
+    check_top_level(keys.galois.keys.at(g), *context, "Galois key");
+  }
   return keys;
+}
+
+InferencePlan load_evaluation_key_plan(const std::string& path) {
+  auto in = open_in(path);
+  wire::expect_magic(in, kEvalMagic, kVersion, "evaluation key");
+  return read_plan(in).first;
 }
 
 }  // namespace cryptounet::henn

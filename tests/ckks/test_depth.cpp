@@ -1,6 +1,6 @@
 // Depth test: 20 consecutive square + relinearize + rescale at N = 2^16 still decrypt correctly.
 //
-// Parameters: q_0 = 60 bits, twenty 50-bit scaling primes, three 60-bit special primes: 1240 bits <= 1772.
+// Parameters: q_0 = 60 bits, twenty 50-bit scaling primes, three 60-bit special primes: 1240 bits <= 1747.
 // Scale 2^50. Error budget: the dominant term is the fresh public-key encryption error, e0 + e*u + s*e1 with
 // sigma = 3.2 and ternary s, u: a coefficient std of about 3.2 * sqrt(2N/3) ~ 670, i.e. ~ 2^-32.6 per slot after
 // dividing by the scale (x sqrt(N) for the slot transform); each level adds rescale/relinearization noise of

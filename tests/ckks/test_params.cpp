@@ -11,7 +11,7 @@
 using namespace cryptounet::ckks;
 
 TEST(Parameters, RefusesSetsAboveThe128BitBound) {
-  const std::pair<int, int> bounds[] = {{13, 218}, {14, 438}, {15, 881}, {16, 1772}};
+  const std::pair<int, int> bounds[] = {{13, 218}, {14, 438}, {15, 881}, {16, 1747}, {17, 3523}};
   for (auto [log_n, bound] : bounds) {
     EXPECT_EQ(max_log_qp_128bit(log_n), bound);
     ParameterSpec spec{log_n, {}, {60}};
@@ -30,8 +30,27 @@ TEST(Parameters, RefusesSetsAboveThe128BitBound) {
     }
   }
   EXPECT_THROW(Parameters::create({12, {40}, {40}}), std::invalid_argument);
+  EXPECT_THROW(Parameters::create({18, {40}, {40}}), std::invalid_argument);
   EXPECT_THROW(Parameters::create({14, {61, 40}, {60}}), std::invalid_argument);
   EXPECT_THROW(Parameters::create({14, {60, 40}, {}}), std::invalid_argument);
+}
+
+// The bound is inclusive, to the bit: OpenFHE 1.5.1 allows log2(QP) = 1747 at N = 2^16 and 3523 at N = 2^17
+// (ternary secret, 128-bit classical).
+TEST(Parameters, BoundIsExactAtTwoToTheSixteenAndSeventeen) {
+  ParameterSpec at16{16, std::vector<int>(27, 60), {60}};
+  at16.q_bits.insert(at16.q_bits.end(), {40, 27});  // 27 * 60 + 40 + 27 + 60 = 1747
+  ASSERT_EQ(log_qp_bits(at16), 1747);
+  EXPECT_NO_THROW(Parameters::create(at16));
+  at16.q_bits.back() = 28;
+  EXPECT_THROW(Parameters::create(at16), std::invalid_argument);
+
+  ParameterSpec at17{17, std::vector<int>(57, 60), {60}};
+  at17.q_bits.push_back(43);  // 57 * 60 + 43 + 60 = 3523
+  ASSERT_EQ(log_qp_bits(at17), 3523);
+  EXPECT_NO_THROW(Parameters::create(at17));
+  at17.q_bits.back() = 44;
+  EXPECT_THROW(Parameters::create(at17), std::invalid_argument);
 }
 
 TEST(Parameters, PrimesAreDeterministicNttFriendlyAndDistinct) {

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 namespace cryptounet::ckks {
 namespace {
@@ -23,7 +25,7 @@ TEST(Sampling, DiscreteGaussianHasSigma32AndIsCutAtSixSigma) {
     ASSERT_LE(std::abs(v), 19);
     ++counts[v + 19];
     sum += v;
-    sum_sq += double{v} * v;
+    sum_sq += static_cast<double>(v) * v;
   }
   const double n = kSamples, mean = sum / n, variance = sum_sq / n - mean * mean;
   EXPECT_LT(std::abs(mean), 0.02);            // standard error 3.2 / 2^10 = 0.0031
@@ -51,6 +53,25 @@ TEST(Sampling, TernaryIsUniformOnMinusOneZeroOne) {
   }
   const double standard_error = std::sqrt((1.0 / 3) * (2.0 / 3) / kSamples);
   for (const size_t c : counts) EXPECT_NEAR(c / double(kSamples), 1.0 / 3, 6 * standard_error);
+}
+
+// The branch-free sign select must give c mod q for every coefficient the samplers produce (|c| <= 19), on a
+// 60-bit and a 40-bit prime, in NTT form.
+TEST(Sampling, SmallToNttIsExactForEverySmallCoefficient) {
+  const auto ctx = Context::create(Parameters::create({13, {60, 40}, {50}}));
+  const size_t n = ctx->poly_degree();
+  std::vector<int8_t> coeffs(n);
+  for (size_t k = 0; k < n; ++k) coeffs[k] = static_cast<int8_t>(static_cast<int>(k % 39) - 19);
+  const std::vector<int> primes = {0, 1, 2};
+  std::vector<uint64_t> out(primes.size() * n);
+  small_to_ntt(*ctx, coeffs, primes, out.data());
+  for (size_t l = 0; l < primes.size(); ++l) {
+    const uint64_t q = ctx->prime(primes[l]);
+    std::vector<uint64_t> expected(n);
+    for (size_t k = 0; k < n; ++k) expected[k] = coeffs[k] < 0 ? q - static_cast<uint64_t>(-coeffs[k]) : coeffs[k];
+    ntt_forward(expected.data(), ctx->ntt(primes[l]));
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), out.begin() + l * n)) << "prime " << l;
+  }
 }
 
 }  // namespace

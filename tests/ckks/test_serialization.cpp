@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 
@@ -57,7 +59,7 @@ TEST_F(Serialization, KeysRoundTripAndSeededHalvesAreHalfSize) {
   const std::vector<int> steps = {1, -2};
   const GaloisKeys gk = keygen->create_galois_keys(steps, true);
   std::istringstream s1(bytes(keygen->secret_key())), s2(bytes(pk)), s3(bytes(rk)), s4(bytes(gk));
-  EXPECT_EQ(load_secret_key(s1, *ctx).data, keygen->secret_key().data);
+  EXPECT_TRUE(load_secret_key(s1, *ctx).data == keygen->secret_key().data);
   EXPECT_EQ(bytes(keygen->secret_key()).size(), 44 + ctx->poly_degree());  // one byte per ternary coefficient
   const PublicKey pk2 = load_public_key(s2, *ctx);
   EXPECT_EQ(pk2.a, pk.a);
@@ -153,14 +155,75 @@ TEST_F(Serialization, RejectsCorruptedTruncatedAndMismatchedInput) {
   EXPECT_THROW(load_galois_keys(in_gk, *ctx), std::runtime_error);
 }
 
-TEST_F(Serialization, SecretKeyFileIsOwnerOnly) {
-  const auto path = std::filesystem::temp_directory_path() / ("cryptounet_sk_test_" + std::to_string(::getpid()));
-  save_secret_key(path.string(), *ctx, keygen->secret_key());
+namespace {
+
+// A fresh, empty folder for one test's files.
+std::filesystem::path fresh_folder(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cryptounet_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+mode_t mode_of(const std::filesystem::path& path) {
   struct stat st {};
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(load_secret_key(path.string(), *ctx).data, keygen->secret_key().data);
-  std::filesystem::remove(path);
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+}  // namespace
+
+TEST_F(Serialization, SecretKeyFileIsOwnerOnlyAndNeverSilentlyOverwritten) {
+  const auto dir = fresh_folder("sk_file");
+  const auto path = dir / "secret.key";
+  const mode_t old_umask = ::umask(0);  // the file must be 0600 whatever the umask
+  save_secret_key(path.string(), *ctx, keygen->secret_key());
+  ::umask(old_umask);
+  EXPECT_EQ(mode_of(path), 0600u);
+  EXPECT_EQ(std::filesystem::file_size(path), secret_key_bytes(*ctx));
+  EXPECT_TRUE(load_secret_key(path.string(), *ctx).data == keygen->secret_key().data);
+
+  // An existing key is kept unless replacing is asked for.
+  const KeyGenerator other(ctx);
+  EXPECT_THROW(save_secret_key(path.string(), *ctx, other.secret_key()), std::runtime_error);
+  EXPECT_TRUE(load_secret_key(path.string(), *ctx).data == keygen->secret_key().data);
+  ::chmod(path.c_str(), 0644);
+  save_secret_key(path.string(), *ctx, other.secret_key(), IfExists::kReplace);
+  EXPECT_TRUE(load_secret_key(path.string(), *ctx).data == other.secret_key().data);
+  EXPECT_EQ(mode_of(path), 0600u);
+  // No temporary file is left behind.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(Serialization, SecretKeyIsNeverWrittenThroughASymbolicLink) {
+  const auto dir = fresh_folder("sk_link");
+  const auto victim = dir / "victim";
+  std::ofstream(victim) << "not yours";
+  const auto link = dir / "secret.key";
+  std::filesystem::create_symlink(victim, link);
+  for (const IfExists existing : {IfExists::kRefuse, IfExists::kReplace})
+    EXPECT_THROW(save_secret_key(link.string(), *ctx, keygen->secret_key(), existing), std::runtime_error);
+  EXPECT_EQ(std::filesystem::file_size(victim), 9u);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  // A dangling link would create its target: refused as well.
+  const auto dangling = dir / "dangling.key";
+  std::filesystem::create_symlink(dir / "created_through_link", dangling);
+  EXPECT_THROW(save_secret_key(dangling.string(), *ctx, keygen->secret_key()), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "created_through_link"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 3);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(Serialization, SecretKeyFileMustHoldExactlyOneKey) {
+  const auto dir = fresh_folder("sk_size");
+  const auto path = dir / "secret.key";
+  save_secret_key(path.string(), *ctx, keygen->secret_key());
+  std::ofstream(path, std::ios::app | std::ios::binary) << '\0';
+  EXPECT_THROW(load_secret_key(path.string(), *ctx), std::runtime_error);
+  std::filesystem::resize_file(path, secret_key_bytes(*ctx) - 1);
+  EXPECT_THROW(load_secret_key(path.string(), *ctx), std::runtime_error);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(Serialization, RandomCorruptionsAreRejectedOrHarmless) {

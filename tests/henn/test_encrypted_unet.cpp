@@ -12,6 +12,7 @@
 #include "tiny_unet.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -46,7 +47,8 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   std::printf("plan: %s\n", plan.describe().c_str());
   ASSERT_EQ(plan.spec.log_n, 15);
   // Through the files of the client/server split: keys/ (secret.key, public.bin), eval.bin, batch files.
-  const std::string dir = ::testing::TempDir() + "henn_keys";
+  const std::string dir = ::testing::TempDir() + "henn_keys_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);  // saving never replaces an existing secret key
   {
     auto [fresh_client, fresh_eval] = generate_keys(plan);
     save_client_keys(dir, fresh_client);
@@ -92,6 +94,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   InferenceStats stats;
   save_batch(dir + "/masks.ct", *eval.context, run_inference(model, eval, batch, debug, &stats));
   const EncryptedBatch out = load_batch(dir + "/masks.ct", *client.context);
+  std::filesystem::remove_all(dir);
   std::printf("inference %.1fs, %llu key switches, %llu integer MACs\n", stats.seconds,
               static_cast<unsigned long long>(stats.counts.key_switches),
               static_cast<unsigned long long>(stats.counts.integer_macs));
