@@ -2,7 +2,7 @@
 // scale 2^40. Run one figure with e.g. `build/bench/ckks_ops --benchmark_filter=rotate/N15`.
 //   N14: N = 2^14, q = 60 + 6x40, P = 2x60 (dnum 4)
 //   N15: N = 2^15, q = 60 + 16x40, P = 3x60 (dnum 6)
-//   N16: N = 2^16, q = 60 + 29x40 (30 levels), P = 5x60 (dnum 6), 1520 bits <= 1772
+//   N16: N = 2^16, q = 60 + 29x40 (30 levels), P = 5x60 (dnum 6), 1520 bits <= 1747
 // The "sizes/<set>" entry reports serialized sizes (bytes) as counters.
 #include <benchmark/benchmark.h>
 #include <omp.h>
