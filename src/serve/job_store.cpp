@@ -26,6 +26,7 @@ JobState parse_state(const std::string& name) {
 
 nlohmann::json to_disk_json(const JobStatus& s) {
   return {{"id", s.id},
+          {"owner", s.owner},
           {"key_id", s.key_id},
           {"state", to_string(s.state)},
           {"error", s.error},
@@ -43,6 +44,7 @@ nlohmann::json to_disk_json(const JobStatus& s) {
 JobStatus from_disk_json(const nlohmann::json& j) {
   JobStatus s;
   s.id = j.at("id").get<std::string>();
+  s.owner = j.at("owner").get<std::string>();
   s.key_id = j.at("key_id").get<std::string>();
   s.state = parse_state(j.at("state").get<std::string>());
   s.error = j.at("error").get<std::string>();
@@ -148,7 +150,7 @@ void JobStore::persist(const Job& job) const {
   write_file_atomically(dir_of(job.status.id) / kStatusFile, to_disk_json(job.status).dump());
 }
 
-std::string JobStore::create(const std::string& key_id, const std::filesystem::path& key_file,
+std::string JobStore::create(const std::string& owner, const std::string& key_id, const std::filesystem::path& key_file,
                              const std::filesystem::path& uploaded_batch) {
   const auto id = random_id();
   const auto dir = dir_of(id);
@@ -160,6 +162,7 @@ std::string JobStore::create(const std::string& key_id, const std::filesystem::p
     if (link_error) std::filesystem::copy_file(key_file, keys_path(id));
     Job job;
     job.status.id = id;
+    job.status.owner = owner;
     job.status.key_id = key_id;
     job.status.created_at = now_seconds();
     persist(job);  // from here on the job is accepted and survives a restart
@@ -292,6 +295,24 @@ JobStore::Counts JobStore::counts() const {
     }
   }
   return c;
+}
+
+JobStore::Usage JobStore::usage(const std::string& owner) const {
+  std::lock_guard lock(mutex_);
+  Usage u;
+  for (const auto& [id, job] : jobs_) {
+    if (job.status.owner != owner) continue;
+    if (job.status.state == JobState::Queued || job.status.state == JobState::Running) ++u.unfinished;
+    auto partial = result_path(id);
+    partial += ".partial";
+    // keys.bin is not counted: it is a link to the client's key bundle, counted by the key store.
+    for (const auto& file : {input_path(id), result_path(id), partial}) {
+      std::error_code absent;
+      const auto size = std::filesystem::file_size(file, absent);
+      if (!absent) u.bytes += size;
+    }
+  }
+  return u;
 }
 
 }  // namespace cryptounet::serve

@@ -24,6 +24,7 @@ const char* to_string(JobState state);
 // A copy of one job's state, safe to read without the store's lock. Times are Unix seconds, 0 = not yet.
 struct JobStatus {
   std::string id;
+  std::string owner;  // the client that submitted it; no other client may see it
   std::string key_id;
   JobState state = JobState::Queued;
   std::string error;
@@ -54,7 +55,7 @@ class JobStore {
   std::vector<std::string> unfinished() const;
 
   // Accepts a validated batch (moved into the job folder) for a registered key file (hard-linked).
-  std::string create(const std::string& key_id, const std::filesystem::path& key_file,
+  std::string create(const std::string& owner, const std::string& key_id, const std::filesystem::path& key_file,
                      const std::filesystem::path& uploaded_batch);
   std::optional<JobStatus> status(const std::string& id) const;
   std::filesystem::path input_path(const std::string& id) const;
@@ -78,6 +79,13 @@ class JobStore {
     std::size_t queued = 0, running = 0, done = 0, failed = 0;
   };
   Counts counts() const;
+
+  // What one client holds: jobs not finished yet, and the bytes of their inputs and results on disk.
+  struct Usage {
+    std::size_t unfinished = 0;
+    std::uint64_t bytes = 0;
+  };
+  Usage usage(const std::string& owner) const;
 
  private:
   struct Job {

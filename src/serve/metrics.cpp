@@ -31,6 +31,16 @@ void Metrics::bytes_received(std::uint64_t n) {
   bytes_received_ += n;
 }
 
+void Metrics::auth_failed() {
+  std::lock_guard lock(mutex_);
+  ++auth_failures_;
+}
+
+void Metrics::connection_refused(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++refused_connections_[reason];
+}
+
 std::string Metrics::render(const JobStore::Counts& jobs, std::size_t keys) const {
   std::lock_guard lock(mutex_);
   std::string out;
@@ -67,6 +77,13 @@ std::string Metrics::render(const JobStore::Counts& jobs, std::size_t keys) cons
   line("# HELP cryptounet_received_bytes_total Request body bytes received.");
   line("# TYPE cryptounet_received_bytes_total counter");
   line(fmt::format("cryptounet_received_bytes_total {}", bytes_received_));
+  line("# HELP cryptounet_auth_failures_total Requests refused for a missing or unknown token.");
+  line("# TYPE cryptounet_auth_failures_total counter");
+  line(fmt::format("cryptounet_auth_failures_total {}", auth_failures_));
+  line("# HELP cryptounet_connections_dropped_total Connections closed without an answer, by reason.");
+  line("# TYPE cryptounet_connections_dropped_total counter");
+  for (const auto& [reason, n] : refused_connections_)
+    line(fmt::format("cryptounet_connections_dropped_total{{reason=\"{}\"}} {}", reason, n));
   return out;
 }
 

@@ -18,6 +18,10 @@ class Metrics {
   void layer_completed(std::size_t index, double seconds);
   void upload_rejected(const std::string& code);
   void bytes_received(std::uint64_t n);
+  void auth_failed();
+  // A connection closed before its request was read: "per_address" (too many from one address), "busy" (every
+  // connection thread and the queue in front of them taken), "deadline" (request not received in time).
+  void connection_refused(const std::string& reason);
 
   std::string render(const JobStore::Counts& jobs, std::size_t keys) const;
 
@@ -32,6 +36,8 @@ class Metrics {
   Timing succeeded_, failed_;
   std::map<std::string, std::uint64_t> rejected_;
   std::uint64_t bytes_received_ = 0;
+  std::uint64_t auth_failures_ = 0;
+  std::map<std::string, std::uint64_t> refused_connections_;
 };
 
 }  // namespace cryptounet::serve

@@ -1,5 +1,6 @@
 #include "serve/service.h"
 
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -63,11 +64,50 @@ struct UploadGuard {
   }
 };
 
+ApiError unknown(const char* what) {
+  return ApiError(404, std::string("unknown_") + what, std::string("no ") + what + " with this id");
+}
+
 std::string id_segment(std::string_view segment, const char* what) {
   // A malformed id cannot name anything: same answer as an unknown one, and it never reaches a file path.
-  if (!is_valid_id(segment)) throw ApiError(404, std::string("unknown_") + what, std::string("no ") + what + " with this id");
+  if (!is_valid_id(segment)) throw unknown(what);
   return std::string(segment);
 }
+
+// The token of an "Authorization: Bearer <token>" header (scheme case-insensitive, RFC 6750), or empty.
+std::string_view bearer_token(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+  header.remove_prefix(kScheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  return header;
+}
+
+// Returns a disk-quota reservation of an upload when the request is done with it.
+class DiskReservation {
+ public:
+  DiskReservation(std::mutex& mutex, std::map<std::string, std::uint64_t>& table, std::string owner,
+                  std::uint64_t bytes)
+      : mutex_(mutex), table_(table), owner_(std::move(owner)), bytes_(bytes) {}
+  DiskReservation(const DiskReservation&) = delete;
+  DiskReservation& operator=(const DiskReservation&) = delete;
+  ~DiskReservation() {
+    std::lock_guard lock(mutex_);
+    auto it = table_.find(owner_);
+    if (it == table_.end()) return;
+    it->second -= std::min(it->second, bytes_);
+    if (it->second == 0) table_.erase(it);
+  }
+
+ private:
+  std::mutex& mutex_;
+  std::map<std::string, std::uint64_t>& table_;
+  std::string owner_;
+  std::uint64_t bytes_;
+};
 
 }  // namespace
 
@@ -75,10 +115,14 @@ Service::Service(ServiceConfig config, InferenceBackend& backend)
     : config_(std::move(config)),
       backend_(backend),
       layer_names_(backend.layer_names()),
-      keys_(config_.data_dir / "keys", config_.max_keys),
+      keys_(KeyStore::Options{config_.data_dir / "keys", config_.max_keys, config_.max_keys_per_client,
+                              config_.key_ttl}),
       jobs_(JobStore::Options{config_.data_dir / "jobs", config_.result_ttl, config_.fetched_ttl}),
       metrics_(layer_names_),
       scheduler_(jobs_, backend_, metrics_, worker_count(config_.workers)) {
+  for (const auto& admin : config_.admins)
+    if (config_.tokens && !config_.tokens->contains(admin))
+      throw std::invalid_argument("admin client '" + admin + "' has no token");
   // Partial uploads of a previous run are worthless.
   std::filesystem::remove_all(config_.data_dir / "tmp");
   std::filesystem::create_directories(config_.data_dir / "tmp");
@@ -99,7 +143,9 @@ void Service::sweep_expired() {
   while (!sweep_wake_.wait_for(lock, config_.sweep_interval, [this] { return stopping_; })) {
     lock.unlock();
     try {
-      jobs_.expire(std::chrono::system_clock::now());
+      const auto now = std::chrono::system_clock::now();
+      jobs_.expire(now);
+      keys_.expire(now);
     } catch (const std::exception&) {
       // A file system hiccup: try again at the next sweep.
     }
@@ -115,6 +161,12 @@ Response Service::handle(const Request& request) noexcept {
       if (request.method == "POST") metrics_.upload_rejected(e.code());
       auto response = error_response(e.status(), e.code(), e.what());
       if (e.status() == 429) response.headers.emplace_back("Retry-After", "10");
+      if (e.status() == 401) {
+        // RFC 6750: tell a client that presented a token that it was refused, not merely missing.
+        const bool presented = !request.authorization.empty();
+        response.headers.emplace_back("WWW-Authenticate", presented ? R"(Bearer realm="cryptounet", error="invalid_token")"
+                                                                    : R"(Bearer realm="cryptounet")");
+      }
       return response;
     } catch (const std::exception& e) {
       return error_response(500, "internal", e.what());
@@ -126,66 +178,94 @@ Response Service::handle(const Request& request) noexcept {
   }
 }
 
+Service::Caller Service::authenticate(const Request& request) {
+  if (!config_.tokens) return {kLocalClient, true};
+  const auto token = bearer_token(request.authorization);
+  if (token.empty() || token.size() > TokenTable::kMaxTokenLength) {
+    metrics_.auth_failed();
+    throw ApiError(401, "unauthorized", "this request needs an 'Authorization: Bearer <token>' header");
+  }
+  auto name = config_.tokens->authenticate(token);
+  if (!name) {
+    metrics_.auth_failed();
+    throw ApiError(401, "unauthorized", "the token is not valid");
+  }
+  const bool admin = config_.admins.contains(*name);
+  return {std::move(*name), admin};
+}
+
 Response Service::route(const Request& request) {
   const auto parts = split_path(request.path);
-  const auto& method = request.method;
-  const auto method_not_allowed = [&] {
-    return ApiError(405, "method_not_allowed", method + " is not allowed on " + request.path);
-  };
-
   if (parts.size() == 1 && parts[0] == "healthz") {
-    if (method != "GET") throw method_not_allowed();
+    if (request.method != "GET")
+      throw ApiError(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
     return json_response(200, {{"status", "ok"},
+                               {"authentication", authenticates() ? "bearer" : "none"},
                                {"layers", layer_names_},
                                {"max_body_bytes", config_.max_body_bytes},
                                {"max_keys", config_.max_keys},
                                {"max_queue", config_.max_queue}});
   }
+  // Credentials are checked before anything else, the path included: an anonymous caller learns nothing.
+  return route_authenticated(request, parts, authenticate(request));
+}
+
+Response Service::route_authenticated(const Request& request, const std::vector<std::string_view>& parts,
+                                      const Caller& caller) {
+  const auto& method = request.method;
+  const auto method_not_allowed = [&] {
+    return ApiError(405, "method_not_allowed", method + " is not allowed on " + request.path);
+  };
+
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (method != "GET") throw method_not_allowed();
+    if (!caller.admin) throw ApiError(403, "forbidden", "/metrics is for the server's admin clients");
     Response r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics_.render(jobs_.counts(), keys_.size());
     return r;
   }
+  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "usage") {
+    if (method != "GET") throw method_not_allowed();
+    return usage(caller);
+  }
   if (parts.size() >= 2 && parts[0] == "v1" && parts[1] == "keys") {
     if (parts.size() == 2) {
       if (method != "POST") throw method_not_allowed();
-      return upload_keys(request);
+      return upload_keys(request, caller);
     }
     const auto key_id = id_segment(parts[2], "key");
     if (parts.size() == 3) {
       if (method == "GET") {
-        if (!keys_.find(key_id)) throw ApiError(404, "unknown_key", "no key with this id");
-        return json_response(200, {{"key_id", key_id}});
+        const auto expires_at = keys_.expires_at(caller.name, key_id);
+        if (!expires_at) throw unknown("key");
+        return json_response(200, {{"key_id", key_id}, {"expires_at", *expires_at}});
       }
       if (method == "DELETE") {
-        if (!keys_.remove(key_id)) throw ApiError(404, "unknown_key", "no key with this id");
+        if (!keys_.remove(caller.name, key_id)) throw unknown("key");
         return json_response(200, {{"deleted", key_id}});
       }
       throw method_not_allowed();
     }
     if (parts.size() == 4 && parts[3] == "jobs") {
       if (method != "POST") throw method_not_allowed();
-      return submit_job(request, key_id);
+      return submit_job(request, key_id, caller);
     }
   }
   if (parts.size() >= 3 && parts.size() <= 4 && parts[0] == "v1" && parts[1] == "jobs") {
     const auto job_id = id_segment(parts[2], "job");
     if (parts.size() == 3) {
-      if (method == "GET") {
-        const auto status = jobs_.status(job_id);
-        if (!status) throw ApiError(404, "unknown_job", "no job with this id");
-        return json_response(200, to_json(*status, layer_names_));
-      }
+      if (method == "GET") return json_response(200, to_json(owned_job(job_id, caller), layer_names_));
       if (method == "DELETE") {
-        if (!jobs_.remove(job_id)) throw ApiError(404, "unknown_job", "no job with this id");
+        owned_job(job_id, caller);
+        if (!jobs_.remove(job_id)) throw unknown("job");
         return json_response(200, {{"deleted", job_id}});
       }
       throw method_not_allowed();
     }
     if (parts[3] == "result") {
       if (method != "GET") throw method_not_allowed();
+      owned_job(job_id, caller);
       Response r;
       r.content_type = "application/octet-stream";
       r.file = jobs_.open_result(job_id);
@@ -195,12 +275,50 @@ Response Service::route(const Request& request) {
   throw ApiError(404, "not_found", "no such endpoint: " + request.path);
 }
 
-std::filesystem::path Service::receive_body(const Request& request) {
+// A job's status if the caller owns it. The owner never changes, so checking before acting on the id is enough.
+JobStatus Service::owned_job(const std::string& job_id, const Caller& caller) const {
+  auto status = jobs_.status(job_id);
+  if (!status || status->owner != caller.name) throw unknown("job");
+  return *status;
+}
+
+Response Service::usage(const Caller& caller) {
+  const auto jobs = jobs_.usage(caller.name);
+  return json_response(200, {{"client", caller.name},
+                             {"keys", {{"held", keys_.count_of(caller.name)}, {"max", config_.max_keys_per_client}}},
+                             {"jobs", {{"unfinished", jobs.unfinished}, {"max", config_.max_jobs_per_client}}},
+                             {"disk_bytes", {{"used", keys_.bytes_of(caller.name) + jobs.bytes},
+                                             {"max", config_.max_disk_bytes_per_client}}},
+                             {"key_ttl_seconds", config_.key_ttl.count()}});
+}
+
+std::filesystem::path Service::receive_body(const Request& request, const Caller& caller) {
   if (!request.read_body) throw ApiError(400, "empty_body", "the request has no body");
   const auto too_large = [this] {
     return ApiError(413, "too_large", "the body exceeds the limit of " + std::to_string(config_.max_body_bytes) + " bytes");
   };
   if (request.declared_length && *request.declared_length > config_.max_body_bytes) throw too_large();
+
+  // Reserve the body's size (or, for a body of unknown length, all the room left) against the client's disk
+  // quota, so that concurrent uploads cannot overrun it together.
+  std::uint64_t room = 0, reserved = 0;
+  {
+    std::lock_guard lock(uploads_mutex_);
+    const std::uint64_t used =
+        keys_.bytes_of(caller.name) + jobs_.usage(caller.name).bytes + uploading_[caller.name];
+    room = config_.max_disk_bytes_per_client - std::min(used, config_.max_disk_bytes_per_client);
+    reserved = std::min(request.declared_length.value_or(room), std::min(room, config_.max_body_bytes));
+    if (room == 0 || (request.declared_length && *request.declared_length > room)) {
+      if (uploading_[caller.name] == 0) uploading_.erase(caller.name);
+      throw ApiError(429, "disk_quota", "this upload would exceed the client's disk quota of " +
+                                            std::to_string(config_.max_disk_bytes_per_client) +
+                                            " bytes; delete results or keys first");
+    }
+    uploading_[caller.name] += reserved;
+  }
+  DiskReservation reservation(uploads_mutex_, uploading_, caller.name, reserved);
+  const std::uint64_t limit = std::min(config_.max_body_bytes, room);
+
   const auto path = config_.data_dir / "tmp" / (random_id() + ".upload");
   UploadGuard guard{path};
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -208,7 +326,7 @@ std::filesystem::path Service::receive_body(const Request& request) {
   std::uint64_t received = 0;
   bool over_limit = false, write_failed = false;
   const bool complete = request.read_body([&](const char* data, std::size_t size) {
-    if (size > config_.max_body_bytes - received) {
+    if (size > limit - received) {
       over_limit = true;
       return false;
     }
@@ -222,6 +340,9 @@ std::filesystem::path Service::receive_body(const Request& request) {
   });
   out.close();
   metrics_.bytes_received(received);
+  if (over_limit && limit < config_.max_body_bytes)
+    throw ApiError(429, "disk_quota", "this upload exceeds the client's disk quota of " +
+                                          std::to_string(config_.max_disk_bytes_per_client) + " bytes");
   if (over_limit) throw too_large();
   if (write_failed || !out) throw std::runtime_error("cannot store the upload (disk full?)");
   if (!complete) throw ApiError(400, "truncated_body", "the body ended before its announced length");
@@ -230,32 +351,33 @@ std::filesystem::path Service::receive_body(const Request& request) {
   return path;
 }
 
-Response Service::upload_keys(const Request& request) {
-  if (keys_.full())
-    throw ApiError(429, "too_many_keys", "the server already holds " + std::to_string(config_.max_keys) +
-                                             " key bundles; delete one first");
-  const auto upload = receive_body(request);
+Response Service::upload_keys(const Request& request, const Caller& caller) {
+  keys_.check_room(caller.name);
+  const auto upload = receive_body(request, caller);
   UploadGuard guard{upload};
   try {
     backend_.validate_keys(upload);
   } catch (const UploadRejected& e) {
     throw to_api_error(e);
   }
-  const auto key_id = keys_.add(upload);
+  const auto key_id = keys_.add(caller.name, upload);
   return json_response(201, {{"key_id", key_id}});
 }
 
-Response Service::submit_job(const Request& request, const std::string& key_id) {
-  const auto key_file = keys_.find(key_id);
+Response Service::submit_job(const Request& request, const std::string& key_id, const Caller& caller) {
+  const auto key_file = keys_.find(caller.name, key_id);
   if (!key_file) throw ApiError(404, "unknown_key", "no key with this id; register the evaluation keys first");
-  const auto queue_full = [this] { return jobs_.counts().queued >= config_.max_queue; };
-  const auto queue_full_error = [this] {
-    return ApiError(429, "queue_full", "the job queue is full (" + std::to_string(config_.max_queue) +
-                                           " waiting jobs); retry later");
+  const auto check_admission = [&] {
+    if (jobs_.counts().queued >= config_.max_queue)
+      throw ApiError(429, "queue_full", "the job queue is full (" + std::to_string(config_.max_queue) +
+                                            " waiting jobs); retry later");
+    if (jobs_.usage(caller.name).unfinished >= config_.max_jobs_per_client)
+      throw ApiError(429, "job_quota", "this client already has " + std::to_string(config_.max_jobs_per_client) +
+                                           " unfinished jobs (its quota); wait for one to finish");
   };
-  if (queue_full()) throw queue_full_error();
+  check_admission();
 
-  const auto upload = receive_body(request);
+  const auto upload = receive_body(request, caller);
   UploadGuard guard{upload};
   try {
     backend_.validate_batch(upload, *key_file);
@@ -265,13 +387,14 @@ Response Service::submit_job(const Request& request, const std::string& key_id) 
   std::string job_id;
   {
     std::lock_guard lock(admission_);
-    if (queue_full()) throw queue_full_error();
+    check_admission();
     const auto deleted = [] { return ApiError(404, "unknown_key", "the key was deleted during the upload"); };
-    if (!keys_.find(key_id)) throw deleted();
+    // Submitting a job is a use of the key: its time to live starts again.
+    if (!keys_.use(caller.name, key_id)) throw deleted();
     try {
-      job_id = jobs_.create(key_id, *key_file, upload);
+      job_id = jobs_.create(caller.name, key_id, *key_file, upload);
     } catch (const std::filesystem::filesystem_error&) {
-      if (!keys_.find(key_id)) throw deleted();  // deleted between the check and the link
+      if (!keys_.find(caller.name, key_id)) throw deleted();  // deleted between the check and the link
       throw;
     }
     scheduler_.enqueue(job_id);

@@ -1,27 +1,33 @@
-// The HTTP API of the encrypted-inference service, independent of any transport: a Request (method, path, a way
-// to stream the body) goes in, a Response (status, JSON or a result file to stream) comes out. http_server.cpp
-// adapts it to cpp-httplib; the HTTP fuzzer and the handler tests drive it directly.
+// The HTTP API of the encrypted-inference service, independent of any transport: a Request (method, path, bearer
+// credentials, a way to stream the body) goes in, a Response (status, JSON or a result file to stream) comes out.
+// http_server.cpp adapts it to cpp-httplib; the HTTP fuzzer and the handler tests drive it directly.
 //
-//   GET    /healthz                   {"status":"ok", limits}
-//   GET    /metrics                   Prometheus text
+//   GET    /healthz                   {"status":"ok", limits}                      (no credentials needed)
+//   GET    /metrics                   Prometheus text                              (admin clients only)
+//   GET    /v1/usage                  the calling client's holdings and quotas
 //   POST   /v1/keys                   body: evaluation-key bundle        -> 201 {"key_id"}
-//   GET    /v1/keys/{key_id}          200 if registered
+//   GET    /v1/keys/{key_id}          200 {"key_id", "expires_at"} if registered
 //   DELETE /v1/keys/{key_id}
 //   POST   /v1/keys/{key_id}/jobs     body: encrypted batch              -> 202 {"job_id"}
 //   GET    /v1/jobs/{job_id}          status with per-layer progress
 //   GET    /v1/jobs/{job_id}/result   the encrypted result (binary)
 //   DELETE /v1/jobs/{job_id}          cancels a queued or running job, or drops a result
-// Errors: {"error": {"code", "message"}} with a 4xx status (5xx only for a server-side fault).
+// With a token table, every request but /healthz needs "Authorization: Bearer <token>" (401 otherwise). Keys and
+// jobs belong to the client that created them; to any other client they do not exist (404, never 403), so ids
+// cannot be probed. Errors: {"error": {"code", "message"}} with a 4xx status (5xx only for a server-side fault).
 #pragma once
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -31,14 +37,23 @@
 #include "serve/key_store.h"
 #include "serve/metrics.h"
 #include "serve/scheduler.h"
+#include "serve/tokens.h"
 
 namespace cryptounet::serve {
 
 struct ServiceConfig {
   std::filesystem::path data_dir = "cryptounet-data";
+  // The clients and their tokens. Null: no authentication, every request acts as the one client "local"
+  // (HttpServer then listens on loopback only).
+  std::shared_ptr<const TokenTable> tokens;
+  std::set<std::string> admins;                            // clients allowed to read /metrics
   std::uint64_t max_body_bytes = std::uint64_t{4} << 30;  // per upload (key bundle or batch)
-  std::size_t max_keys = 16;                               // registered key bundles
-  std::size_t max_queue = 64;                              // jobs waiting for a worker
+  std::size_t max_keys = 16;                               // registered key bundles, all clients together
+  std::size_t max_queue = 64;                              // jobs waiting for a worker, all clients together
+  std::size_t max_keys_per_client = 4;
+  std::size_t max_jobs_per_client = 8;                     // unfinished (queued or running) jobs of one client
+  std::uint64_t max_disk_bytes_per_client = std::uint64_t{64} << 30;  // keys, inputs and results on disk
+  std::chrono::seconds key_ttl{24 * 3600};                 // an unused key is deleted after this long
   std::size_t workers = 0;                                 // 0: one per hardware thread
   std::chrono::seconds result_ttl{24 * 3600};
   std::chrono::seconds fetched_ttl{600};
@@ -55,6 +70,7 @@ struct Request {
   std::string path;
   BodyReader read_body;                         // empty when the request has no body
   std::optional<std::uint64_t> declared_length;  // Content-Length, when the client announced one
+  std::string authorization;                    // the Authorization header, empty when absent
 };
 
 struct Response {
@@ -76,12 +92,26 @@ class Service {
   // Never throws: every failure is a JSON error response.
   Response handle(const Request& request) noexcept;
   const ServiceConfig& config() const { return config_; }
+  bool authenticates() const { return config_.tokens != nullptr; }
+  Metrics& metrics() { return metrics_; }
+
+  // The client name requests act as when the service has no token table.
+  static constexpr const char* kLocalClient = "local";
 
  private:
+  struct Caller {
+    std::string name;
+    bool admin = false;
+  };
+  Caller authenticate(const Request& request);
   Response route(const Request& request);
-  Response upload_keys(const Request& request);
-  Response submit_job(const Request& request, const std::string& key_id);
-  std::filesystem::path receive_body(const Request& request);
+  Response route_authenticated(const Request& request, const std::vector<std::string_view>& parts,
+                               const Caller& caller);
+  Response usage(const Caller& caller);
+  Response upload_keys(const Request& request, const Caller& caller);
+  Response submit_job(const Request& request, const std::string& key_id, const Caller& caller);
+  JobStatus owned_job(const std::string& job_id, const Caller& caller) const;
+  std::filesystem::path receive_body(const Request& request, const Caller& caller);
   void sweep_expired();
 
   ServiceConfig config_;
@@ -91,6 +121,8 @@ class Service {
   JobStore jobs_;
   Metrics metrics_;
   std::mutex admission_;  // makes "queue not full -> accept" atomic
+  std::mutex uploads_mutex_;
+  std::map<std::string, std::uint64_t> uploading_;  // bytes reserved by uploads in progress, by client
   Scheduler scheduler_;
 
   std::mutex sweep_mutex_;
