@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -63,6 +64,9 @@ bool is_loopback_host(const std::string& host) {
 Connection::Connection(int fd, SSL_CTX* tls, const ConnectionLimits& limits, Clock::time_point accepted_at)
     : fd_(fd), limits_(limits), accepted_at_(accepted_at), buffer_(kBufferBytes) {
   ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  // Answers go out in several writes (headers, body, TLS records): do not let Nagle hold them for an ACK.
+  const int on = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (tls) {
     ssl_ = SSL_new(tls);
     if (ssl_) SSL_set_fd(ssl_, fd_);

@@ -215,8 +215,6 @@ void HttpServer::work() {
       waiting_.pop_front();
     }
     serve_connection(accepted);
-    std::lock_guard lock(mutex_);
-    if (--per_address_[accepted.address] == 0) per_address_.erase(accepted.address);
   }
 }
 
@@ -224,7 +222,10 @@ void HttpServer::serve_connection(const Accepted& accepted) {
   Connection connection(accepted.fd, tls_ ? tls_->get() : nullptr, options_.limits, accepted.at);
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return;
+    if (stopping_) {
+      if (--per_address_[accepted.address] == 0) per_address_.erase(accepted.address);
+      return;
+    }
     active_.insert(&connection);
   }
   try {
@@ -233,8 +234,12 @@ void HttpServer::serve_connection(const Accepted& accepted) {
     spdlog::warn("connection from {}: {}", accepted.address, e.what());
   }
   if (connection.expired()) service_.metrics().connection_refused("deadline");
-  std::lock_guard lock(mutex_);
-  active_.erase(&connection);
+  {
+    // The answer is out: the client may open its next connection while this one drains (Connection's destructor).
+    std::lock_guard lock(mutex_);
+    active_.erase(&connection);
+    if (--per_address_[accepted.address] == 0) per_address_.erase(accepted.address);
+  }
 }
 
 }  // namespace cryptounet::serve

@@ -31,7 +31,7 @@ class TlsContext;
 struct HttpOptions {
   std::size_t connection_threads = 64;
   std::size_t max_waiting_connections = 64;  // accepted, waiting for a free connection thread
-  std::size_t max_connections_per_address = 8;
+  std::size_t max_connections_per_address = 16;
   ConnectionLimits limits;
   // Both set: HTTPS with this PEM certificate chain and private key. Both empty: plain HTTP.
   std::filesystem::path tls_certificate, tls_private_key;

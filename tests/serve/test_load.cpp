@@ -30,13 +30,13 @@ constexpr int kJobsPerClient = 3;
 constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
 
 // Returns the number of jobs that came back with the right result.
-int run_round(const std::string& url, const std::filesystem::path& dir, int round) {
+int run_round(const std::function<ServiceClient()>& connect, const std::filesystem::path& dir, int round) {
   std::atomic<int> correct{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       try {
-        ServiceClient client(url);
+        auto client = connect();
         const auto tag = std::to_string(round) + "-" + std::to_string(c);
         const auto key_id =
             client.upload_keys(write_file(dir / ("keys-" + tag), FakeBackend::make_keys(kFingerprint, tag)));
@@ -64,13 +64,16 @@ TEST_F(ServeFixture, LoadEightClientsThreeJobsEach) {
   ServiceConfig config;
   config.workers = 2;
   config.max_queue = kClients * kJobsPerClient;
+  config.max_keys = config.max_keys_per_client = kClients;
+  config.max_jobs_per_client = kClients * kJobsPerClient;
   start(config, {.layers = 4, .layer_delay = 10ms});
 
   const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(run_round(url(), dir_, 0), kClients * kJobsPerClient);
+  const auto connect = [this] { return client(); };
+  EXPECT_EQ(run_round(connect, dir_, 0), kClients * kJobsPerClient);
   const double first_round_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double heap_first = heap_in_use_mib(), rss_first = resident_mib();
-  EXPECT_EQ(run_round(url(), dir_, 1), kClients * kJobsPerClient);
+  EXPECT_EQ(run_round(connect, dir_, 1), kClients * kJobsPerClient);
   const double heap_second = heap_in_use_mib(), rss_second = resident_mib();
 
   std::printf("load: %d jobs of %zu KiB in %.2f s (%.1f jobs/s); after round 1: heap %.1f MiB, RSS %.1f MiB; "

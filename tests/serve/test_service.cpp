@@ -148,6 +148,7 @@ std::string send_raw(int port, const std::string& bytes) {
 }
 
 TEST_F(ServeFixture, MalformedHttpNeverKillsTheServer) {
+  plain_http_ = true;
   start();
   const std::vector<std::string> requests = {
       "GARBAGE\r\n\r\n",
@@ -170,6 +171,7 @@ TEST_F(ServeFixture, MalformedHttpNeverKillsTheServer) {
 }
 
 TEST_F(ServeFixture, TruncatedBodiesAre400) {
+  plain_http_ = anonymous_ = true;
   start();
   // httplib writes no answer to a peer that has hung up its sending side, so the refusal is checked in the metrics.
   const auto answer = send_truncated(port_, "/v1/keys");
@@ -306,7 +308,7 @@ TEST_F(ServeFixture, JobsSurviveTheClientHangingUp) {
   const auto payload = random_bytes(1000, 5);
   std::string job_id;
   {
-    ServiceClient submitter(url());
+    ServiceClient submitter(url(), credentials());
     job_id = submitter.submit(register_keys(), file("b", FakeBackend::make_batch(kFingerprint, payload)));
   }  // connection closed while the job is queued or running
   auto later = client();
@@ -379,7 +381,7 @@ TEST_F(ServeFixture, DirectHandlerCallsNeverThrow) {
   for (const std::string& path : std::vector<std::string>{"", "/", "//", "/v1", "/v1/jobs",
                                                          "/v1/keys/" + kUnknownId + "/jobs/x",
                                                          std::string(10000, '/'), std::string("\0\xff", 2)}) {
-    Request request{"POST", path, [](const BodySink&) { return false; }, std::nullopt};
+    Request request{"POST", path, [](const BodySink&) { return false; }, std::nullopt, "Bearer " + token_of(kAlice)};
     const auto response = service_->handle(request);
     EXPECT_GE(response.status, 400) << path;
     EXPECT_LT(response.status, 500) << path;
@@ -389,7 +391,7 @@ TEST_F(ServeFixture, DirectHandlerCallsNeverThrow) {
 TEST_F(ServeFixture, NonUtf8PathGetsAJsonError) {
   // Found by fuzz_http: echoing such a path in the message made the JSON encoder throw (500, empty body).
   start();
-  const auto response = service_->handle(Request{"GET", "\xae\x0e", {}, {}});
+  const auto response = service_->handle(Request{"GET", "\xae\x0e", {}, {}, "Bearer " + token_of(kAlice)});
   EXPECT_EQ(response.status, 404);
   const auto body = nlohmann::json::parse(response.body);
   EXPECT_EQ(body["error"]["code"], "not_found");
