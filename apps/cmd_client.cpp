@@ -1,12 +1,19 @@
 // `cryptounet client --server URL <action>`: talks to `cryptounet serve` (docs/SERVICE.md). The client only moves
-// public evaluation keys and ciphertexts; encryption and decryption stay on the hospital's side.
+// public evaluation keys and ciphertexts; encryption and decryption stay on the hospital's side. Its token comes
+// from --token-file (mode 0600) or the CRYPTOUNET_TOKEN environment variable; with https:// the server's
+// certificate is verified against --ca (or the system's CAs).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "command.h"
+#include "io/json_number.h"
 #include "serve/client.h"
+#include "serve/tokens.h"
 
 namespace {
 
@@ -33,26 +40,54 @@ cryptounet::serve::TransferProgress bytes_bar(const char* what) {
   };
 }
 
+// The server's status is untrusted: numbers are range-checked, and only known words reach the terminal.
 void inference_bar(const nlohmann::json& s) {
+  using cryptounet::io::json_finite_or;
+  using cryptounet::io::json_integer_or;
   constexpr std::uint64_t kSteps = 1000;
-  const auto state = s.value("state", std::string{});
-  std::string suffix = state;
-  const auto& cts = s.value("ciphertexts", nlohmann::json::object());
-  const auto total = cts.value("total", std::size_t{1}), first = cts.value("first", std::size_t{0});
+  constexpr std::size_t kMaxCount = std::size_t{1} << 20;
+  const auto text = [&s](const char* key) {
+    return s.contains(key) && s[key].is_string() ? s[key].get<std::string>() : std::string{};
+  };
+  const auto state = text("state");
+  std::string suffix = state == "queued" || state == "running" || state == "done" || state == "failed" ? state : "";
+  const auto cts = s.contains("ciphertexts") && s["ciphertexts"].is_object() ? s["ciphertexts"] : nlohmann::json::object();
+  const auto total = json_integer_or<std::size_t>(cts, "total", 1, 0, kMaxCount);
+  const auto first = json_integer_or<std::size_t>(cts, "first", 0, 0, kMaxCount);
+  const auto group = json_integer_or<std::size_t>(cts, "group", 1, 0, kMaxCount);
   if (total > 1 && state == "running")
-    suffix += fmt::format(" ciphertexts {}-{} of {}", first + 1, std::min(total, first + cts.value("group", std::size_t{1})), total);
-  if (s.contains("current_layer")) suffix += " " + s["current_layer"].get<std::string>();
-  draw_bar("inference", static_cast<std::uint64_t>(s.value("progress", 0.0) * kSteps), kSteps, suffix);
+    suffix += fmt::format(" ciphertexts {}-{} of {}", first + 1, std::min(total, first + group), total);
+  const auto layer = text("current_layer");
+  if (!layer.empty() && layer.size() <= 64 &&
+      std::all_of(layer.begin(), layer.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+    suffix += " " + layer;
+  const double progress = std::clamp(json_finite_or(s, "progress", 0.0), 0.0, 1.0);
+  draw_bar("inference", static_cast<std::uint64_t>(progress * kSteps), kSteps, suffix);
 }
 
 struct ClientOptions {
   std::string server = "http://127.0.0.1:8080";
+  std::string token_file, ca;
   std::string keys, batch, out, key_id, job_id;
   bool keep_key = false;
 };
 
+// The token from --token-file, else from CRYPTOUNET_TOKEN, else none (a server without --tokens).
+ServiceClient connect(const ClientOptions& o) {
+  cryptounet::serve::ClientCredentials credentials;
+  credentials.ca_file = o.ca;
+  if (!o.token_file.empty()) {
+    auto text = cryptounet::serve::read_private_file(o.token_file);
+    const auto begin = text.find_first_not_of(" \t\r\n"), end = text.find_last_not_of(" \t\r\n");
+    if (begin != std::string::npos) credentials.token = text.substr(begin, end - begin + 1);
+  } else if (const char* token = std::getenv("CRYPTOUNET_TOKEN")) {
+    credentials.token = token;
+  }
+  return ServiceClient(o.server, credentials);
+}
+
 void run_all(const ClientOptions& o) {
-  ServiceClient client(o.server);
+  auto client = connect(o);
   const bool uploaded_key = o.key_id.empty();
   const auto key_id = uploaded_key ? client.upload_keys(o.keys, bytes_bar("keys")) : o.key_id;
   if (uploaded_key) fmt::print(stderr, "key id {}\n", key_id);
@@ -68,7 +103,11 @@ void run_all(const ClientOptions& o) {
 void setup_client(CLI::App& root) {
   auto o = std::make_shared<ClientOptions>();
   auto* cmd = root.add_subcommand("client", "Talk to a `cryptounet serve` server");
-  cmd->add_option("--server", o->server, "Server URL")->capture_default_str();
+  cmd->add_option("--server", o->server, "Server URL (https://host:port on a network)")->capture_default_str();
+  cmd->add_option("--token-file", o->token_file, "File holding this client's token (mode 0600); default: $CRYPTOUNET_TOKEN")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--ca", o->ca, "CA certificate (PEM) the https server's certificate must chain to; default: system CAs")
+      ->check(CLI::ExistingFile);
   cmd->require_subcommand(1);
 
   auto* run = cmd->add_subcommand("run", "Upload keys (or reuse --key-id), submit a batch, wait, download");
@@ -84,34 +123,34 @@ void setup_client(CLI::App& root) {
 
   auto* keys = cmd->add_subcommand("upload-keys", "Register an evaluation-key bundle; prints its key id");
   keys->add_option("--keys", o->keys, "Evaluation-key bundle")->required()->check(CLI::ExistingFile);
-  keys->callback([o] { fmt::print("{}\n", ServiceClient(o->server).upload_keys(o->keys, bytes_bar("keys"))); });
+  keys->callback([o] { fmt::print("{}\n", connect(*o).upload_keys(o->keys, bytes_bar("keys"))); });
 
   auto* submit = cmd->add_subcommand("submit", "Submit an encrypted batch for a key id; prints its job id");
   submit->add_option("--key-id", o->key_id, "Key id from upload-keys")->required();
   submit->add_option("--batch", o->batch, "Encrypted batch")->required()->check(CLI::ExistingFile);
   submit->callback(
-      [o] { fmt::print("{}\n", ServiceClient(o->server).submit(o->key_id, o->batch, bytes_bar("batch"))); });
+      [o] { fmt::print("{}\n", connect(*o).submit(o->key_id, o->batch, bytes_bar("batch"))); });
 
   auto* status = cmd->add_subcommand("status", "Print a job's status (JSON)");
   status->add_option("--job-id", o->job_id, "Job id")->required();
-  status->callback([o] { fmt::print("{}\n", ServiceClient(o->server).status(o->job_id).dump(2)); });
+  status->callback([o] { fmt::print("{}\n", connect(*o).status(o->job_id).dump(2)); });
 
   auto* wait = cmd->add_subcommand("wait", "Show a job's progress until it is done");
   wait->add_option("--job-id", o->job_id, "Job id")->required();
-  wait->callback([o] { ServiceClient(o->server).wait(o->job_id, inference_bar); });
+  wait->callback([o] { connect(*o).wait(o->job_id, inference_bar); });
 
   auto* download = cmd->add_subcommand("download", "Download a finished job's encrypted result");
   download->add_option("--job-id", o->job_id, "Job id")->required();
   download->add_option("--out", o->out, "Output file")->required();
-  download->callback([o] { ServiceClient(o->server).download(o->job_id, o->out, bytes_bar("result")); });
+  download->callback([o] { connect(*o).download(o->job_id, o->out, bytes_bar("result")); });
 
   auto* delete_job = cmd->add_subcommand("delete-job", "Cancel a job or drop its result");
   delete_job->add_option("--job-id", o->job_id, "Job id")->required();
-  delete_job->callback([o] { ServiceClient(o->server).delete_job(o->job_id); });
+  delete_job->callback([o] { connect(*o).delete_job(o->job_id); });
 
   auto* delete_key = cmd->add_subcommand("delete-key", "Unregister a key bundle");
   delete_key->add_option("--key-id", o->key_id, "Key id")->required();
-  delete_key->callback([o] { ServiceClient(o->server).delete_key(o->key_id); });
+  delete_key->callback([o] { connect(*o).delete_key(o->key_id); });
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // `cryptounet serve`: the encrypted-inference HTTP service (docs/SERVICE.md). The server holds the model and the
-// clients' public evaluation keys; it never sees a secret key or a plaintext.
+// clients' public evaluation keys; it never sees a secret key or a plaintext. On a network it needs client tokens
+// and TLS; without them it listens on loopback only.
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "command.h"
 #include "serve/fake_backend.h"
@@ -20,11 +23,19 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string data_dir = "cryptounet-data";
+  std::string tokens, tls_cert, tls_key;
+  std::vector<std::string> admins;
   std::uint64_t max_body_mb = 4096;
   std::size_t max_keys = 16;
   std::size_t max_queue = 64;
+  std::size_t max_keys_per_client = 4;
+  std::size_t max_jobs_per_client = 8;
+  std::uint64_t max_disk_gb_per_client = 64;
   std::size_t workers = 0;
+  std::size_t connection_threads = 64;
+  std::size_t max_connections_per_address = 16;
   double result_ttl_hours = 24;
+  double key_ttl_hours = 24;
 };
 
 std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOptions& o) {
@@ -45,20 +56,40 @@ void run_serve(const ServeOptions& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto backend = make_backend(o);
   cryptounet::serve::ServiceConfig config;
   config.data_dir = o.data_dir;
+  if (!o.tokens.empty()) {
+    config.tokens = std::make_shared<cryptounet::serve::TokenTable>(cryptounet::serve::TokenTable::load(o.tokens));
+    config.admins = {o.admins.begin(), o.admins.end()};
+  } else if (!o.admins.empty()) {
+    throw std::runtime_error("--admin names a client of --tokens");
+  }
   config.max_body_bytes = o.max_body_mb << 20;
   config.max_keys = o.max_keys;
   config.max_queue = o.max_queue;
+  config.max_keys_per_client = o.max_keys_per_client;
+  config.max_jobs_per_client = o.max_jobs_per_client;
+  config.max_disk_bytes_per_client = o.max_disk_gb_per_client << 30;
   config.workers = o.workers;
   config.result_ttl = std::chrono::seconds(static_cast<long long>(o.result_ttl_hours * 3600));
+  config.key_ttl = std::chrono::seconds(static_cast<long long>(o.key_ttl_hours * 3600));
+  cryptounet::serve::HttpOptions http_options;
+  http_options.connection_threads = o.connection_threads;
+  http_options.max_connections_per_address = o.max_connections_per_address;
+  http_options.tls_certificate = o.tls_cert;
+  http_options.tls_private_key = o.tls_key;
+
+  auto backend = make_backend(o);
   cryptounet::serve::Service service(config, *backend);
-  cryptounet::serve::HttpServer http(service);
+  cryptounet::serve::HttpServer http(service, http_options);
   const int port = http.bind(o.host, o.port);
+  if (!service.authenticates())
+    spdlog::warn("no --tokens: every local process can use the service as client '{}' (loopback only)",
+                 cryptounet::serve::Service::kLocalClient);
   http.serve_in_background();
-  spdlog::info("serving on http://{}:{} (data in {}, {} layers)", o.host, port, o.data_dir,
-               backend->layer_names().size());
+  spdlog::info("serving on {}://{}:{} (data in {}, {} layers, {} clients)", http.uses_tls() ? "https" : "http",
+               o.host, port, o.data_dir, backend->layer_names().size(),
+               config.tokens ? config.tokens->size() : std::size_t{0});
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: stopping (finished results stay in {})", signal, o.data_dir);
@@ -74,13 +105,34 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("--port", options->port, "TCP port (0: any free port)")->capture_default_str();
   cmd->add_option("--data-dir", options->data_dir, "Where keys, jobs and results are kept across restarts")
       ->capture_default_str();
+  cmd->add_option("--tokens", options->tokens,
+                  "Clients file: one 'name token' per line, mode 0600 (required unless --host is loopback)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--admin", options->admins, "A client of --tokens that may read /metrics (repeatable)");
+  cmd->add_option("--tls-cert", options->tls_cert, "TLS certificate chain, PEM (required unless --host is loopback)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", options->tls_key, "TLS private key, PEM")->check(CLI::ExistingFile);
   cmd->add_option("--max-body-mb", options->max_body_mb, "Largest upload (key bundle or batch), MiB")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-keys", options->max_keys, "Most key bundles registered at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-queue", options->max_queue, "Most jobs waiting for a worker")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-keys-per-client", options->max_keys_per_client, "Most key bundles one client holds")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-jobs-per-client", options->max_jobs_per_client, "Most unfinished jobs of one client")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-disk-gb-per-client", options->max_disk_gb_per_client,
+                  "Most GiB of keys, batches and results one client keeps on disk")
+      ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+  cmd->add_option("--key-ttl-hours", options->key_ttl_hours, "A key unused this long is deleted")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--workers", options->workers, "Jobs run at once (0: one per core)")->capture_default_str();
+  cmd->add_option("--connection-threads", options->connection_threads, "Connections served at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections-per-address", options->max_connections_per_address,
+                  "Most open connections from one remote address")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--result-ttl-hours", options->result_ttl_hours, "How long an unfetched result is kept")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->callback([options] { run_serve(*options); });

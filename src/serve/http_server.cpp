@@ -126,9 +126,14 @@ HttpServer::~HttpServer() {
 }
 
 int HttpServer::bind(const std::string& host, int port) {
-  if (!service_.authenticates() && !is_loopback_host(host))
-    throw std::runtime_error("refusing to listen on " + host + " without client tokens: anyone on the network "
-                             "could use the service (give --tokens, or listen on 127.0.0.1)");
+  if (!is_loopback_host(host)) {
+    if (!service_.authenticates())
+      throw std::runtime_error("refusing to listen on " + host + " without client tokens: anyone on the network "
+                               "could use the service (give --tokens, or listen on 127.0.0.1)");
+    if (!tls_)
+      throw std::runtime_error("refusing to listen on " + host + " without TLS: tokens, keys and ciphertexts "
+                               "would cross the network in clear (give --tls-cert and --tls-key)");
+  }
   const int bound = port == 0 ? engine_->bind_to_any_port(host) : (engine_->bind_to_port(host, port) ? port : -1);
   if (bound <= 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
   ::listen(engine_->listening_socket(), kListenBacklog);  // httplib's backlog is 5

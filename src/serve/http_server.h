@@ -44,8 +44,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds host:port (port 0 picks a free one) and returns the port. Throws if the address is unavailable, or if
-  // it is not a loopback address while the service has no token table (it would serve anyone on the network).
+  // Binds host:port (port 0 picks a free one) and returns the port. Throws if the address is unavailable, or if it
+  // is not a loopback address while the service has no token table or the server no TLS (anyone on the network
+  // could use the service, or read its traffic).
   int bind(const std::string& host, int port);
   void serve();                // accepts connections until stop()
   void serve_in_background();  // same, on an owned thread

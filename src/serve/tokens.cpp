@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 namespace cryptounet::serve {
@@ -17,24 +19,31 @@ constexpr std::size_t kMaxFileBytes = 1 << 20;
 bool is_token_char(char c) { return c > ' ' && c < 0x7f; }
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-// Reads the whole file after checking, on the open descriptor (no race with a chmod or a swapped link), that it
-// is a regular file no one but its owner may read.
+// Wipes the secret bytes a string held before it is freed.
+struct WipeOnExit {
+  std::string& text;
+  ~WipeOnExit() { sodium_memzero(text.data(), text.size()); }
+};
+
+}  // namespace
+
+// Checked on the open descriptor: no race with a chmod or a swapped link.
 std::string read_private_file(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) throw std::runtime_error("cannot open tokens file " + file.string());
+  if (fd < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    throw std::runtime_error("tokens file " + file.string() + " is not a regular file");
+    throw std::runtime_error(file.string() + " is not a regular file");
   if ((st.st_mode & 077) != 0)
-    throw std::runtime_error(fmt::format("tokens file {} is accessible by group or others (mode {:o}); "
+    throw std::runtime_error(fmt::format("{} holds secrets but is accessible by group or others (mode {:o}); "
                                          "run chmod 600 on it",
                                          file.string(), st.st_mode & 0777));
   if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes)
-    throw std::runtime_error("tokens file " + file.string() + " is larger than 1 MiB");
+    throw std::runtime_error(file.string() + " is larger than 1 MiB");
   std::string text(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t got = 0;
   while (got < text.size()) {
@@ -45,14 +54,6 @@ std::string read_private_file(const std::filesystem::path& file) {
   text.resize(got);
   return text;
 }
-
-// Wipes the secret bytes a string held before it is freed.
-struct WipeOnExit {
-  std::string& text;
-  ~WipeOnExit() { sodium_memzero(text.data(), text.size()); }
-};
-
-}  // namespace
 
 bool is_valid_client_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;

@@ -12,6 +12,10 @@
 
 namespace cryptounet::serve {
 
+// The contents of a file holding secrets (a tokens file, a client's token), after checking on the open file that
+// it is a regular file, not a symbolic link, and that neither group nor others may access it. Throws otherwise.
+std::string read_private_file(const std::filesystem::path& file);
+
 // A client name: 1 to 64 of [A-Za-z0-9_-]. It names the owner of keys and jobs (and a folder on disk).
 bool is_valid_client_name(std::string_view name);
 
