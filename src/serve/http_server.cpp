@@ -30,10 +30,8 @@ void forward(Service& service, const httplib::Request& req, httplib::Response& r
     // strtoull semantics: an unparsable value reads as 0 and then fails as a truncated or empty body.
     request.declared_length = req.get_header_value<std::uint64_t>("Content-Length");
   }
-  bool consumed = false;
   if (reader) {
     request.read_body = [&](const BodySink& sink) {
-      consumed = true;
       return (*reader)([&](const char* data, std::size_t size) { return sink(data, size); });
     };
   } else if (!req.body.empty()) {
@@ -42,8 +40,6 @@ void forward(Service& service, const httplib::Request& req, httplib::Response& r
   auto response = service.handle(request);
   res.status = response.status;
   for (const auto& [name, value] : response.headers) res.set_header(name, value);
-  // An unread body would be parsed as the next request of a kept-alive connection: close it instead.
-  if (reader && !consumed) res.set_header("Connection", "close");
   if (response.file.stream) {
     auto stream = response.file.stream;
     res.set_content_provider(static_cast<std::size_t>(response.file.size), response.content_type,
