@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -40,7 +39,7 @@ cryptounet::serve::TransferProgress bytes_bar(const char* what) {
   };
 }
 
-// The server's status is untrusted: numbers are range-checked, and only known words reach the terminal.
+// The server's status is untrusted: numbers are range-checked, and only printable text reaches the terminal.
 void inference_bar(const nlohmann::json& s) {
   using cryptounet::io::json_finite_or;
   using cryptounet::io::json_integer_or;
@@ -51,15 +50,16 @@ void inference_bar(const nlohmann::json& s) {
   };
   const auto state = text("state");
   std::string suffix = state == "queued" || state == "running" || state == "done" || state == "failed" ? state : "";
-  const auto cts = s.contains("ciphertexts") && s["ciphertexts"].is_object() ? s["ciphertexts"] : nlohmann::json::object();
+  const auto cts =
+      s.contains("ciphertexts") && s["ciphertexts"].is_object() ? s["ciphertexts"] : nlohmann::json::object();
   const auto total = json_integer_or<std::size_t>(cts, "total", 1, 0, kMaxCount);
   const auto first = json_integer_or<std::size_t>(cts, "first", 0, 0, kMaxCount);
   const auto group = json_integer_or<std::size_t>(cts, "group", 1, 0, kMaxCount);
   if (total > 1 && state == "running")
     suffix += fmt::format(" ciphertexts {}-{} of {}", first + 1, std::min(total, first + group), total);
   const auto layer = text("current_layer");
-  if (!layer.empty() && layer.size() <= 64 &&
-      std::all_of(layer.begin(), layer.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+  const auto is_printable = [](char c) { return c >= 0x20 && c < 0x7f; };  // no terminal escapes
+  if (!layer.empty() && layer.size() <= 64 && std::all_of(layer.begin(), layer.end(), is_printable))
     suffix += " " + layer;
   const double progress = std::clamp(json_finite_or(s, "progress", 0.0), 0.0, 1.0);
   draw_bar("inference", static_cast<std::uint64_t>(progress * kSteps), kSteps, suffix);
@@ -104,9 +104,11 @@ void setup_client(CLI::App& root) {
   auto o = std::make_shared<ClientOptions>();
   auto* cmd = root.add_subcommand("client", "Talk to a `cryptounet serve` server");
   cmd->add_option("--server", o->server, "Server URL (https://host:port on a network)")->capture_default_str();
-  cmd->add_option("--token-file", o->token_file, "File holding this client's token (mode 0600); default: $CRYPTOUNET_TOKEN")
+  cmd->add_option("--token-file", o->token_file,
+                  "File holding this client's token (mode 0600); default: $CRYPTOUNET_TOKEN")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--ca", o->ca, "CA certificate (PEM) the https server's certificate must chain to; default: system CAs")
+  cmd->add_option("--ca", o->ca,
+                  "CA certificate (PEM) the https server's certificate must chain to; default: system CAs")
       ->check(CLI::ExistingFile);
   cmd->require_subcommand(1);
 

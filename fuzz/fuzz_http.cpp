@@ -41,7 +41,8 @@ struct Harness {
     config.max_keys = 4;
     config.max_queue = 4;
     config.workers = 1;
-    config.tokens = std::make_shared<TokenTable>(TokenTable::from_pairs({{"owner", kOwnerToken}, {"other", kOtherToken}}));
+    config.tokens =
+        std::make_shared<TokenTable>(TokenTable::from_pairs({{"owner", kOwnerToken}, {"other", kOtherToken}}));
     config.admins = {"owner"};
     service = std::make_unique<Service>(config, backend);
     restore_fixed_ids();
@@ -118,7 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "%s %s -> %d %s\n", method.c_str(), path.c_str(), response.status, response.body.c_str());
     std::abort();
   }
-  const bool names_fixed = path.find(harness.key_id) != std::string::npos || path.find(harness.job_id) != std::string::npos;
+  const bool names_fixed =
+      path.find(harness.key_id) != std::string::npos || path.find(harness.job_id) != std::string::npos;
   if (authorization != kOwner && names_fixed && response.status < 300) {  // ownership broken
     std::fprintf(stderr, "another client: %s %s -> %d\n", method.c_str(), path.c_str(), response.status);
     std::abort();

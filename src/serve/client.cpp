@@ -67,7 +67,8 @@ const httplib::Response& checked(const httplib::Result& result, const std::strin
 
 // Only well-formed ids go into request paths.
 const std::string& checked_id(const std::string& id) {
-  if (!is_valid_id(id)) throw std::invalid_argument("'" + printable(id, 64) + "' is not a key or job id (32 hex digits)");
+  if (!is_valid_id(id))
+    throw std::invalid_argument("'" + printable(id, 64) + "' is not a key or job id (32 hex digits)");
   return id;
 }
 

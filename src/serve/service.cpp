@@ -164,8 +164,9 @@ Response Service::handle(const Request& request) noexcept {
       if (e.status() == 401) {
         // RFC 6750: tell a client that presented a token that it was refused, not merely missing.
         const bool presented = !request.authorization.empty();
-        response.headers.emplace_back("WWW-Authenticate", presented ? R"(Bearer realm="cryptounet", error="invalid_token")"
-                                                                    : R"(Bearer realm="cryptounet")");
+        response.headers.emplace_back("WWW-Authenticate",
+                                      presented ? R"(Bearer realm="cryptounet", error="invalid_token")"
+                                                : R"(Bearer realm="cryptounet")");
       }
       return response;
     } catch (const std::exception& e) {

@@ -82,7 +82,8 @@ void TokenTable::add(std::string name, std::string_view token, const std::string
     throw std::runtime_error(fmt::format("{}: the token of '{}' must have {} to {} characters", where, name,
                                          kMinTokenLength, kMaxTokenLength));
   for (char c : token)
-    if (!is_token_char(c)) throw std::runtime_error(where + ": the token of '" + name + "' has a non-printable character");
+    if (!is_token_char(c))
+      throw std::runtime_error(where + ": the token of '" + name + "' has a space or a non-printable character");
   if (contains(name)) throw std::runtime_error(where + ": client '" + name + "' appears twice");
   if (authenticate(token)) throw std::runtime_error(where + ": the token of '" + name + "' is already used");
   entries_.push_back({std::move(name), hash(token)});

@@ -45,9 +45,10 @@ TEST_F(TokensFile, RefusesAFileOthersCanRead) {
 
 TEST_F(TokensFile, RefusesMalformedFilesWithoutShowingTokens) {
   const std::string secret = std::string(40, 's');
-  for (const std::string& text : std::vector<std::string>{"", "# only a comment\n", "alice\n", "alice " + kToken + " extra\n",
-                                  "alice short\n", "al/ice " + kToken + "\n", "alice " + kToken + "\nalice " + secret,
-                                  "alice " + kToken + "\nbob " + kToken + "\n", "alice " + secret + "\x01\n"}) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "# only a comment\n", "alice\n", "alice " + kToken + " extra\n", "alice short\n",
+                                "al/ice " + kToken + "\n", "alice " + kToken + "\nalice " + secret,
+                                "alice " + kToken + "\nbob " + kToken + "\n", "alice " + secret + "\x01\n"}) {
     try {
       TokenTable::load(tokens_file(dir_, text, 0600));
       ADD_FAILURE() << "accepted: " << text;
@@ -62,7 +63,8 @@ TEST_F(ServeFixture, MissingOrWrongTokenIs401) {
   start();
   auto anonymous = raw_with_token("");
   EXPECT_EQ(anonymous.Get("/healthz")->status, 200);  // open, for load balancers
-  for (const std::string& path : std::vector<std::string>{"/v1/usage", "/metrics", "/v1/jobs/" + std::string(32, 'a'), "/nope"}) {
+  for (const std::string& path :
+       std::vector<std::string>{"/v1/usage", "/metrics", "/v1/jobs/" + std::string(32, 'a'), "/nope"}) {
     auto r = anonymous.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 401) << path;
@@ -85,7 +87,8 @@ TEST_F(ServeFixture, MissingOrWrongTokenIs401) {
   EXPECT_NE(metrics->body.find("cryptounet_auth_failures_total 6"), std::string::npos) << metrics->body;
   // The client checks the token before it sends a body.
   try {
-    ServiceClient(url(), {std::string(40, 'x'), certificate()}).upload_keys(file("k", FakeBackend::make_keys(kFingerprint, "k")));
+    ServiceClient(url(), {std::string(40, 'x'), certificate()})
+        .upload_keys(file("k", FakeBackend::make_keys(kFingerprint, "k")));
     ADD_FAILURE() << "uploaded with a wrong token";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 401);
