@@ -1,5 +1,6 @@
 // libFuzzer target: the henn file formats the server reads from clients: the inference-plan header (load_plan),
-// evaluation-key bundles (load_evaluation_keys) and encrypted batches (load_batch, against the small context).
+// evaluation-key bundles (load_evaluation_keys, and load_evaluation_key_plan, the header the server checks first)
+// and encrypted batches (load_batch, against the small context).
 // Byte 0 picks the loader. The file loaders take paths, so the input goes through a per-process file.
 #include <unistd.h>
 
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (std::filesystem::temp_directory_path() / ("fuzz-henn-" + std::to_string(::getpid()) + ".bin")).string();
   const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   cryptounet::fuzz::expect_parse_or_refusal([&] {
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
       case 0: {
         std::istringstream in(bytes);
         (void)henn::load_plan(in);
@@ -34,6 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2:
         std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
         (void)henn::load_batch(path, *fuzz::small_context());
+        break;
+      case 3:
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+        (void)henn::load_evaluation_key_plan(path);
         break;
     }
   });

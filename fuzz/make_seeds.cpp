@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   const auto tmp = fs::temp_directory_path() / "cryptounet-make-seeds.bin";
   henn::save_evaluation_keys(tmp.string(), henn::EvaluationKeys{plan, ctx, relin, galois});
   seed(root / "fuzz_henn_files", "eval", 1, read_all(tmp));
+  seed(root / "fuzz_henn_files", "eval-header", 3, read_all(tmp));
   henn::EncryptedBatch batch{plan.layout, 12, {{"img", 16, 16}}, {ct}};
   henn::save_batch(tmp.string(), *ctx, batch);
   seed(root / "fuzz_henn_files", "batch", 2, read_all(tmp));
