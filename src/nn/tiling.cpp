@@ -20,13 +20,28 @@ std::pair<int, int> owned_range(const std::vector<int>& origins, std::size_t k, 
   return {begin, end};
 }
 
-}  // namespace
-
-TileGrid make_tile_grid(int width, int height, int tile, int stride) {
+void check_grid_arguments(int width, int height, int tile, int stride) {
   if (width <= 0 || height <= 0) throw std::invalid_argument("make_tile_grid: empty image");
   if (tile <= 0 || stride <= 0 || stride > tile)
     throw std::invalid_argument("make_tile_grid: need 0 < stride <= tile (stride " + std::to_string(stride) +
                                 ", tile " + std::to_string(tile) + ")");
+}
+
+// The length of origins(length, tile, stride): 0, stride, 2 stride, ... below length - tile, then length - tile.
+std::uint64_t origin_count(int length, int tile, int stride) {
+  if (length <= tile) return 1;
+  return 1 + (static_cast<std::uint64_t>(length - tile) + stride - 1) / stride;
+}
+
+}  // namespace
+
+std::uint64_t tile_count(int width, int height, int tile, int stride) {
+  check_grid_arguments(width, height, tile, stride);
+  return origin_count(width, tile, stride) * origin_count(height, tile, stride);
+}
+
+TileGrid make_tile_grid(int width, int height, int tile, int stride) {
+  check_grid_arguments(width, height, tile, stride);
   TileGrid grid;
   grid.width = width;
   grid.height = height;

@@ -7,6 +7,7 @@
 #include "nn/tensor.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct TileGrid {
 // Origins 0, stride, 2 stride, ..., plus a last one flush with the border. An image side smaller than the tile
 // gets one tile (zero-padded at the bottom/right). Requires 0 < stride <= tile.
 TileGrid make_tile_grid(int width, int height, int tile, int stride);
+
+// make_tile_grid(width, height, tile, stride).count() by arithmetic alone (no allocation), for checking sizes read
+// from a file before any grid is built. Same preconditions.
+std::uint64_t tile_count(int width, int height, int tile, int stride);
 
 // The tiles as 1-channel tile x tile tensors, row by row (ys outer, xs inner); outside the image is 0
 // (the mean of a normalized image).

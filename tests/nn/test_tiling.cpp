@@ -24,6 +24,21 @@ TEST(Tiling, GridCoversTheImageWithTheLastTileFlush) {
   EXPECT_THROW(make_tile_grid(100, 100, 128, 129), std::invalid_argument);
 }
 
+// The arithmetic count that load_batch checks untrusted sizes with is exactly the grid's, and never allocates.
+TEST(Tiling, TileCountMatchesTheGridWithoutBuildingIt) {
+  for (int tile : {1, 2, 7, 16, 128})
+    for (int stride = 1; stride <= tile; stride += std::max(1, tile / 5))
+      for (int w : {1, 2, tile - 1, tile, tile + 1, 3 * tile + 5, 300})
+        for (int h : {1, tile + 2, 257}) {
+          if (w <= 0) continue;
+          EXPECT_EQ(tile_count(w, h, tile, stride), make_tile_grid(w, h, tile, stride).count())
+              << w << "x" << h << " tile " << tile << " stride " << stride;
+        }
+  EXPECT_EQ(tile_count(65536, 65536, 1, 1), std::uint64_t{1} << 32);
+  EXPECT_THROW((void)tile_count(0, 10, 16, 8), std::invalid_argument);
+  EXPECT_THROW((void)tile_count(10, 10, 16, 17), std::invalid_argument);
+}
+
 // Identity per tile: reassembly must give back the image exactly, for large, odd and small sizes.
 TEST(Tiling, IdentityRoundTrip) {
   for (auto [w, h] : {std::pair{300, 200}, std::pair{128, 128}, std::pair{257, 129}, std::pair{50, 70}}) {
