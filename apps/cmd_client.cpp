@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <stdexcept>
 
 #include "command.h"
+#include "henn/batch.h"
 #include "io/json_number.h"
 #include "serve/client.h"
 #include "serve/tokens.h"
@@ -86,6 +89,26 @@ ServiceClient connect(const ClientOptions& o) {
   return ServiceClient(o.server, credentials);
 }
 
+// The result reaches `out` only when it answers the submitted batch (same batch id); `decrypt` checks the rest.
+void download_answer(ServiceClient& client, const std::string& job_id, const std::filesystem::path& batch,
+                     const std::filesystem::path& out) {
+  auto unverified = out;
+  unverified += ".unverified";
+  client.download(job_id, unverified, bytes_bar("result"));
+  try {
+    const auto expected = cryptounet::henn::read_batch_id(batch.string());
+    const auto answered = cryptounet::henn::read_batch_id(unverified.string());
+    if (answered != expected)
+      throw std::runtime_error(fmt::format("job {} returned a result for batch {}, not for the submitted batch {}",
+                                           job_id, cryptounet::henn::to_hex(answered),
+                                           cryptounet::henn::to_hex(expected)));
+  } catch (...) {
+    std::filesystem::remove(unverified);
+    throw;
+  }
+  std::filesystem::rename(unverified, out);
+}
+
 void run_all(const ClientOptions& o) {
   auto client = connect(o);
   const bool uploaded_key = o.key_id.empty();
@@ -94,7 +117,7 @@ void run_all(const ClientOptions& o) {
   const auto job_id = client.submit(key_id, o.batch, bytes_bar("batch"));
   fmt::print(stderr, "job id {}\n", job_id);
   client.wait(job_id, inference_bar);
-  client.download(job_id, o.out, bytes_bar("result"));
+  download_answer(client, job_id, o.batch, o.out);
   client.delete_job(job_id);
   if (uploaded_key && !o.keep_key) client.delete_key(key_id);
   fmt::print("{}\n", o.out);

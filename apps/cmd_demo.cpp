@@ -6,6 +6,7 @@
 #include "ckks/decryptor.h"
 #include "ckks/encoder.h"
 #include "henn/batch.h"
+#include "henn/batch_record.h"
 #include "henn/compare.h"
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
@@ -125,7 +126,7 @@ void run_demo(const DemoOptions& o) {
 
   // Client: decrypt, threshold, score.
   t0 = Clock::now();
-  const auto enc_logits = henn::decrypt_logits(client, result);
+  const auto enc_logits = henn::decrypt_logits(client, henn::BatchRecord::of(client, batch), result);
   const double decrypt_s = since(t0);
   if (!o.out.empty()) fs::create_directories(o.out);
   double dice_enc = 0, dice_plain = 0, agreement = 0, max_logit_error = 0;

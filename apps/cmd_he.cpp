@@ -1,11 +1,13 @@
 // The client/server split of encrypted segmentation:
 //   cryptounet keygen  --model M -o keys/                      (client: secret.key 0600, public.bin, eval.bin)
-//   cryptounet encrypt --keys keys/ img.png ... -o batch.ct     (client)
+//   cryptounet encrypt --keys keys/ img.png ... -o batch.ct     (client; records the batch in keys/batches/)
 //   cryptounet infer   --model M --eval-keys keys/eval.bin batch.ct -o masks.ct   (server: no secret key)
-//   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: mask and overlay PNGs)
+//   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: only results of its recorded batches)
 #include "command.h"
 #include "plan_cli.h"
 #include "henn/batch.h"
+#include "henn/batch_record.h"
+#include "henn/flooding.h"
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
@@ -85,9 +87,12 @@ void run_encrypt(const EncryptOptions& o) {
   const int stride = o.stride > 0 ? o.stride : info.tile * 3 / 4;
   const henn::EncryptedBatch batch = henn::encrypt_images(keys, planes, names, stride);
   henn::save_batch(o.out, *keys.context, batch);
-  fmt::print("{}: {} images, {} tiles in {} ciphertexts ({} per ciphertext), {:.1f} MiB, {:.1f}s\n", o.out,
-             planes.size(), batch.tile_count(), batch.ciphertexts.size(), keys.plan.layout.batch,
-             fs::file_size(o.out) / 1048576.0, seconds_since(t0));
+  henn::save_batch_record(o.keys, henn::BatchRecord::of(keys, batch));
+  fmt::print("{}: batch {}, {} images, {} tiles in {} ciphertexts ({} per ciphertext), {:.1f} MiB, {:.1f}s "
+             "(recorded in {})\n",
+             o.out, henn::to_hex(batch.id), planes.size(), batch.tile_count(), batch.ciphertexts.size(),
+             keys.plan.layout.batch, fs::file_size(o.out) / 1048576.0, seconds_since(t0),
+             henn::batch_record_path(o.keys, batch.id));
 }
 
 struct InferOptions {
@@ -95,6 +100,7 @@ struct InferOptions {
   std::string eval_keys = "keys/eval.bin";
   std::string batch;
   std::string out = "masks.ct";
+  int flood_bits = 0;
 };
 
 void run_infer(const InferOptions& o) {
@@ -109,7 +115,8 @@ void run_infer(const InferOptions& o) {
     std::fflush(stdout);
   };
   henn::InferenceStats stats;
-  const henn::EncryptedBatch result = henn::run_inference(loaded.model, keys, batch, progress, &stats);
+  henn::EncryptedBatch result = henn::run_inference(loaded.model, keys, batch, progress, &stats);
+  if (o.flood_bits > 0) henn::flood_noise(*keys.context, result, o.flood_bits);
   henn::save_batch(o.out, *keys.context, result);
   const double per_tile = stats.seconds / static_cast<double>(batch.tile_count());
   fmt::print("inference {:.1f}s ({:.1f}s per {}x{} tile amortized over the batch's {} tiles; {} per ciphertext, "
@@ -126,20 +133,24 @@ struct DecryptOptions {
   std::string images;  // folder with the original PNGs (<name>.png) for overlays
 };
 
+// Decrypts only the result of a batch these keys encrypted (its record in keys/batches/), and names every output
+// after the record's own, sanitised, input names: nothing the server sends chooses a path.
 void run_decrypt(const DecryptOptions& o) {
   const henn::ClientKeys keys = henn::load_client_keys(o.keys);
   const nn::ModelInfo info = nn::ModelInfo::load(nn::ModelInfo::sidecar_path(o.model));
-  const henn::EncryptedBatch batch = henn::load_batch(o.batch, *keys.context);
-  const auto logits = henn::decrypt_logits(keys, batch);
-  fs::create_directories(o.out);
+  const henn::BatchRecord submitted = henn::load_batch_record(o.keys, henn::read_batch_id(o.batch));
+  const auto logits = henn::decrypt_logits(keys, submitted, henn::load_batch(o.batch, *keys.context));
+  const auto stems = submitted.output_stems();
+  const fs::path out = o.out;
+  fs::create_directories(out);
   for (std::size_t i = 0; i < logits.size(); ++i) {
-    const std::string& name = batch.images[i].name;
     const io::Mask mask = nn::threshold_logits(logits[i], info.threshold_logit);
-    io::write_mask(o.out + "/" + name + "_mask.png", mask);
-    const std::string original = o.images + "/" + name + ".png";
+    io::write_mask((out / (stems[i] + "_mask.png")).string(), mask);
+    const fs::path original = fs::path(o.images) / (submitted.images[i].name + ".png");
     if (!o.images.empty() && fs::exists(original))
-      io::write_png(o.out + "/" + name + "_overlay.png", io::make_overlay(io::to_gray(io::read_png(original)), mask));
-    fmt::print("{}: {}x{}, {} foreground pixels\n", name, mask.width, mask.height,
+      io::write_png((out / (stems[i] + "_overlay.png")).string(),
+                    io::make_overlay(io::to_gray(io::read_png(original.string())), mask));
+    fmt::print("{}: {}x{}, {} foreground pixels\n", stems[i], mask.width, mask.height,
                std::count(mask.pixels.begin(), mask.pixels.end(), 1));
   }
 }
@@ -169,10 +180,15 @@ void setup_he(CLI::App& root) {
   inf->add_option("--eval-keys", inf_opts->eval_keys, "Evaluation key bundle (eval.bin)");
   inf->add_option("batch", inf_opts->batch, "Encrypted batch")->required();
   inf->add_option("-o,--out", inf_opts->out, "Encrypted logit maps");
+  inf->add_option("--flood-bits", inf_opts->flood_bits,
+                  "Add fresh uniform noise of this many bits to every result coefficient, hiding the model's "
+                  "contribution to the decryption error (docs/SECURITY.md); 0 = off")
+      ->check(CLI::Range(0, henn::kMaxFloodBits));
   inf->callback([inf_opts] { run_infer(*inf_opts); });
 
   auto dec_opts = std::make_shared<DecryptOptions>();
-  auto* dec = root.add_subcommand("decrypt", "Decrypt logit maps into mask (and overlay) PNGs (client)");
+  auto* dec = root.add_subcommand(
+      "decrypt", "Decrypt the result of a batch these keys encrypted into mask (and overlay) PNGs (client)");
   dec->add_option("--keys", dec_opts->keys, "Key folder");
   dec->add_option("--model", dec_opts->model, "Model (its sidecar gives the threshold)");
   dec->add_option("batch", dec_opts->batch, "Encrypted result of infer")->required();

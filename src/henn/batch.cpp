@@ -1,8 +1,9 @@
 #include "henn/batch.h"
 
-#include "ckks/decryptor.h"
 #include "ckks/encoder.h"
 #include "ckks/encryptor.h"
+
+#include <sodium.h>
 
 #include <stdexcept>
 
@@ -12,10 +13,16 @@ nn::TileGrid EncryptedBatch::grid(const ImageInfo& image) const {
   return nn::make_tile_grid(image.width, image.height, layout.height, tile_stride);
 }
 
-std::size_t EncryptedBatch::tile_count() const {
-  std::size_t n = 0;
-  for (const auto& img : images) n += grid(img).count();
+std::uint64_t EncryptedBatch::tile_count() const {
+  std::uint64_t n = 0;
+  for (const auto& img : images) n += nn::tile_count(img.width, img.height, layout.height, tile_stride);
   return n;
+}
+
+std::string to_hex(const BatchId& id) {
+  std::array<char, 2 * std::tuple_size_v<BatchId> + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), id.data(), id.size());
+  return hex.data();
 }
 
 EncryptedBatch encrypt_images(const ClientKeys& keys, const std::vector<io::Plane>& planes,
@@ -25,6 +32,8 @@ EncryptedBatch encrypt_images(const ClientKeys& keys, const std::vector<io::Plan
   b.layout = keys.plan.layout;
   if (b.layout.height != b.layout.width) throw std::invalid_argument("encrypt_images: tiles must be square");
   b.tile_stride = tile_stride;
+  if (sodium_init() < 0) throw std::runtime_error("encrypt_images: libsodium failed to initialise");
+  randombytes_buf(b.id.data(), b.id.size());
   std::vector<nn::Tensor> tiles;
   for (std::size_t i = 0; i < planes.size(); ++i) {
     b.images.push_back({names[i], planes[i].width, planes[i].height});
@@ -40,29 +49,6 @@ EncryptedBatch encrypt_images(const ClientKeys& keys, const std::vector<io::Plan
     b.ciphertexts.push_back(encryptor.encrypt(encoder.encode(slots, keys.plan.depth, keys.plan.input_scale)));
   }
   return b;
-}
-
-std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const EncryptedBatch& batch) {
-  ckks::Encoder encoder(keys.context);
-  ckks::Decryptor decryptor(keys.context, keys.secret);
-  const Layout& l = batch.layout;
-  std::vector<nn::Tensor> tiles(batch.tile_count(), nn::Tensor(1, l.height, l.width));
-  for (std::size_t c = 0; c < batch.ciphertexts.size(); ++c) {
-    const auto slots = encoder.decode(decryptor.decrypt(batch.ciphertexts[c]));
-    for (int k = 0; k < l.batch; ++k) {
-      const std::size_t t = c * l.batch + k;
-      if (t < tiles.size()) tiles[t].data = l.unpack(slots, k);
-    }
-  }
-  std::vector<io::Plane> out;
-  std::size_t first = 0;
-  for (const auto& img : batch.images) {
-    const nn::TileGrid grid = batch.grid(img);
-    std::vector<nn::Tensor> mine(tiles.begin() + first, tiles.begin() + first + grid.count());
-    out.push_back(nn::assemble_tiles(mine, grid));
-    first += grid.count();
-  }
-  return out;
 }
 
 }  // namespace cryptounet::henn

@@ -1,7 +1,12 @@
 // An encrypted batch (the files of `encrypt`, `infer`, `decrypt`): the tiles of one or more images (nn::TileGrid,
 // the same tiles as the plaintext nn::predict_logits) packed Volley-Revolver style, tile t in block t % batch of
-// ciphertext t / batch. Format: magic "CUNB", version, tile layout and tile stride, the images (name, width,
-// height), then the ckks ciphertext sequence (versioned, parameter fingerprint checked against the keys on load).
+// ciphertext t / batch. A batch carries the random id its client drew; the server's result carries the same id, so
+// the client can tell which of its batches a result answers (batch_record.h).
+//
+// Format (version 2): magic "CUNB", version, the 16-byte batch id, tile layout and tile stride, the ciphertext
+// count, the image sizes (width, height; no names: they stay with the client), then the ckks ciphertext sequence (versioned, parameter fingerprint
+// checked against the keys on load) and nothing after it. Loading checks the images' tile count against the
+// ciphertext count by arithmetic before it allocates anything in proportion to them.
 #pragma once
 
 #include "ckks/ciphertext.h"
@@ -11,15 +16,22 @@
 #include "nn/tiling.h"
 #include "io/image.h"
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace cryptounet::henn {
 
+using BatchId = std::array<std::uint8_t, 16>;
+std::string to_hex(const BatchId& id);
+
 struct ImageInfo {
-  std::string name;
+  std::string name;  // the client's own, in memory only: batch files carry no names
   int width = 0;
   int height = 0;
+
+  bool operator==(const ImageInfo&) const = default;
 };
 
 struct EncryptedBatch {
@@ -27,19 +39,20 @@ struct EncryptedBatch {
   int tile_stride = 0;  // tile grid stride (overlap = tile side - stride)
   std::vector<ImageInfo> images;
   std::vector<ckks::Ciphertext> ciphertexts;
+  BatchId id{};  // drawn by the client for each batch; run_inference copies it into the result
 
   nn::TileGrid grid(const ImageInfo& image) const;
-  std::size_t tile_count() const;
+  std::uint64_t tile_count() const;  // by arithmetic: builds no grid
 };
 
 void save_batch(const std::string& path, const ckks::Context& context, const EncryptedBatch& batch);
 EncryptedBatch load_batch(const std::string& path, const ckks::Context& context);
+// The batch id in a batch file's header (no keys needed, nothing else read).
+BatchId read_batch_id(const std::string& path);
 
-// Client side: normalized planes -> tiles -> packed slot vectors -> secret-key encryption at the plan's top level.
-// Square tiles only (the layout's height = width = the model tile).
+// Client side: normalized planes -> tiles -> packed slot vectors -> secret-key encryption at the plan's top level,
+// under a fresh random batch id. Square tiles only (the layout's height = width = the model tile).
 EncryptedBatch encrypt_images(const ClientKeys& keys, const std::vector<io::Plane>& planes,
                               const std::vector<std::string>& names, int tile_stride);
-// Client side: the decrypted logit map of every image (original size).
-std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const EncryptedBatch& batch);
 
 }  // namespace cryptounet::henn

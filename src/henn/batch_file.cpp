@@ -10,18 +10,40 @@ namespace cryptounet::henn {
 
 namespace {
 constexpr char kBatchMagic[5] = "CUNB";
-constexpr std::uint16_t kBatchVersion = 1;
+constexpr std::uint16_t kBatchVersion = 2;
+constexpr int kMaxImageSide = 1 << 16;
+constexpr std::uint32_t kMaxCiphertexts = 1 << 20;
+
+void put_id(std::ostream& out, const BatchId& id) {
+  out.write(reinterpret_cast<const char*>(id.data()), static_cast<std::streamsize>(id.size()));
+}
+
+BatchId get_id(std::istream& in) {
+  BatchId id{};
+  if (!in.read(reinterpret_cast<char*>(id.data()), static_cast<std::streamsize>(id.size())))
+    throw std::runtime_error("truncated file while reading batch id");
+  return id;
+}
+
+std::ifstream open_batch(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  wire::expect_magic(in, kBatchMagic, kBatchVersion, "encrypted batch");
+  return in;
+}
+
 }  // namespace
 
 void save_batch(const std::string& path, const ckks::Context& context, const EncryptedBatch& batch) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + path);
   wire::put_magic(out, kBatchMagic, kBatchVersion);
+  put_id(out, batch.id);
   const Layout& l = batch.layout;
   for (int v : {l.height, l.width, l.slots, batch.tile_stride}) wire::put<std::int32_t>(out, v);
+  wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.ciphertexts.size()));
   wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.images.size()));
   for (const auto& img : batch.images) {
-    wire::put_string(out, img.name);
     wire::put<std::int32_t>(out, img.width);
     wire::put<std::int32_t>(out, img.height);
   }
@@ -30,11 +52,15 @@ void save_batch(const std::string& path, const ckks::Context& context, const Enc
   if (!out) throw std::runtime_error("error while writing " + path);
 }
 
+BatchId read_batch_id(const std::string& path) {
+  std::ifstream in = open_batch(path);
+  return get_id(in);
+}
+
 EncryptedBatch load_batch(const std::string& path, const ckks::Context& context) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  wire::expect_magic(in, kBatchMagic, kBatchVersion, "encrypted batch");
+  std::ifstream in = open_batch(path);
   EncryptedBatch b;
+  b.id = get_id(in);
   const int h = wire::get_in_range<std::int32_t>(in, "tile height", 1, 1 << 14);
   const int w = wire::get_in_range<std::int32_t>(in, "tile width", 1, 1 << 14);
   const int slots = wire::get_in_range<std::int32_t>(in, "slots", 1, 1 << 16);
@@ -44,19 +70,35 @@ EncryptedBatch load_batch(const std::string& path, const ckks::Context& context)
     throw std::runtime_error(path + ": batch was packed for " + std::to_string(slots) + " slots, keys have " +
                              std::to_string(context.slot_count()));
   b.layout = Layout::create(h, w, slots, 0);
-  const auto n_images = wire::get_in_range<std::uint32_t>(in, "image count", 0, 1 << 20);
+
+  // Every size below is checked against the declared ciphertexts before anything proportional to it exists; the
+  // ciphertexts themselves must then be in the file.
+  const auto n_ciphertexts = wire::get_in_range<std::uint32_t>(in, "ciphertext count", 1, kMaxCiphertexts);
+  const std::uint64_t capacity = std::uint64_t{n_ciphertexts} * static_cast<std::uint64_t>(b.layout.batch);
+  const auto n_images = wire::get_in_range<std::uint32_t>(in, "image count", 1, kMaxCiphertexts);
+  if (n_images > capacity)
+    throw std::runtime_error(path + ": " + std::to_string(n_images) + " images cannot fit in " +
+                             std::to_string(n_ciphertexts) + " ciphertexts");
+  std::uint64_t tiles = 0;
   for (std::uint32_t i = 0; i < n_images; ++i) {
     ImageInfo img;
-    img.name = wire::get_string(in, "image name");
-    img.width = wire::get_in_range<std::int32_t>(in, "image width", 1, 1 << 16);
-    img.height = wire::get_in_range<std::int32_t>(in, "image height", 1, 1 << 16);
+    img.width = wire::get_in_range<std::int32_t>(in, "image width", 1, kMaxImageSide);
+    img.height = wire::get_in_range<std::int32_t>(in, "image height", 1, kMaxImageSide);
+    tiles += nn::tile_count(img.width, img.height, h, b.tile_stride);
+    if (tiles > capacity)
+      throw std::runtime_error(path + ": the images need more than the " + std::to_string(capacity) +
+                               " tiles that " + std::to_string(n_ciphertexts) + " ciphertexts hold");
     b.images.push_back(std::move(img));
   }
+  const std::uint64_t needed = (tiles + b.layout.batch - 1) / b.layout.batch;
+  if (needed != n_ciphertexts)
+    throw std::runtime_error(path + ": " + std::to_string(tiles) + " tiles need " + std::to_string(needed) +
+                             " ciphertexts, the header declares " + std::to_string(n_ciphertexts));
   b.ciphertexts = ckks::load_ciphertexts(in, context);
-  const std::size_t needed = (b.tile_count() + b.layout.batch - 1) / b.layout.batch;
-  if (b.ciphertexts.size() != needed)
-    throw std::runtime_error(path + ": " + std::to_string(b.tile_count()) + " tiles need " + std::to_string(needed) +
+  if (b.ciphertexts.size() != n_ciphertexts)
+    throw std::runtime_error(path + ": the header declares " + std::to_string(n_ciphertexts) +
                              " ciphertexts, the file has " + std::to_string(b.ciphertexts.size()));
+  if (in.peek() != std::ifstream::traits_type::eof()) throw std::runtime_error(path + ": data after the ciphertexts");
   return b;
 }
 

@@ -30,7 +30,7 @@ EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys,
   if (layout.height % (1 << model.pooling_depth()) != 0 || layout.width % (1 << model.pooling_depth()) != 0)
     throw std::invalid_argument("infer: tile size is not divisible by the model's pooling factor");
   CkksBackend backend(keys.context, keys.relin, keys.galois);
-  EncryptedBatch result{batch.layout, batch.tile_stride, batch.images, {}};
+  EncryptedBatch result{batch.layout, batch.tile_stride, batch.images, {}, batch.id};
   InferenceStats local;
   local.node_seconds.assign(model.nodes.size(), 0.0);
   const auto start = std::chrono::steady_clock::now();

@@ -37,8 +37,8 @@ struct InferenceStats {
 };
 
 // Runs the model on every ciphertext of the batch, up to Layout::kMaxLanes at a time (interleaved at low resolution);
-// the result holds the encrypted logit maps (same layout, images and tiles). Throws if the model, the keys and the
-// batch do not belong together.
+// the result holds the encrypted logit maps (same batch id, layout, images and tiles). Throws if the model, the keys
+// and the batch do not belong together.
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
                              const ProgressCallback& progress = {}, InferenceStats* stats = nullptr);
 

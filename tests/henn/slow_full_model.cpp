@@ -3,6 +3,7 @@
 // against the ground truth must agree within 0.005. Label "slow" (3.5 minutes for the 8 images on 2 quiet cores,
 // measured: agreement 100 %, Dice 0.9731 both). CRYPTOUNET_HENN_SLOW_LIMIT=K limits the run to the first K images.
 #include "henn/batch.h"
+#include "henn/batch_record.h"
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
@@ -43,7 +44,8 @@ TEST(HennFullModel, DemoImagesMatchPlaintextReference) {
   }
   const EncryptedBatch batch = encrypt_images(client, planes, names, popts.stride);
   InferenceStats stats;
-  const auto logits = decrypt_logits(client, run_inference(loaded.model, eval, batch, {}, &stats));
+  const auto logits =
+      decrypt_logits(client, BatchRecord::of(client, batch), run_inference(loaded.model, eval, batch, {}, &stats));
 
   std::size_t agree = 0, total = 0;
   double dice_enc = 0, dice_plain = 0, max_err = 0;

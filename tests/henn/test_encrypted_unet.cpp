@@ -3,8 +3,11 @@
 // evaluation keys only, client decryption; every layer's max abs error against nn::forward is reported and bounded.
 #include "ckks/decryptor.h"
 #include "ckks/encoder.h"
+#include "ckks/ntt.h"
 #include "henn/batch.h"
+#include "henn/batch_record.h"
 #include "henn/compare.h"
+#include "henn/flooding.h"
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
@@ -64,7 +67,8 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   const auto images = blob_images(plan.layout.batch + 3, side, 3);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < images.size(); ++i) names.push_back("img" + std::to_string(i));
-  save_batch(dir + "/batch.ct", *client.context, encrypt_images(client, images, names, side));
+  const EncryptedBatch submitted = encrypt_images(client, images, names, side);
+  save_batch(dir + "/batch.ct", *client.context, submitted);
   const EncryptedBatch batch = load_batch(dir + "/batch.ct", *eval.context);
   ASSERT_EQ(batch.ciphertexts.size(), 2u);
 
@@ -99,7 +103,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
               static_cast<unsigned long long>(stats.counts.key_switches),
               static_cast<unsigned long long>(stats.counts.integer_macs));
 
-  const auto logits = decrypt_logits(client, out);
+  const auto logits = decrypt_logits(client, BatchRecord::of(client, submitted), out);
   ASSERT_EQ(logits.size(), images.size());
   double worst = 0, range = 0;
   for (std::size_t i = 0; i < images.size(); ++i)
@@ -111,6 +115,53 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   // The random untrained network's activations grow large (squares); errors are ~1e-5 to 2e-4 relative (each
   // square doubles the relative error), any layout mistake gives errors of order 1.
   EXPECT_LT(worst, 5e-4 * std::max(1.0, range));
+
+  // The result's error term in the coefficient domain (what flooding has to hide): decryption minus the encoding of
+  // the plaintext logits, at level 0.
+  std::vector<nn::Tensor> reference_tiles;
+  for (const auto& r : reference) reference_tiles.push_back(r.back());
+  double max_error_coefficient = 0;
+  for (std::size_t c = 0; c < out.ciphertexts.size(); ++c) {
+    std::vector<const std::vector<double>*> group;
+    for (std::size_t t = c * plan.layout.batch; t < std::min(reference_tiles.size(), (c + 1) * plan.layout.batch); ++t)
+      group.push_back(&reference_tiles[t].data);
+    const ckks::Ciphertext& ct = out.ciphertexts[c];
+    ckks::Plaintext diff = decryptor.decrypt(ct);
+    const ckks::Plaintext expected = encoder.encode(plan.layout.pack(group), ct.level(), ct.scale());
+    const std::uint64_t q = client.context->prime(0);
+    for (std::size_t j = 0; j < diff.poly_degree(); ++j) diff.limb(0)[j] = (diff.limb(0)[j] + q - expected.limb(0)[j]) % q;
+    ckks::ntt_inverse(diff.limb(0), client.context->ntt(0));
+    for (std::size_t j = 0; j < diff.poly_degree(); ++j) {
+      const std::uint64_t v = diff.limb(0)[j];
+      max_error_coefficient = std::max(max_error_coefficient, static_cast<double>(v > q / 2 ? q - v : v));
+    }
+  }
+  std::printf("result error term: max |coefficient| 2^%.1f (N = 2^%d, scale 2^%.0f)\n",
+              std::log2(max_error_coefficient), plan.spec.log_n, std::log2(out.ciphertexts[0].scale()));
+
+  // Flooding: uniform noise in [-2^B, 2^B) per coefficient moves each decrypted value by a sum of N bounded
+  // independent terms of magnitude <= 2^B / scale, so by Hoeffding beyond 8 sqrt(N) 2^B / scale with probability
+  // below 2 e^-64 per value (rms sqrt(N/6) 2^B / scale).
+  const BatchRecord record = BatchRecord::of(client, submitted);
+  const double n = static_cast<double>(client.context->slot_count() * 2);
+  for (int bits : {8, 16, 20, 24, 28}) {
+    EncryptedBatch flooded = out;
+    flood_noise(*eval.context, flooded, bits);
+    const auto noisy = decrypt_logits(client, record, flooded);
+    double flooded_error = 0, moved = 0;
+    for (std::size_t i = 0; i < images.size(); ++i)
+      for (std::size_t k = 0; k < noisy[i].pixels.size(); ++k) {
+        flooded_error = std::max(flooded_error, std::abs(noisy[i].pixels[k] - reference[i].back().data[k]));
+        moved = std::max(moved, std::abs(noisy[i].pixels[k] - logits[i].pixels[k]));
+      }
+    const double rms = std::sqrt(n / 6) * std::ldexp(1.0, bits) / out.ciphertexts[0].scale();
+    std::printf("flooding %2d bits: max abs logit error %.2e vs plaintext, moved by up to %.2e (rms %.2e)\n", bits,
+                flooded_error, moved, rms);
+    if (bits == 16) {
+      EXPECT_LT(flooded_error, worst + 8 * std::sqrt(n) * std::ldexp(1.0, bits) / out.ciphertexts[0].scale());
+      EXPECT_GT(moved, rms / 4) << "no noise was added";
+    }
+  }
 }
 
 TEST(HennPlanner, RefusesAModelTooDeepFor128BitSecurity) {

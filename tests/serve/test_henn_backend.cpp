@@ -13,6 +13,7 @@
 #include "ckks/keygenerator.h"
 #include "ckks/serialization.h"
 #include "henn/batch.h"
+#include "henn/batch_record.h"
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "nn/forward.h"
@@ -90,7 +91,8 @@ TEST(HennService, EncryptedRoundTripAndNoSecretOnTheServer) {
   std::printf("encrypted job: %s\n", final_status.dump().c_str());
   c.download(job_id, dir / "result.ct");
 
-  const auto logits = henn::decrypt_logits(client, henn::load_batch((dir / "result.ct").string(), *client.context));
+  const auto logits = henn::decrypt_logits(client, henn::BatchRecord::of(client, batch),
+                                           henn::load_batch((dir / "result.ct").string(), *client.context));
   ASSERT_EQ(logits.size(), images.size());
   double worst = 0;
   for (std::size_t i = 0; i < images.size(); ++i) {
