@@ -86,8 +86,8 @@ void run_encrypt(const EncryptOptions& o) {
   if (planes.empty()) throw std::invalid_argument("encrypt: no images");
   const int stride = o.stride > 0 ? o.stride : info.tile * 3 / 4;
   const henn::EncryptedBatch batch = henn::encrypt_images(keys, planes, names, stride);
+  henn::save_batch_record(o.keys, henn::BatchRecord::of(keys, batch));  // first: a batch nobody can decrypt is useless
   henn::save_batch(o.out, *keys.context, batch);
-  henn::save_batch_record(o.keys, henn::BatchRecord::of(keys, batch));
   fmt::print("{}: batch {}, {} images, {} tiles in {} ciphertexts ({} per ciphertext), {:.1f} MiB, {:.1f}s "
              "(recorded in {})\n",
              o.out, henn::to_hex(batch.id), planes.size(), batch.tile_count(), batch.ciphertexts.size(),

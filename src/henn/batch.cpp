@@ -19,10 +19,11 @@ std::uint64_t EncryptedBatch::tile_count() const {
   return n;
 }
 
-std::string to_hex(const BatchId& id) {
-  std::array<char, 2 * std::tuple_size_v<BatchId> + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), id.data(), id.size());
-  return hex.data();
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+  std::string hex(2 * bytes.size() + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
+  hex.pop_back();
+  return hex;
 }
 
 EncryptedBatch encrypt_images(const ClientKeys& keys, const std::vector<io::Plane>& planes,

@@ -4,9 +4,9 @@
 // the client can tell which of its batches a result answers (batch_record.h).
 //
 // Format (version 2): magic "CUNB", version, the 16-byte batch id, tile layout and tile stride, the ciphertext
-// count, the image sizes (width, height; no names: they stay with the client), then the ckks ciphertext sequence (versioned, parameter fingerprint
-// checked against the keys on load) and nothing after it. Loading checks the images' tile count against the
-// ciphertext count by arithmetic before it allocates anything in proportion to them.
+// count, the image sizes (width, height; no names: they stay with the client), then the ckks ciphertext sequence
+// (versioned, parameter fingerprint checked against the keys on load) and nothing after it. Loading checks the
+// images' tile count against the ciphertext count by arithmetic before it allocates anything in proportion to them.
 #pragma once
 
 #include "ckks/ciphertext.h"
@@ -18,13 +18,14 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace cryptounet::henn {
 
 using BatchId = std::array<std::uint8_t, 16>;
-std::string to_hex(const BatchId& id);
+std::string to_hex(std::span<const std::uint8_t> bytes);  // lower-case, two digits per byte
 
 struct ImageInfo {
   std::string name;  // the client's own, in memory only: batch files carry no names

@@ -34,13 +34,6 @@ constexpr std::size_t kMaxStemLength = 100;
 constexpr int kResultLevel = 0;
 
 template <std::size_t Size>
-std::string hex(const std::array<std::uint8_t, Size>& bytes) {
-  std::array<char, 2 * Size + 1> out{};
-  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
-  return out.data();
-}
-
-template <std::size_t Size>
 std::array<std::uint8_t, Size> from_hex(const json& value, const char* field) {
   std::array<std::uint8_t, Size> bytes{};
   if (!value.is_string()) throw std::runtime_error(std::string("batch record: '") + field + "' must be a string");
@@ -138,11 +131,12 @@ std::string batch_record_path(const std::string& key_dir, const BatchId& id) {
 
 void save_batch_record(const std::string& key_dir, const BatchRecord& record) {
   json images = json::array();
-  for (const auto& img : record.images) images.push_back({{"name", img.name}, {"width", img.width}, {"height", img.height}});
+  for (const auto& img : record.images)
+    images.push_back({{"name", img.name}, {"width", img.width}, {"height", img.height}});
   const json j = {{"format", kRecordFormat},
                   {"version", kRecordVersion},
                   {"batch_id", to_hex(record.id)},
-                  {"parameters", hex(record.parameters)},
+                  {"parameters", to_hex(record.parameters)},
                   {"tile", record.tile},
                   {"slots", record.slots},
                   {"tile_stride", record.tile_stride},

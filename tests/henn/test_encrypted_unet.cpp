@@ -129,7 +129,8 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
     ckks::Plaintext diff = decryptor.decrypt(ct);
     const ckks::Plaintext expected = encoder.encode(plan.layout.pack(group), ct.level(), ct.scale());
     const std::uint64_t q = client.context->prime(0);
-    for (std::size_t j = 0; j < diff.poly_degree(); ++j) diff.limb(0)[j] = (diff.limb(0)[j] + q - expected.limb(0)[j]) % q;
+    for (std::size_t j = 0; j < diff.poly_degree(); ++j)
+      diff.limb(0)[j] = (diff.limb(0)[j] + q - expected.limb(0)[j]) % q;
     ckks::ntt_inverse(diff.limb(0), client.context->ntt(0));
     for (std::size_t j = 0; j < diff.poly_degree(); ++j) {
       const std::uint64_t v = diff.limb(0)[j];
