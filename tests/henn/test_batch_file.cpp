@@ -7,6 +7,7 @@
 #include "ckks/serialization.h"
 #include "henn/batch.h"
 #include "henn/batch_record.h"
+#include "henn/flooding.h"
 #include "henn/wire.h"
 
 #include <gtest/gtest.h>
@@ -282,6 +283,29 @@ TEST(BatchRecord, OutputNamesComeFromTheClientAndStayInsideTheOutputFolder) {
   for (auto& img : twins.images) img.name = "scan";
   const auto unique = twins.output_stems();
   EXPECT_EQ(std::set<std::string>(unique.begin(), unique.end()).size(), unique.size());
+}
+
+// Flooding moves each decrypted value by a sum of N independent terms bounded by 2^B / scale: beyond
+// 8 sqrt(N) 2^B / scale with probability below 2 e^-64 (Hoeffding), by about sqrt(N/6) 2^B / scale (rms).
+TEST(Flooding, MovesDecryptionsByItsBoundOnly) {
+  const Submission s;
+  const EncryptedBatch result = identity_result(s.batch);
+  EncryptedBatch flooded = result;
+  constexpr int kBits = 12;
+  flood_noise(*s.keys.context, flooded, kBits);
+  EXPECT_NO_THROW(s.record.check_result(s.keys, flooded));
+  const auto clean = decrypt_logits(s.keys, s.record, result);
+  const auto noisy = decrypt_logits(s.keys, s.record, flooded);
+  const double n = 2.0 * static_cast<double>(s.keys.context->slot_count());
+  const double scale = result.ciphertexts[0].scale();
+  double moved = 0;
+  for (std::size_t i = 0; i < clean.size(); ++i)
+    for (std::size_t k = 0; k < clean[i].pixels.size(); ++k)
+      moved = std::max(moved, std::abs(noisy[i].pixels[k] - clean[i].pixels[k]));
+  EXPECT_LT(moved, 8 * std::sqrt(n) * std::ldexp(1.0, kBits) / scale);
+  EXPECT_GT(moved, std::sqrt(n / 6) * std::ldexp(1.0, kBits) / scale / 4) << "no noise was added";
+  EXPECT_THROW(flood_noise(*s.keys.context, flooded, 0), std::invalid_argument);
+  EXPECT_THROW(flood_noise(*s.keys.context, flooded, kMaxFloodBits + 1), std::invalid_argument);
 }
 
 }  // namespace
