@@ -205,9 +205,10 @@ void ClusterBackend::run(const std::filesystem::path& keys, const std::filesyste
       throw std::runtime_error("group " + std::to_string(r.group) + ": the worker returned " +
                                std::to_string(cts.size()) + " ciphertexts");
     if (config_.on_task) config_.on_task(r);
-    spdlog::info("job {} group {}/{}: worker {} delivery {} keys {} {:.2f} s, input {:.2f} s, compute {:.2f} s, "
-                 "upload {:.2f} s", job, r.group + 1, groups, r.worker, r.delivery, r.keys_cached ? "cached" : "fetched",
-                 r.fetch_keys_s, r.fetch_input_s, r.compute_s, r.upload_s);
+    spdlog::info("job {} group {}/{}: worker {} delivery {} keys {} (fetch {:.2f} s, parse {:.2f} s), "
+                 "input {:.2f} s, compute {:.2f} s, upload {:.2f} s", job, r.group + 1, groups, r.worker, r.delivery,
+                 r.keys_cached ? "cached" : "fetched", r.fetch_keys_s, r.parse_keys_s, r.fetch_input_s, r.compute_s,
+                 r.upload_s);
     outputs[r.group] = std::move(cts);
     ++done;
     for (const auto& [node, seconds] : r.layers) {

@@ -62,6 +62,7 @@ std::string encode(const TaskResult& r) {
   j["delivery"] = r.delivery;
   j["keys_cached"] = r.keys_cached;
   j["fetch_keys_s"] = r.fetch_keys_s;
+  j["parse_keys_s"] = r.parse_keys_s;
   j["fetch_input_s"] = r.fetch_input_s;
   j["compute_s"] = r.compute_s;
   j["upload_s"] = r.upload_s;
@@ -103,6 +104,7 @@ TaskResult decode_result(std::string_view payload) {
   if (!j.at("keys_cached").is_boolean()) throw std::runtime_error("'keys_cached' must be a boolean");
   r.keys_cached = j.at("keys_cached").get<bool>();
   r.fetch_keys_s = io::json_finite(j.at("fetch_keys_s"), "fetch_keys_s");
+  r.parse_keys_s = io::json_finite(j.at("parse_keys_s"), "parse_keys_s");
   r.fetch_input_s = io::json_finite(j.at("fetch_input_s"), "fetch_input_s");
   r.compute_s = io::json_finite(j.at("compute_s"), "compute_s");
   r.upload_s = io::json_finite(j.at("upload_s"), "upload_s");

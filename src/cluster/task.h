@@ -3,7 +3,7 @@
 // every field bounded (they come from the network).
 //   task   {"v":1,"job","group","groups","keys","input","ciphertexts"}
 //   result {"v":1,"job","group","output","layers":[[node, seconds]…],"worker","delivery",
-//           "keys_cached","fetch_keys_s","fetch_input_s","compute_s","upload_s"}   or   {"v":1,"job","group","error"}
+//           "keys_cached","fetch_keys_s","parse_keys_s","fetch_input_s","compute_s","upload_s"}   or   {"v":1,"job","group","error"}
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +36,7 @@ struct TaskResult {
   std::string worker;
   std::uint64_t delivery = 1;  // 1 = first delivery of the task
   bool keys_cached = false;
-  double fetch_keys_s = 0, fetch_input_s = 0, compute_s = 0, upload_s = 0;
+  double fetch_keys_s = 0, parse_keys_s = 0, fetch_input_s = 0, compute_s = 0, upload_s = 0;
 };
 
 std::string encode(const Task& task);

@@ -29,6 +29,9 @@ class PermanentFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The worker is stopping: the task goes back to the queue.
+struct Interrupted {};
+
 // natsMsg_InProgress every `interval` until destroyed.
 class Heartbeat {
  public:
@@ -120,6 +123,7 @@ Worker::~Worker() {
 }
 
 void Worker::run(const std::atomic<bool>& stop, std::chrono::milliseconds poll) {
+  stop_ = &stop;
   while (!stop) {
     try {
       run_once(poll);
@@ -163,6 +167,9 @@ void Worker::handle(natsMsg* msg) {
     result.delivery = delivery;
     publish(result);
     ++counters_.tasks_done;
+  } catch (const Interrupted&) {
+    natsMsg_Nak(msg, nullptr);
+    return;
   } catch (const NatsError& e) {
     // Transient (connection, JetStream): let another delivery try, unless this was the last one.
     spdlog::warn("worker {}: task {}.{} (delivery {}): {}", config_.name, task.job, task.group, delivery, e.what());
@@ -192,7 +199,7 @@ std::shared_ptr<const henn::EvaluationKeys> Worker::keys_for(const Task& task, T
     return cached;
   }
   ++counters_.key_misses;
-  const auto started = Clock::now();
+  auto started = Clock::now();
   const auto path = config_.scratch_dir / (task.keys + ".keys");
   struct Remove {
     std::filesystem::path path;
@@ -206,6 +213,8 @@ std::shared_ptr<const henn::EvaluationKeys> Worker::keys_for(const Task& task, T
     blobs_.get(task.keys, out, config_.max_blob_bytes);
     if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
   }
+  timing.fetch_keys_s = seconds_since(started);
+  started = Clock::now();
   std::shared_ptr<const henn::EvaluationKeys> keys;
   try {
     serve::refuse_non_bundles(path);
@@ -214,7 +223,7 @@ std::shared_ptr<const henn::EvaluationKeys> Worker::keys_for(const Task& task, T
     throw PermanentFailure(std::string("evaluation keys refused: ") + e.what());
   }
   keys_.insert(task.keys, keys);
-  timing.fetch_keys_s = seconds_since(started);
+  timing.parse_keys_s = seconds_since(started);
   return keys;
 }
 
@@ -245,6 +254,7 @@ TaskResult Worker::execute(const Task& task) {
   try {
     output = henn::run_inference(model_, *keys, input, [&](const henn::NodeProgress& p) {
       result.layers.emplace_back(static_cast<std::size_t>(p.node), p.seconds);
+      if (stop_ && *stop_) throw Interrupted{};
     });
   } catch (const std::invalid_argument& e) {
     throw PermanentFailure(e.what());  // model, keys and ciphertexts do not belong together

@@ -44,7 +44,8 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Serves tasks until `stop` becomes true (checked at least every `poll`).
+  // Serves tasks until `stop` becomes true (checked at least every `poll`, and after every layer of a task: an
+  // interrupted task is handed back to the queue at once).
   void run(const std::atomic<bool>& stop, std::chrono::milliseconds poll = std::chrono::milliseconds(500));
   // Waits up to `wait` for one task and handles it; false when none came.
   bool run_once(std::chrono::milliseconds wait);
@@ -63,6 +64,7 @@ class Worker {
   KeyCache keys_;
   SubscriptionPtr tasks_;
   WorkerCounters counters_;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 }  // namespace cryptounet::cluster

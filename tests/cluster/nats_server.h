@@ -2,7 +2,6 @@
 // from its ports file), a fresh store directory, user/password authentication. Stopped (SIGTERM, then waited for)
 // when the object goes away, or with the test process if that dies first.
 #pragma once
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>

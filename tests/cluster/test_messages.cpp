@@ -59,7 +59,7 @@ TEST(ClusterMessages, OutOfBoundsFieldsAreRefused) {
   EXPECT_THROW(decode_task(std::string(kMaxMessageBytes + 1, ' ')), std::runtime_error);
   EXPECT_THROW(decode_result(R"({"v":1,"job":")" + kJob + R"(","group":0,"output":")" + kHash +
                              R"(","layers":[[0,1e999]],"worker":"w","delivery":1,"keys_cached":false,)"
-                             R"("fetch_keys_s":0,"fetch_input_s":0,"compute_s":0,"upload_s":0})"),
+                             R"("fetch_keys_s":0,"parse_keys_s":0,"fetch_input_s":0,"compute_s":0,"upload_s":0})"),
                std::runtime_error);
 }
 
