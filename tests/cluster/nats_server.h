@@ -51,7 +51,7 @@ class NatsServer {
     if (pid_ < 0) throw std::runtime_error("cannot start nats-server");
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a test binary that crashed
-      ::execv(argv[0], argv.data());
+      ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
     const auto ports_file = dir_ / "ports" / ("nats-server_" + std::to_string(pid_) + ".ports");
