@@ -1,6 +1,8 @@
 // Task and result messages come from the network: every field is bounded before use.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "cluster/blob_store.h"
 #include "cluster/task.h"
 
@@ -9,6 +11,7 @@ namespace {
 
 const std::string kJob(32, 'b');
 const std::string kHash = content_hash("x");
+const std::string kWorker = "worker-1";
 
 TEST(ClusterMessages, TaskRoundTrip) {
   const Task t{kJob, 2, 3, kHash, content_hash("y"), 4};
@@ -27,7 +30,7 @@ TEST(ClusterMessages, ResultRoundTrip) {
   r.group = 1;
   r.output = kHash;
   r.layers = {{0, 0.5}, {3, 1.25}};
-  r.worker = "w";
+  r.worker = kWorker;
   r.delivery = 2;
   r.keys_cached = true;
   r.compute_s = 3.5;
@@ -46,8 +49,10 @@ TEST(ClusterMessages, ResultRoundTrip) {
 TEST(ClusterMessages, OutOfBoundsFieldsAreRefused) {
   const auto task = [&](const std::string& group, const std::string& groups, const std::string& job,
                         const std::string& keys) {
-    return R"({"v":1,"job":")" + job + R"(","group":)" + group + R"(,"groups":)" + groups + R"(,"keys":")" + keys +
-           R"(","input":")" + kHash + R"(","ciphertexts":1})";
+    std::ostringstream out;
+    out << R"({"v":1,"job":")" << job << R"(","group":)" << group << R"(,"groups":)" << groups << R"(,"keys":")"
+        << keys << R"(","input":")" << kHash << R"(","ciphertexts":1})";
+    return out.str();
   };
   EXPECT_NO_THROW(decode_task(task("0", "1", kJob, kHash)));
   EXPECT_THROW(decode_task(task("1", "1", kJob, kHash)), std::runtime_error);        // group past the end
@@ -57,10 +62,11 @@ TEST(ClusterMessages, OutOfBoundsFieldsAreRefused) {
   EXPECT_THROW(decode_task(task("0", "1", kJob, "ABC")), std::runtime_error);        // not a content hash
   EXPECT_THROW(decode_task("not json"), std::runtime_error);
   EXPECT_THROW(decode_task(std::string(kMaxMessageBytes + 1, ' ')), std::runtime_error);
-  EXPECT_THROW(decode_result(R"({"v":1,"job":")" + kJob + R"(","group":0,"output":")" + kHash +
-                             R"(","layers":[[0,1e999]],"worker":"w","delivery":1,"keys_cached":false,)"
-                             R"("fetch_keys_s":0,"parse_keys_s":0,"fetch_input_s":0,"compute_s":0,"upload_s":0})"),
-               std::runtime_error);
+  std::ostringstream infinite;  // a layer time of 1e999 parses as infinity
+  infinite << R"({"v":1,"job":")" << kJob << R"(","group":0,"output":")" << kHash
+           << R"(","layers":[[0,1e999]],"worker":"w","delivery":1,"keys_cached":false,"fetch_keys_s":0,)"
+           << R"("parse_keys_s":0,"fetch_input_s":0,"compute_s":0,"upload_s":0})";
+  EXPECT_THROW(decode_result(infinite.str()), std::runtime_error);
 }
 
 TEST(ClusterMessages, ContentHash) {
