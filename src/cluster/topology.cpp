@@ -1,7 +1,6 @@
 #include "cluster/topology.h"
 
 #include <chrono>
-#include <vector>
 
 namespace cryptounet::cluster {
 namespace {

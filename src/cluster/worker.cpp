@@ -12,7 +12,6 @@
 #include "ckks/serialization.h"
 #include "cluster/topology.h"
 #include "henn/inference.h"
-#include "serve/backend.h"
 #include "serve/bundle_check.h"
 #include "serve/ids.h"
 
