@@ -49,8 +49,10 @@ ClusterBackend::KeyBundle ClusterBackend::key_bundle(const std::filesystem::path
       return *it;
     }
   }
-  // The front end needs the CKKS context to cut the batch into groups; the keys themselves are dropped at once.
-  KeyBundle bundle{inode, content_hash_of_file(keys), henn::load_evaluation_keys(keys.string()).context};
+  // The front end needs only the CKKS context to cut the batch into groups: built from the file's header, not its
+  // keys. Parameters are deterministic in their spec; a batch under others fails its fingerprint check on load.
+  const henn::InferencePlan plan = henn::load_evaluation_key_plan(keys.string());
+  KeyBundle bundle{inode, content_hash_of_file(keys), ckks::Context::create(ckks::Parameters::create(plan.spec))};
   blobs_.put_file(keys, bundle.hash);
   std::vector<std::string> evicted;
   {
