@@ -14,8 +14,14 @@
 #include "serve/henn_backend.h"
 #include "serve/http_server.h"
 #include "serve/service.h"
+#ifdef CRYPTOUNET_HAS_CLUSTER
+#include "cluster/cluster_backend.h"
+#include "nn/predict.h"
+#endif
 
 namespace {
+
+constexpr std::size_t kClusterJobsInFlight = 16;
 
 struct ServeOptions {
   std::string model;
@@ -36,11 +42,23 @@ struct ServeOptions {
   std::size_t max_connections_per_address = 16;
   double result_ttl_hours = 24;
   double key_ttl_hours = 24;
+  std::string nats_url;  // set: a cluster front end, jobs run on `cryptounet worker`s
+  std::string nats_credentials;
 };
 
 std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOptions& o) {
   if (o.fake) return std::make_unique<cryptounet::serve::FakeBackend>();
   if (o.model.empty()) throw std::runtime_error("--model is required (or --fake for a protocol test)");
+  if (!o.nats_url.empty()) {
+#ifdef CRYPTOUNET_HAS_CLUSTER
+    cryptounet::cluster::ClusterConfig cluster;
+    cluster.nats = {o.nats_url, o.nats_credentials, "cryptounet-serve"};
+    return std::make_unique<cryptounet::cluster::ClusterBackend>(cluster,
+                                                                 cryptounet::nn::LoadedModel::load(o.model).model);
+#else
+    throw std::runtime_error("this build has no cluster support (libnats-dev was not found at configure time)");
+#endif
+  }
 #ifdef CRYPTOUNET_SERVE_HAS_HENN
   return cryptounet::serve::make_henn_backend(o.model);
 #else
@@ -70,7 +88,8 @@ void run_serve(const ServeOptions& o) {
   config.max_keys_per_client = o.max_keys_per_client;
   config.max_jobs_per_client = o.max_jobs_per_client;
   config.max_disk_bytes_per_client = o.max_disk_gb_per_client << 30;
-  config.workers = o.workers;
+  // A cluster front end's jobs only wait for their workers: let more of them be in flight than there are cores.
+  config.workers = o.workers == 0 && !o.nats_url.empty() ? kClusterJobsInFlight : o.workers;
   config.result_ttl = std::chrono::seconds(static_cast<long long>(o.result_ttl_hours * 3600));
   config.key_ttl = std::chrono::seconds(static_cast<long long>(o.key_ttl_hours * 3600));
   cryptounet::serve::HttpOptions http_options;
@@ -93,6 +112,9 @@ void run_serve(const ServeOptions& o) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: stopping (finished results stay in {})", signal, o.data_dir);
+#ifdef CRYPTOUNET_HAS_CLUSTER
+  if (auto* cluster = dynamic_cast<cryptounet::cluster::ClusterBackend*>(backend.get())) cluster->stop();
+#endif
   http.stop();
 }
 
@@ -127,7 +149,8 @@ void setup_serve(CLI::App& root) {
       ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
   cmd->add_option("--key-ttl-hours", options->key_ttl_hours, "A key unused this long is deleted")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--workers", options->workers, "Jobs run at once (0: one per core)")->capture_default_str();
+  cmd->add_option("--workers", options->workers, "Jobs run at once (0: one per core; with --nats, 16)")
+      ->capture_default_str();
   cmd->add_option("--connection-threads", options->connection_threads, "Connections served at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-connections-per-address", options->max_connections_per_address,
@@ -135,6 +158,10 @@ void setup_serve(CLI::App& root) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--result-ttl-hours", options->result_ttl_hours, "How long an unfetched result is kept")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--nats", options->nats_url,
+                  "Run jobs on cluster workers through this NATS server (docs/SCALING.md); default: in process");
+  cmd->add_option("--nats-credentials", options->nats_credentials,
+                  "File holding 'user:password' or a token for NATS (mode 0600)")->check(CLI::ExistingFile);
   cmd->callback([options] { run_serve(*options); });
 }
 

@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libpng-dev libfmt-dev libspdlog-dev
   libcpp-httplib-dev       # encrypted-inference server and client
   libssl-dev openssl       # TLS for the service; `openssl req` makes a certificate (docs/SERVICE.md)
+  libnats-dev nats-server  # the cluster: front end and workers over NATS JetStream (docs/SCALING.md)
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX model hand-off
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev libomp-14-dev   # fuzz/: libFuzzer + ASan/UBSan runtimes, OpenMP for clang (scripts/fuzz.sh)

@@ -1,0 +1,232 @@
+#include "cluster/cluster_backend.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include "ckks/serialization.h"
+#include "cluster/topology.h"
+#include "henn/batch.h"
+#include "henn/key_bundle.h"
+
+namespace cryptounet::cluster {
+namespace {
+
+std::pair<std::uint64_t, std::uint64_t> inode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + path.string());
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+std::string serialize(const ckks::Context& context, const std::vector<ckks::Ciphertext>& cts) {
+  std::ostringstream out;
+  ckks::save(out, context, cts);
+  return std::move(out).str();
+}
+
+}  // namespace
+
+ClusterBackend::ClusterBackend(ClusterConfig config, nn::Model model)
+    : config_(std::move(config)), local_(std::move(model)), nats_(config_.nats), blobs_(nats_) {
+  ensure_streams(nats_);
+}
+
+std::string ClusterBackend::job_key(const std::filesystem::path& batch) {
+  return content_hash(std::filesystem::absolute(batch).lexically_normal().string()).substr(0, 32);
+}
+
+ClusterBackend::KeyBundle ClusterBackend::key_bundle(const std::filesystem::path& keys) {
+  const auto inode = inode_of(keys);
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find_if(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.inode == inode; });
+    if (it != bundles_.end()) {
+      bundles_.splice(bundles_.begin(), bundles_, it);
+      ++blobs_in_use_[it->hash];
+      return *it;
+    }
+  }
+  // The front end needs only the CKKS context to cut the batch into groups: built from the file's header, not its
+  // keys. Parameters are deterministic in their spec; a batch under others fails its fingerprint check on load.
+  const henn::InferencePlan plan = henn::load_evaluation_key_plan(keys.string());
+  KeyBundle bundle{inode, content_hash_of_file(keys), ckks::Context::create(ckks::Parameters::create(plan.spec))};
+  blobs_.put_file(keys, bundle.hash);
+  std::vector<std::string> evicted;
+  {
+    std::lock_guard lock(mutex_);
+    ++blobs_in_use_[bundle.hash];
+    bundles_.push_front(bundle);
+    while (bundles_.size() > std::max<std::size_t>(1, config_.key_blobs_kept)) {
+      const std::string hash = bundles_.back().hash;
+      bundles_.pop_back();
+      const bool listed = std::any_of(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.hash == hash; });
+      if (!listed && blobs_in_use_[hash] == 0) evicted.push_back(hash);
+    }
+  }
+  for (const auto& hash : evicted) blobs_.remove(hash);
+  return bundle;
+}
+
+void ClusterBackend::release_key_blob(const std::string& hash) {
+  bool remove = false;
+  {
+    std::lock_guard lock(mutex_);
+    const int left = --blobs_in_use_[hash];
+    if (left == 0) blobs_in_use_.erase(hash);
+    remove = left == 0 &&
+             std::none_of(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.hash == hash; });
+  }
+  if (remove) blobs_.remove(hash);
+}
+
+bool ClusterBackend::has_result(const std::string& job, std::size_t group) {
+  natsMsg* msg = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_GetLastMsg(&msg, nats_.jetstream(), kResultStream, result_subject(job, group).c_str(),
+                                          nullptr, &error);
+  natsMsg_Destroy(msg);
+  if (status == NATS_NOT_FOUND || error == JSNoMessageFoundErr) return false;
+  check(status, "looking up a result", error);
+  return true;
+}
+
+void ClusterBackend::publish_task(const Task& task) {
+  const std::string payload = encode(task);
+  const std::string msg_id = task.job + "." + std::to_string(task.group);
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MsgId = msg_id.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_Publish(&ack, nats_.jetstream(), task_subject(task.job, task.group).c_str(),
+                                       payload.data(), static_cast<int>(payload.size()), &options, &error);
+  jsPubAck_Destroy(ack);
+  check(status, "publishing task " + msg_id, error);
+}
+
+void ClusterBackend::purge(const char* stream, const std::string& subject) {
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Stream.Purge.Subject = subject.c_str();
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_PurgeStream(nats_.jetstream(), stream, &options, &error), "purging " + subject, error);
+}
+
+void ClusterBackend::run(const std::filesystem::path& keys, const std::filesystem::path& batch,
+                         const std::filesystem::path& result, const serve::ProgressCallback& progress) {
+  const KeyBundle bundle = key_bundle(keys);
+  struct KeyUse {
+    ClusterBackend& self;
+    std::string hash;
+    ~KeyUse() {
+      try {
+        self.release_key_blob(hash);
+      } catch (const std::exception& e) {
+        spdlog::warn("releasing key blob {}: {}", hash, e.what());
+      }
+    }
+  } key_use{*this, bundle.hash};
+
+  const henn::EncryptedBatch input = henn::load_batch(batch.string(), *bundle.context);
+  const std::string job = job_key(batch);
+  const std::size_t count = input.ciphertexts.size();
+  const std::size_t lanes = henn::Layout::kMaxLanes;
+  const std::size_t groups = (count + lanes - 1) / lanes;
+  const auto group_size = [&](std::size_t g) { return std::min(lanes, count - g * lanes); };
+
+  // Subscribed before any task is published: an ordered consumer from the start of the job's result subjects also
+  // replays the results that came in before a restart.
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = kResultStream;
+  options.Ordered = true;
+  options.Config.DeliverPolicy = js_DeliverAll;
+  natsSubscription* raw_sub = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_SubscribeSync(&raw_sub, nats_.jetstream(), job_results_filter(job).c_str(), nullptr, &options, &error),
+        "subscribing to results", error);
+  const SubscriptionPtr results(raw_sub);
+
+  std::vector<std::string> blobs;  // this job's ciphertext blobs, inputs and outputs
+  const auto clean_up = [&] {
+    try {
+      purge(kTaskStream, job_tasks_filter(job));
+      purge(kResultStream, job_results_filter(job));
+      for (const auto& hash : blobs) blobs_.remove(hash);
+    } catch (const std::exception& e) {
+      spdlog::warn("job {}: cleaning up NATS: {}", job, e.what());
+    }
+  };
+
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::vector<ckks::Ciphertext> slice(input.ciphertexts.begin() + g * lanes,
+                                              input.ciphertexts.begin() + g * lanes + group_size(g));
+    blobs.push_back(blobs_.put(serialize(*bundle.context, slice)));
+    if (has_result(job, g)) continue;
+    publish_task(Task{job, g, groups, bundle.hash, blobs.back(), slice.size()});
+  }
+
+  const std::size_t layer_count = local_.layer_names().size();
+  std::vector<std::optional<std::vector<ckks::Ciphertext>>> outputs(groups);
+  std::size_t done = 0;
+  serve::LayerDone last{0, 0.0, 0, group_size(0), count};
+  while (done < groups) {
+    // At shutdown the service answers "stop" through the progress callback; repeating the last report adds nothing.
+    if (stopping_ && !progress(serve::LayerDone{last.index, 0.0, last.first_ciphertext, last.group_size, count}))
+      throw serve::Cancelled();
+    natsMsg* raw = nullptr;
+    const natsStatus next = natsSubscription_NextMsg(&raw, results.get(), config_.poll.count());
+    if (next == NATS_TIMEOUT) continue;
+    check(next, "waiting for results");
+    const MsgPtr msg(raw);
+    TaskResult r;
+    try {
+      r = decode_result(std::string_view(natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))));
+      if (r.job != job || r.group >= groups) throw std::runtime_error("result for another job");
+      for (const auto& [node, seconds] : r.layers)
+        if (node >= layer_count) throw std::runtime_error("result names layer " + std::to_string(node));
+    } catch (const std::exception& e) {
+      spdlog::warn("job {}: ignoring a malformed result: {}", job, e.what());
+      continue;
+    }
+    if (outputs[r.group]) continue;  // a second result for a redelivered task
+    if (!r.error.empty()) {
+      clean_up();
+      throw std::runtime_error("group " + std::to_string(r.group) + ": " + r.error);
+    }
+    std::vector<ckks::Ciphertext> cts;
+    {
+      std::istringstream in(blobs_.get(r.output, config_.max_blob_bytes));
+      cts = ckks::load_ciphertexts(in, *bundle.context);
+    }
+    blobs.push_back(r.output);
+    if (cts.size() != group_size(r.group))
+      throw std::runtime_error("group " + std::to_string(r.group) + ": the worker returned " +
+                               std::to_string(cts.size()) + " ciphertexts");
+    if (config_.on_task) config_.on_task(r);
+    spdlog::info("job {} group {}/{}: worker {} delivery {} keys {} (fetch {:.2f} s, parse {:.2f} s), "
+                 "input {:.2f} s, compute {:.2f} s, upload {:.2f} s", job, r.group + 1, groups, r.worker, r.delivery,
+                 r.keys_cached ? "cached" : "fetched", r.fetch_keys_s, r.parse_keys_s, r.fetch_input_s, r.compute_s,
+                 r.upload_s);
+    outputs[r.group] = std::move(cts);
+    ++done;
+    for (const auto& [node, seconds] : r.layers) {
+      last = serve::LayerDone{node, seconds, r.group * lanes, group_size(r.group), count};
+      if (!progress(last)) {
+        if (!stopping_) clean_up();  // deleted by its client; at shutdown everything stays for the restart
+        throw serve::Cancelled();
+      }
+    }
+  }
+
+  henn::EncryptedBatch output{input.layout, input.tile_stride, input.images, {}};
+  for (auto& group : outputs)
+    for (auto& ct : *group) output.ciphertexts.push_back(std::move(ct));
+  henn::save_batch(result.string(), *bundle.context, output);
+  clean_up();
+}
+
+}  // namespace cryptounet::cluster

@@ -1,0 +1,79 @@
+// The front end's side of the cluster: an InferenceBackend that runs a job on the workers instead of in process.
+// run() cuts the batch into lane groups (henn::Layout::kMaxLanes ciphertexts, the unit run_inference processes
+// together), stores each group's ciphertexts and the evaluation keys as content-addressed blobs, publishes one task
+// per group on the work queue, and writes the batch file once every group's result is in, in group order, so the
+// result is the file a local run would write. Uploads are still validated here, with the local checks.
+//
+// Tasks are named after the job's input file (unique per job), so a front end restarted mid-job finds the
+// results already published and publishes only the missing tasks (a duplicate of one still queued is dropped
+// by the server's duplicate window, or computed twice, harmlessly).
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "ckks/context.h"
+#include "cluster/blob_store.h"
+#include "cluster/nats_client.h"
+#include "cluster/task.h"
+#include "serve/henn_backend.h"
+
+namespace cryptounet::cluster {
+
+struct ClusterConfig {
+  NatsSettings nats;
+  std::uint64_t max_blob_bytes = std::uint64_t{64} << 30;  // largest result a worker may send back
+  std::size_t key_blobs_kept = 4;                          // key bundles left in NATS for the next jobs
+  std::chrono::milliseconds poll{500};                     // how often a waiting job checks for shutdown
+  std::function<void(const TaskResult&)> on_task;          // every accepted task result (logs, measurements)
+};
+
+class ClusterBackend : public serve::InferenceBackend {
+ public:
+  ClusterBackend(ClusterConfig config, nn::Model model);
+
+  std::vector<std::string> layer_names() const override { return local_.layer_names(); }
+  void validate_keys(const std::filesystem::path& keys) const override { local_.validate_keys(keys); }
+  void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const override {
+    local_.validate_batch(batch, keys);
+  }
+  void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
+           const std::filesystem::path& result, const serve::ProgressCallback& progress) override;
+  void release_memory() override { local_.release_memory(); }
+
+  // Shutdown: jobs waiting for workers ask the service whether to stop (through their progress callback) at
+  // every poll instead of only when a result arrives. Their tasks and results stay in NATS for the restart.
+  void stop() { stopping_ = true; }
+
+  // The key of the job whose input is `batch` (32 hex digits): names its tasks and results.
+  static std::string job_key(const std::filesystem::path& batch);
+
+ private:
+  struct KeyBundle {
+    std::pair<std::uint64_t, std::uint64_t> inode;
+    std::string hash;
+    ckks::ContextPtr context;
+  };
+  KeyBundle key_bundle(const std::filesystem::path& keys);
+  void release_key_blob(const std::string& hash);
+  bool has_result(const std::string& job, std::size_t group);
+  void publish_task(const Task& task);
+  void purge(const char* stream, const std::string& subject);
+
+  ClusterConfig config_;
+  serve::HennBackend local_;
+  NatsClient nats_;
+  BlobStore blobs_;
+  std::mutex mutex_;
+  std::list<KeyBundle> bundles_;             // most recently used first, at most key_blobs_kept
+  std::map<std::string, int> blobs_in_use_;  // key hash -> running jobs
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace cryptounet::cluster

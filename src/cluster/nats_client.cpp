@@ -1,0 +1,87 @@
+#include "cluster/nats_client.h"
+
+#include <sys/stat.h>
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <string>
+
+namespace cryptounet::cluster {
+namespace {
+
+constexpr std::size_t kMaxCredentialsBytes = 4096;
+constexpr std::int64_t kJetStreamWaitMs = 10000;  // JetStream API requests; file-backed streams answer in ms
+
+struct Credentials {
+  std::string user, password, token;
+};
+
+Credentials read_credentials(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot read NATS credentials " + path.string());
+  if ((st.st_mode & 077) != 0)
+    spdlog::warn("NATS credentials {} are readable by other users (chmod 600)", path.string());
+  std::ifstream in(path, std::ios::binary);
+  std::string line(kMaxCredentialsBytes, '\0');
+  in.read(line.data(), static_cast<std::streamsize>(line.size()));
+  line.resize(static_cast<std::size_t>(in.gcount()));
+  line = line.substr(0, line.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw std::runtime_error("NATS credentials " + path.string() + " are empty");
+  Credentials c;
+  if (const auto colon = line.find(':'); colon != std::string::npos) {
+    c.user = line.substr(0, colon);
+    c.password = line.substr(colon + 1);
+  } else {
+    c.token = line;
+  }
+  return c;
+}
+
+}  // namespace
+
+NatsError::NatsError(const std::string& what, natsStatus status, jsErrCode js_error)
+    : std::runtime_error(what), status_(status), js_error_(js_error) {}
+
+void check(natsStatus status, const std::string& what, jsErrCode js_error) {
+  if (status == NATS_OK) return;
+  std::string message = what + ": " + natsStatus_GetText(status);
+  natsStatus ignored;
+  if (const char* detail = nats_GetLastError(&ignored); detail && *detail) message += std::string(" (") + detail + ")";
+  if (js_error != 0) message += " [JetStream error " + std::to_string(static_cast<int>(js_error)) + "]";
+  throw NatsError(message, status, js_error);
+}
+
+NatsClient::NatsClient(const NatsSettings& settings) {
+  natsOptions* options = nullptr;
+  check(natsOptions_Create(&options), "NATS options");
+  const std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> owned(options, natsOptions_Destroy);
+  check(natsOptions_SetURL(options, settings.url.c_str()), "NATS URL " + settings.url);
+  check(natsOptions_SetName(options, settings.name.c_str()), "NATS client name");
+  // Keep retrying through a server restart or a cluster fail-over instead of giving up after 60 attempts.
+  check(natsOptions_SetMaxReconnect(options, -1), "NATS reconnect");
+  if (!settings.credentials_file.empty()) {
+    const auto c = read_credentials(settings.credentials_file);
+    if (c.token.empty())
+      check(natsOptions_SetUserInfo(options, c.user.c_str(), c.password.c_str()), "NATS user");
+    else
+      check(natsOptions_SetToken(options, c.token.c_str()), "NATS token");
+  }
+  check(natsConnection_Connect(&connection_, options), "connecting to NATS at " + settings.url);
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = kJetStreamWaitMs;
+  if (const auto s = natsConnection_JetStream(&jetstream_, connection_, &js_options); s != NATS_OK) {
+    natsConnection_Destroy(connection_);
+    check(s, "JetStream context");
+  }
+}
+
+NatsClient::~NatsClient() {
+  jsCtx_Destroy(jetstream_);
+  natsConnection_Close(connection_);
+  natsConnection_Destroy(connection_);
+}
+
+}  // namespace cryptounet::cluster

@@ -1,0 +1,61 @@
+// A connection to NATS with its JetStream context, and RAII handles for the C client's objects. Errors of the C
+// client become NatsError exceptions carrying the client's own description.
+#pragma once
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace cryptounet::cluster {
+
+class NatsError : public std::runtime_error {
+ public:
+  NatsError(const std::string& what, natsStatus status, jsErrCode js_error = static_cast<jsErrCode>(0));
+  natsStatus status() const { return status_; }
+  jsErrCode js_error() const { return js_error_; }
+
+ private:
+  natsStatus status_;
+  jsErrCode js_error_;
+};
+
+// Throws NatsError unless status is NATS_OK.
+void check(natsStatus status, const std::string& what, jsErrCode js_error = static_cast<jsErrCode>(0));
+
+struct MsgDeleter {
+  void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
+};
+using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
+struct SubscriptionDeleter {
+  void operator()(natsSubscription* s) const { natsSubscription_Destroy(s); }
+};
+using SubscriptionPtr = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
+
+struct NatsSettings {
+  std::string url = "nats://127.0.0.1:4222";  // a comma-separated list for a cluster
+  // One line: "user:password" or a token. Keeps the credentials out of the command line and the process list.
+  std::filesystem::path credentials_file;
+  std::string name = "cryptounet";  // shown by the server's monitoring
+};
+
+class NatsClient {
+ public:
+  explicit NatsClient(const NatsSettings& settings);
+  ~NatsClient();
+  NatsClient(const NatsClient&) = delete;
+  NatsClient& operator=(const NatsClient&) = delete;
+
+  natsConnection* connection() const { return connection_; }
+  jsCtx* jetstream() const { return jetstream_; }
+  // The largest message the server accepts (payload and headers together).
+  std::int64_t max_payload() const { return natsConnection_GetMaxPayload(connection_); }
+
+ private:
+  natsConnection* connection_ = nullptr;
+  jsCtx* jetstream_ = nullptr;
+};
+
+}  // namespace cryptounet::cluster

@@ -1,0 +1,34 @@
+// The JetStream streams and subjects the front end and the workers share.
+//   CRYPTOUNET_TASKS    cryptounet.task.<job>.<group>      work queue: a task is removed once a worker acks it
+//   CRYPTOUNET_RESULTS  cryptounet.result.<job>.<group>    one small JSON message per finished task
+//   CRYPTOUNET_BLOBS    cryptounet.blob.meta.<hash>        content-addressed blobs (blob_store.h)
+//                       cryptounet.blob.data.<hash>.<upload>
+// <job> is a 32-hex-digit job key, <group> the lane group's index, <hash> a 64-hex-digit BLAKE2b-256 digest.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "cluster/nats_client.h"
+
+namespace cryptounet::cluster {
+
+inline constexpr const char* kTaskStream = "CRYPTOUNET_TASKS";
+inline constexpr const char* kResultStream = "CRYPTOUNET_RESULTS";
+inline constexpr const char* kBlobStream = "CRYPTOUNET_BLOBS";
+inline constexpr const char* kWorkerConsumer = "cryptounet-workers";  // the durable pull consumer all workers share
+inline constexpr const char* kTaskFilter = "cryptounet.task.>";
+
+std::string task_subject(const std::string& job, std::size_t group);
+std::string result_subject(const std::string& job, std::size_t group);
+std::string job_tasks_filter(const std::string& job);    // every task subject of a job
+std::string job_results_filter(const std::string& job);  // every result subject of a job
+
+// Creates the three streams if they do not exist (file storage, so they survive a NATS restart). Idempotent; both
+// the front end and the workers call it at start, so either may come up first.
+void ensure_streams(NatsClient& nats);
+
+// Milliseconds/seconds to the nanoseconds the C client's configuration fields take.
+inline std::int64_t nanoseconds(std::chrono::nanoseconds d) { return d.count(); }
+
+}  // namespace cryptounet::cluster

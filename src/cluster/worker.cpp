@@ -1,0 +1,288 @@
+#include "cluster/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "ckks/serialization.h"
+#include "cluster/topology.h"
+#include "henn/inference.h"
+#include "serve/bundle_check.h"
+#include "serve/ids.h"
+
+namespace cryptounet::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A failure the task can never overcome (bad keys or ciphertexts, another model): reported to the front end, and
+// the task is terminated instead of redelivered.
+class PermanentFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The worker is stopping: the task goes back to the queue.
+struct Interrupted {};
+
+// natsMsg_InProgress every `interval` until destroyed.
+class Heartbeat {
+ public:
+  Heartbeat(natsMsg* msg, std::chrono::milliseconds interval)
+      : thread_([this, msg, interval] {
+          std::unique_lock lock(mutex_);
+          while (!done_cv_.wait_for(lock, interval, [this] { return done_; }))
+            if (natsMsg_InProgress(msg, nullptr) != NATS_OK) spdlog::warn("task heartbeat failed");
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+TaskResult failure(const Task& task, std::string error) {
+  TaskResult r;
+  r.job = task.job;
+  r.group = task.group;
+  r.error = std::move(error);
+  return r;
+}
+
+std::string default_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+void ensure_consumer(NatsClient& nats, const WorkerConfig& config) {
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = kWorkerConsumer;
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = nanoseconds(config.ack_wait);
+  cc.MaxDeliver = config.max_deliver;
+  cc.FilterSubject = kTaskFilter;
+  jsConsumerInfo* info = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus added = js_AddConsumer(&info, nats.jetstream(), kTaskStream, &cc, nullptr, &error);
+  jsConsumerInfo_Destroy(info);
+  if (added == NATS_OK) return;
+  // Already created by another worker (possibly with other settings: the first one's stay in force).
+  info = nullptr;
+  jsErrCode lookup_error = static_cast<jsErrCode>(0);
+  const natsStatus found = js_GetConsumerInfo(&info, nats.jetstream(), kTaskStream, kWorkerConsumer, nullptr,
+                                              &lookup_error);
+  jsConsumerInfo_Destroy(info);
+  if (found != NATS_OK) check(added, "creating the worker consumer", error);
+}
+
+}  // namespace
+
+Worker::Worker(WorkerConfig config, nn::Model model)
+    : config_(std::move(config)), model_(std::move(model)), nats_(config_.nats), blobs_(nats_),
+      keys_(config_.key_cache_bytes) {
+  model_.validate();
+  if (config_.name.empty()) config_.name = default_name();
+  if (config_.scratch_dir.empty())
+    config_.scratch_dir = std::filesystem::temp_directory_path() / ("cryptounet-worker-" + serve::random_id());
+  std::filesystem::create_directories(config_.scratch_dir);
+  ensure_streams(nats_);
+  ensure_consumer(nats_, config_);
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = kTaskStream;
+  options.Consumer = kWorkerConsumer;  // bound: closing a worker never deletes the shared consumer
+  natsSubscription* sub = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_PullSubscribe(&sub, nats_.jetstream(), kTaskFilter, kWorkerConsumer, nullptr, &options, &error),
+        "subscribing to tasks", error);
+  tasks_.reset(sub);
+}
+
+Worker::~Worker() {
+  tasks_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(config_.scratch_dir, ignored);
+}
+
+void Worker::run(const std::atomic<bool>& stop, std::chrono::milliseconds poll) {
+  stop_ = &stop;
+  while (!stop) {
+    try {
+      run_once(poll);
+    } catch (const std::exception& e) {
+      // The connection reconnects on its own; keep pulling.
+      spdlog::warn("worker {}: {}", config_.name, e.what());
+    }
+  }
+}
+
+bool Worker::run_once(std::chrono::milliseconds wait) {
+  natsMsgList list{};
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus status = natsSubscription_Fetch(&list, tasks_.get(), 1, wait.count(), &error);
+  if (status == NATS_TIMEOUT) return false;
+  check(status, "fetching a task", error);
+  const bool got = list.Count > 0;
+  for (int i = 0; i < list.Count; ++i) handle(list.Msgs[i]);
+  natsMsgList_Destroy(&list);
+  return got;
+}
+
+void Worker::handle(natsMsg* msg) {
+  std::uint64_t delivery = 1;
+  if (jsMsgMetaData* meta = nullptr; natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+    delivery = meta->NumDelivered;
+    jsMsgMetaData_Destroy(meta);
+  }
+  Task task;
+  try {
+    task = decode_task(std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+  } catch (const std::exception& e) {
+    spdlog::warn("worker {}: dropping a malformed task: {}", config_.name, e.what());
+    natsMsg_Term(msg, nullptr);
+    return;
+  }
+  TaskResult result;
+  try {
+    const Heartbeat heartbeat(msg, config_.ack_wait / 3);
+    result = execute(task);
+    result.delivery = delivery;
+    publish(result);
+    ++counters_.tasks_done;
+  } catch (const Interrupted&) {
+    natsMsg_Nak(msg, nullptr);
+    return;
+  } catch (const NatsError& e) {
+    // Transient (connection, JetStream): let another delivery try, unless this was the last one.
+    spdlog::warn("worker {}: task {}.{} (delivery {}): {}", config_.name, task.job, task.group, delivery, e.what());
+    if (delivery < static_cast<std::uint64_t>(config_.max_deliver)) {
+      natsMsg_Nak(msg, nullptr);
+      return;
+    }
+    result = failure(task, "gave up after " + std::to_string(delivery) + " deliveries: " + e.what());
+    publish(result);
+    ++counters_.tasks_failed;
+  } catch (const std::exception& e) {
+    spdlog::warn("worker {}: task {}.{} failed: {}", config_.name, task.job, task.group, e.what());
+    result = failure(task, e.what());
+    publish(result);
+    ++counters_.tasks_failed;
+    natsMsg_Term(msg, nullptr);
+    return;
+  }
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(natsMsg_AckSync(msg, nullptr, &error), "acking task", error);
+}
+
+std::shared_ptr<const henn::EvaluationKeys> Worker::keys_for(const Task& task, TaskResult& timing) {
+  if (auto cached = keys_.find(task.keys)) {
+    ++counters_.key_hits;
+    timing.keys_cached = true;
+    return cached;
+  }
+  ++counters_.key_misses;
+  auto started = Clock::now();
+  const auto path = config_.scratch_dir / (task.keys + ".keys");
+  struct Remove {
+    std::filesystem::path path;
+    ~Remove() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } remove{path};
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    blobs_.get(task.keys, out, config_.max_blob_bytes);
+    if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+  }
+  timing.fetch_keys_s = seconds_since(started);
+  started = Clock::now();
+  std::shared_ptr<const henn::EvaluationKeys> keys;
+  try {
+    serve::refuse_non_bundles(path);
+    keys = std::make_shared<const henn::EvaluationKeys>(henn::load_evaluation_keys(path.string()));
+  } catch (const std::exception& e) {
+    throw PermanentFailure(std::string("evaluation keys refused: ") + e.what());
+  }
+  keys_.insert(task.keys, keys);
+  timing.parse_keys_s = seconds_since(started);
+  return keys;
+}
+
+TaskResult Worker::execute(const Task& task) {
+  TaskResult result;
+  result.job = task.job;
+  result.group = task.group;
+  result.worker = config_.name;
+  const auto keys = keys_for(task, result);
+
+  auto started = Clock::now();
+  henn::EncryptedBatch input{keys->plan.layout, keys->plan.layout.height, {}, {}};
+  {
+    std::istringstream in(blobs_.get(task.input, config_.max_blob_bytes));
+    try {
+      input.ciphertexts = ckks::load_ciphertexts(in, *keys->context);
+    } catch (const std::exception& e) {
+      throw PermanentFailure(std::string("task ciphertexts: ") + e.what());
+    }
+  }
+  if (input.ciphertexts.size() != task.ciphertexts)
+    throw PermanentFailure("task names " + std::to_string(task.ciphertexts) + " ciphertexts, its input holds " +
+                           std::to_string(input.ciphertexts.size()));
+  result.fetch_input_s = seconds_since(started);
+
+  started = Clock::now();
+  henn::EncryptedBatch output;
+  try {
+    output = henn::run_inference(model_, *keys, input, [&](const henn::NodeProgress& p) {
+      result.layers.emplace_back(static_cast<std::size_t>(p.node), p.seconds);
+      if (stop_ && *stop_) throw Interrupted{};
+    });
+  } catch (const std::invalid_argument& e) {
+    throw PermanentFailure(e.what());  // model, keys and ciphertexts do not belong together
+  }
+  result.compute_s = seconds_since(started);
+
+  started = Clock::now();
+  std::ostringstream out;
+  ckks::save(out, *keys->context, output.ciphertexts);
+  result.output = blobs_.put(std::move(out).str());
+  result.upload_s = seconds_since(started);
+  return result;
+}
+
+void Worker::publish(const TaskResult& result) {
+  const std::string payload = encode(result);
+  const std::string subject = result_subject(result.job, result.group);
+  // The same result published twice (a redelivered task) is dropped by the server within its duplicate window;
+  // past it, the front end takes the first result of each group.
+  const std::string msg_id = result.job + "." + std::to_string(result.group);
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MsgId = msg_id.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_Publish(&ack, nats_.jetstream(), subject.c_str(), payload.data(),
+                                       static_cast<int>(payload.size()), &options, &error);
+  jsPubAck_Destroy(ack);
+  check(status, "publishing the result of " + msg_id, error);
+}
+
+}  // namespace cryptounet::cluster

@@ -1,0 +1,70 @@
+// `cryptounet worker`: pulls lane-group tasks from the shared durable consumer, fetches the task's evaluation keys
+// (kept in a byte-capped LRU cache) and ciphertexts by content hash, runs the encrypted U-Net on them, publishes
+// the result and only then acks, so a worker that dies mid-task loses nothing: the task is delivered again after
+// the ack deadline. While a task runs, a heartbeat (natsMsg_InProgress every ack_wait / 3) keeps the deadline
+// away, so ack_wait bounds the time to detect a dead worker, not the length of a task.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cluster/blob_store.h"
+#include "cluster/key_cache.h"
+#include "cluster/nats_client.h"
+#include "cluster/task.h"
+#include "nn/model.h"
+
+namespace cryptounet::cluster {
+
+struct WorkerConfig {
+  NatsSettings nats;
+  std::string name;                            // reported in results; default host:pid
+  std::uint64_t key_cache_bytes = std::uint64_t{8} << 30;
+  std::uint64_t max_blob_bytes = std::uint64_t{64} << 30;  // largest key bundle or ciphertext set fetched
+  std::filesystem::path scratch_dir;           // fetched key bundles are parsed from here; default a temp dir
+  // Consumer settings, applied by whichever worker creates the durable consumer first.
+  std::chrono::milliseconds ack_wait{60000};
+  int max_deliver = 5;
+};
+
+struct WorkerCounters {
+  std::atomic<std::uint64_t> tasks_done{0};
+  std::atomic<std::uint64_t> tasks_failed{0};  // permanent failures reported to the front end
+  std::atomic<std::uint64_t> key_hits{0};
+  std::atomic<std::uint64_t> key_misses{0};
+};
+
+class Worker {
+ public:
+  Worker(WorkerConfig config, nn::Model model);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Serves tasks until `stop` becomes true (checked at least every `poll`, and after every layer of a task: an
+  // interrupted task is handed back to the queue at once).
+  void run(const std::atomic<bool>& stop, std::chrono::milliseconds poll = std::chrono::milliseconds(500));
+  // Waits up to `wait` for one task and handles it; false when none came.
+  bool run_once(std::chrono::milliseconds wait);
+  const WorkerCounters& counters() const { return counters_; }
+
+ private:
+  void handle(natsMsg* msg);
+  TaskResult execute(const Task& task);
+  std::shared_ptr<const henn::EvaluationKeys> keys_for(const Task& task, TaskResult& timing);
+  void publish(const TaskResult& result);
+
+  WorkerConfig config_;
+  nn::Model model_;
+  NatsClient nats_;
+  BlobStore blobs_;
+  KeyCache keys_;
+  SubscriptionPtr tasks_;
+  WorkerCounters counters_;
+  const std::atomic<bool>* stop_ = nullptr;
+};
+
+}  // namespace cryptounet::cluster

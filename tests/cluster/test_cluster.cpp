@@ -1,0 +1,282 @@
+// The encrypted tiny U-Net run through the cluster: a front end (ClusterBackend) and workers in threads of this
+// process, talking through a real nats-server. The cluster's result file must be byte-identical to the one the
+// local backend writes for the same batch and keys: CKKS evaluation is deterministic (no randomness after
+// encryption, results independent of the thread count), and the front end cuts the batch at the same lane-group
+// boundaries as run_inference. Also: a worker that takes a task and dies without acking, and a task delivered twice.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "../henn/tiny_unet.h"
+#include "ckks/keygenerator.h"
+#include "ckks/serialization.h"
+#include "cluster/cluster_backend.h"
+#include "cluster/topology.h"
+#include "cluster/worker.h"
+#include "henn/batch.h"
+#include "henn/key_bundle.h"
+#include "henn/planner.h"
+#include "nats_server.h"
+
+namespace cryptounet::cluster::testing {
+namespace {
+
+constexpr int kTile = 16;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// An encrypted batch and the local backend's result for it.
+struct Job {
+  std::filesystem::path batch, local_result;
+  std::size_t groups = 0;
+  std::set<std::size_t> local_layers;  // layer indices the local backend reports
+};
+
+// Keys, a batch of two lane groups and one of a single ciphertext, made once for all tests (the test binary runs
+// as one ctest: keygen and the local reference runs are most of its time).
+struct Shared {
+  std::filesystem::path dir;
+  nn::Model model;
+  std::filesystem::path keys;
+  Job two_groups, one_ciphertext;
+};
+Shared* shared = nullptr;
+
+class Cluster : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    shared = new Shared;
+    shared->dir = std::filesystem::temp_directory_path() / ("cryptounet-cluster-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(shared->dir);
+    shared->model = henn::testing::tiny_unet(1, 2);
+    const auto plan = henn::plan_inference(shared->model, kTile, kTile);
+    auto [client, eval] = henn::generate_keys(plan);
+    shared->keys = shared->dir / "eval.bin";
+    henn::save_evaluation_keys(shared->keys.string(), eval);
+    serve::HennBackend local(shared->model);
+    // One lane group and one tile more: Layout::kMaxLanes full ciphertexts and a fifth with one tile.
+    shared->two_groups = make_job(client, local, henn::Layout::kMaxLanes * plan.layout.batch + 1, "two_groups");
+    shared->one_ciphertext = make_job(client, local, 2, "one_ciphertext");
+  }
+  static Job make_job(const henn::ClientKeys& client, serve::HennBackend& local, int tiles, const std::string& name) {
+    std::mt19937 rng(tiles);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    io::Plane image(kTile * tiles, kTile, 0.0);  // a strip of `tiles` tiles
+    for (auto& v : image.pixels) v = u(rng);
+    const auto batch = henn::encrypt_images(client, {image}, {name}, kTile);
+    Job job;
+    job.groups = (batch.ciphertexts.size() + henn::Layout::kMaxLanes - 1) / henn::Layout::kMaxLanes;
+    job.batch = shared->dir / (name + ".ct");
+    henn::save_batch(job.batch.string(), *client.context, batch);
+    job.local_result = shared->dir / (name + ".local.ct");
+    local.run(shared->keys, job.batch, job.local_result, [&](const serve::LayerDone& l) {
+      job.local_layers.insert(l.index);
+      return true;
+    });
+    return job;
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(shared->dir);
+    delete shared;
+  }
+
+  ClusterConfig front_end_config(const std::string& name = "front-end") {
+    ClusterConfig config;
+    config.nats = server_.settings(name);
+    config.on_task = [this](const TaskResult& r) {
+      std::lock_guard lock(mutex_);
+      task_results_.push_back(r);
+    };
+    return config;
+  }
+  WorkerConfig worker_config(const std::string& name, std::chrono::milliseconds ack_wait = std::chrono::seconds(60)) {
+    WorkerConfig config;
+    config.nats = server_.settings(name);
+    config.name = name;
+    config.key_cache_bytes = std::uint64_t{1} << 30;
+    config.scratch_dir = server_.dir() / name;
+    config.ack_wait = ack_wait;
+    return config;
+  }
+
+  // A worker serving tasks on its own thread until the test ends.
+  Worker& start_worker(WorkerConfig config) {
+    workers_.push_back(std::make_unique<Worker>(std::move(config), shared->model));
+    Worker* w = workers_.back().get();
+    threads_.emplace_back([this, w] { w->run(stop_, std::chrono::milliseconds(100)); });
+    return *w;
+  }
+
+  void TearDown() override {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    workers_.clear();
+  }
+
+  std::uint64_t stream_messages(NatsClient& nats, const char* stream) {
+    jsStreamInfo* info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    check(js_GetStreamInfo(&info, nats.jetstream(), stream, nullptr, &error), "stream info", error);
+    const std::uint64_t msgs = info->State.Msgs;
+    jsStreamInfo_Destroy(info);
+    return msgs;
+  }
+
+  NatsServer server_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::vector<TaskResult> task_results_;
+};
+
+TEST_F(Cluster, TwoWorkersGiveTheLocalResultByteForByte) {
+  const Job& job = shared->two_groups;
+  ASSERT_EQ(job.groups, 2u);
+  Worker& a = start_worker(worker_config("worker-a"));
+  Worker& b = start_worker(worker_config("worker-b"));
+  ClusterBackend front_end(front_end_config(), shared->model);
+  const auto result = server_.dir() / "cluster.ct";
+  std::set<std::size_t> reported;
+  front_end.run(shared->keys, job.batch, result, [&](const serve::LayerDone& l) {
+    reported.insert(l.index);
+    return true;
+  });
+  EXPECT_EQ(read_file(result), read_file(job.local_result));
+  EXPECT_EQ(reported, job.local_layers);
+  EXPECT_EQ(a.counters().tasks_done + b.counters().tasks_done, job.groups);
+  EXPECT_EQ(a.counters().tasks_failed + b.counters().tasks_failed, 0u);
+  ASSERT_EQ(task_results_.size(), job.groups);
+  for (const auto& r : task_results_) EXPECT_EQ(r.delivery, 1u);
+
+  // Everything the job put into NATS is gone: tasks acked, results and ciphertext blobs purged. The key bundle
+  // stays for the next job of the same client.
+  NatsClient nats(server_.settings("observer"));
+  EXPECT_EQ(stream_messages(nats, kTaskStream), 0u);
+  EXPECT_EQ(stream_messages(nats, kResultStream), 0u);
+  EXPECT_TRUE(BlobStore(nats).contains(content_hash_of_file(shared->keys)));
+
+  // A third task with the same keys: each worker parses them at most once, so this one is a cache hit.
+  const Job& small = shared->one_ciphertext;
+  front_end.run(shared->keys, small.batch, server_.dir() / "small.ct", [](const serve::LayerDone&) { return true; });
+  EXPECT_EQ(read_file(server_.dir() / "small.ct"), read_file(small.local_result));
+  EXPECT_LE(a.counters().key_misses + b.counters().key_misses, 2u);
+  EXPECT_GE(a.counters().key_hits + b.counters().key_hits, 1u);
+}
+
+TEST_F(Cluster, TaskOfAWorkerThatDiesIsDeliveredAgain) {
+  const Job& job = shared->one_ciphertext;
+  // The surviving worker creates the consumer (short ack deadline) but starts pulling only after the doomed one
+  // holds the task.
+  auto survivor = std::make_unique<Worker>(worker_config("survivor", std::chrono::milliseconds(1500)), shared->model);
+  ClusterBackend front_end(front_end_config(), shared->model);
+  const auto result = server_.dir() / "cluster.ct";
+  auto running = std::async(std::launch::async, [&] {
+    front_end.run(shared->keys, job.batch, result, [](const serve::LayerDone&) { return true; });
+  });
+  {
+    // Takes the task and vanishes without acking: for the server, a worker killed mid-task.
+    NatsClient doomed(server_.settings("doomed"));
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = kTaskStream;
+    options.Consumer = kWorkerConsumer;
+    natsSubscription* sub = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    check(js_PullSubscribe(&sub, doomed.jetstream(), kTaskFilter, kWorkerConsumer, nullptr, &options, &error),
+          "doomed subscription", error);
+    const SubscriptionPtr subscription(sub);
+    natsMsgList taken{};
+    check(natsSubscription_Fetch(&taken, sub, 1, 120000, &error), "doomed fetch", error);
+    ASSERT_EQ(taken.Count, 1);
+    natsMsgList_Destroy(&taken);
+  }
+  Worker* w = survivor.get();
+  workers_.push_back(std::move(survivor));
+  threads_.emplace_back([this, w] { w->run(stop_, std::chrono::milliseconds(100)); });
+  running.get();
+  EXPECT_EQ(read_file(result), read_file(job.local_result));
+  ASSERT_EQ(task_results_.size(), 1u);
+  EXPECT_EQ(task_results_[0].delivery, 2u);
+}
+
+TEST_F(Cluster, DuplicateTasksAreHarmless) {
+  const Job& job = shared->one_ciphertext;
+  // The task twice: a copy published without a message id (as by a front end restarted after the server's
+  // duplicate window), queued ahead of the front end's own.
+  NatsClient nats(server_.settings("duplicator"));
+  ensure_streams(nats);
+  const std::string key = ClusterBackend::job_key(job.batch);
+  {
+    const auto eval = henn::load_evaluation_keys(shared->keys.string());
+    const auto batch = henn::load_batch(job.batch.string(), *eval.context);
+    std::ostringstream slice;
+    ckks::save(slice, *eval.context, batch.ciphertexts);
+    BlobStore blobs(nats);
+    const Task task{key, 0, 1, blobs.put_file(shared->keys, content_hash_of_file(shared->keys)), blobs.put(slice.str()),
+                    batch.ciphertexts.size()};
+    const std::string payload = encode(task);
+    jsPubAck* ack = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    check(js_Publish(&ack, nats.jetstream(), task_subject(key, 0).c_str(), payload.data(),
+                     static_cast<int>(payload.size()), nullptr, &error),
+          "duplicate task", error);
+    jsPubAck_Destroy(ack);
+  }
+  ClusterBackend front_end(front_end_config(), shared->model);
+  auto running = std::async(std::launch::async, [&] {
+    front_end.run(shared->keys, job.batch, server_.dir() / "cluster.ct", [](const serve::LayerDone&) { return true; });
+  });
+  // Both copies are queued before the worker starts, so it is handed the duplicate first.
+  ASSERT_TRUE(eventually([&] { return stream_messages(nats, kTaskStream) == 2; }));
+  Worker& worker = start_worker(worker_config("worker"));
+  running.get();
+  EXPECT_EQ(read_file(server_.dir() / "cluster.ct"), read_file(job.local_result));
+  EXPECT_EQ(task_results_.size(), 1u);
+  // The copy left over is purged or runs to a harmless end; the worker keeps serving.
+  EXPECT_TRUE(eventually([&] { return stream_messages(nats, kTaskStream) == 0; }));
+  EXPECT_GE(worker.counters().tasks_done, 1u);
+}
+
+TEST_F(Cluster, WorkerRefusesASecretKeyBundle) {
+  // A key "bundle" that is a CKKS secret key, published as if by a front end: the worker refuses it with the
+  // front end's own check and reports a permanent failure; the job fails with that reason.
+  const auto context = ckks::Context::create(ckks::Parameters::create(ckks::ParameterSpec{13, {40, 30}, {40}}));
+  std::ostringstream secret_file;
+  ckks::save(secret_file, *context, ckks::KeyGenerator(context).secret_key());
+  const std::string secret = secret_file.str();
+  NatsClient nats(server_.settings("attacker"));
+  ensure_streams(nats);
+  BlobStore blobs(nats);
+  const std::string job(32, 'a');
+  const Task task{job, 0, 1, blobs.put(secret), blobs.put("not read"), 1};
+  Worker& worker = start_worker(worker_config("worker"));
+  const std::string payload = encode(task);
+  jsPubAck* ack = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_Publish(&ack, nats.jetstream(), task_subject(job, 0).c_str(), payload.data(),
+                   static_cast<int>(payload.size()), nullptr, &error),
+        "task", error);
+  jsPubAck_Destroy(ack);
+  ASSERT_TRUE(eventually([&] { return worker.counters().tasks_failed == 1; }));
+  natsMsg* raw = nullptr;
+  check(js_GetLastMsg(&raw, nats.jetstream(), kResultStream, result_subject(job, 0).c_str(), nullptr, &error),
+        "result", error);
+  const MsgPtr msg(raw);
+  const auto r = decode_result(std::string_view(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())));
+  EXPECT_NE(r.error.find("secret key"), std::string::npos) << r.error;
+  EXPECT_EQ(worker.counters().tasks_done, 0u);
+}
+
+}  // namespace
+}  // namespace cryptounet::cluster::testing
