@@ -222,7 +222,8 @@ void ClusterBackend::run(const std::filesystem::path& keys, const std::filesyste
     }
   }
 
-  henn::EncryptedBatch output{input.layout, input.tile_stride, input.images, {}};
+  // The batch id goes back unchanged: the client decrypts only the result of the batch it submitted.
+  henn::EncryptedBatch output{input.layout, input.tile_stride, input.images, {}, input.id};
   for (auto& group : outputs)
     for (auto& ct : *group) output.ciphertexts.push_back(std::move(ct));
   henn::save_batch(result.string(), *bundle.context, output);
