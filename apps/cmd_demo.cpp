@@ -13,6 +13,7 @@
 #include "henn/planner.h"
 #include "henn/resources.h"
 #include "io/dataset.h"
+#include "io/image_file.h"
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"

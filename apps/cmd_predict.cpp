@@ -2,6 +2,7 @@
 // masks exist; optional mask and overlay PNGs.
 #include "command.h"
 #include "io/dataset.h"
+#include "io/image_file.h"
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"

@@ -8,6 +8,7 @@
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "io/dataset.h"
+#include "io/image_file.h"
 #include "io/png.h"
 #include "io/preprocess.h"
 #include "nn/metrics.h"
