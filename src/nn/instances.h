@@ -16,9 +16,9 @@ struct InstanceOptions {
   Connectivity connectivity = Connectivity::Eight;
   // Split touching objects: markers are the h-maxima of the Euclidean distance to the background (regional maxima
   // that stand at least `h` pixels above every path to a higher one), flooded within the mask. Off: connected
-  // components only.
+  // components only. h = 5 scored best on the DSB2018 validation split (h 2-6 tried) with the bundled models.
   bool split_touching = true;
-  double h = 2.0;
+  double h = 5.0;
   // Objects smaller than this many pixels are dropped (noise, not nuclei).
   int min_area = 10;
 };

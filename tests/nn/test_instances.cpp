@@ -59,26 +59,30 @@ TEST(Instances, ConnectivityDecidesWhetherCornersJoin) {
 }
 
 TEST(Instances, WatershedSplitsTouchingNucleiThatComponentsMerge) {
-  const io::Mask m = disks(48, 32, {{{14, 16, 9}}, {{30, 16, 9}}});  // overlapping by 2 px: a narrow neck
+  // Two disks overlapping by one pixel: distance peaks ~12.5 either side of a neck ~3.5 high, a dynamic above h.
+  const io::Mask m = disks(64, 40, {{{18, 20, 12.5}}, {{42, 20, 12.5}}});
   InstanceOptions o;
   o.split_touching = false;
   EXPECT_EQ(labels_in(label_instances(m, o)).size(), 1u);
   o.split_touching = true;
   const io::LabelImage split = label_instances(m, o);
   ASSERT_EQ(labels_in(split).size(), 2u);
-  EXPECT_EQ(split.at(16, 14), 1);
-  EXPECT_EQ(split.at(16, 30), 2);
+  EXPECT_EQ(split.at(20, 18), 1);
+  EXPECT_EQ(split.at(20, 42), 2);
   for (int y = 0; y < m.height; ++y)
     for (int x = 0; x < m.width; ++x) {
       if (!m.at(y, x)) {
         EXPECT_EQ(split.at(y, x), 0);
-      } else if (x < 21 || x > 23) {  // away from the neck each side goes to its own disk
-        EXPECT_EQ(split.at(y, x), x < 22 ? 1 : 2) << x << "," << y;
+      } else if (x < 29 || x > 31) {  // away from the neck each side goes to its own disk
+        EXPECT_EQ(split.at(y, x), x < 30 ? 1 : 2) << x << "," << y;
       }
     }
   const auto measured = measure_instances(split);
   ASSERT_EQ(measured.size(), 2u);
-  EXPECT_NEAR(measured[0].area, measured[1].area, 20);  // symmetric up to the tie-broken neck
+  EXPECT_NEAR(measured[0].area, measured[1].area, 10);  // symmetric up to the tie-broken neck
+  // A marker height above the dynamic keeps them together.
+  o.h = 10;
+  EXPECT_EQ(labels_in(label_instances(m, o)).size(), 1u);
 }
 
 TEST(Instances, OneConvexObjectStaysWhole) {
