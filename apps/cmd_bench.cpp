@@ -14,7 +14,7 @@
 #include "henn/planner.h"
 #include "henn/resources.h"
 #include "io/dataset.h"
-#include "io/png.h"
+#include "io/image_file.h"
 #include "io/preprocess.h"
 #include "nn/predict.h"
 
@@ -101,7 +101,7 @@ void run_bench(const BenchOptions& o) {
   const int tiles = o.tiles > 0 ? o.tiles : henn::Layout::kMaxLanes * plan.layout.batch;
   for (int k = 0; k < tiles; ++k) {
     if (k < static_cast<int>(samples.size())) {
-      planes.push_back(io::preprocess(io::read_png(samples[k].image_path), loaded.info.normalization));
+      planes.push_back(io::preprocess(io::read_image(samples[k].image_path, samples[k].page), loaded.info.normalization));
     } else {
       io::Plane p(tile, tile);
       for (double& x : p.pixels) x = normal(rng);

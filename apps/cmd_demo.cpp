@@ -13,10 +13,12 @@
 #include "henn/planner.h"
 #include "henn/resources.h"
 #include "io/dataset.h"
+#include "io/image_file.h"
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"
 #include "nn/forward.h"
+#include "nn/instances.h"
 #include "nn/metrics.h"
 #include "nn/predict.h"
 
@@ -75,7 +77,7 @@ void run_demo(const DemoOptions& o) {
   std::vector<io::Plane> planes;
   std::vector<std::string> names;
   for (const auto& s : samples) {
-    images.push_back(io::read_png(s.image_path));
+    images.push_back(io::read_image(s.image_path, s.page));
     planes.push_back(io::preprocess(images.back(), loaded.info.normalization));
     names.push_back(s.id);
   }
@@ -129,9 +131,9 @@ void run_demo(const DemoOptions& o) {
   const auto enc_logits = henn::decrypt_logits(client, henn::BatchRecord::of(client, batch), result);
   const double decrypt_s = since(t0);
   if (!o.out.empty()) fs::create_directories(o.out);
-  double dice_enc = 0, dice_plain = 0, agreement = 0, max_logit_error = 0;
+  double dice_enc = 0, dice_plain = 0, agreement = 0, max_logit_error = 0, ap_enc = 0, ap_plain = 0;
   std::size_t agree_pixels = 0, total_pixels = 0;
-  int scored = 0;
+  int scored = 0, instance_scored = 0;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const io::Mask enc = nn::threshold_logits(enc_logits[i], loaded.info.threshold_logit);
     const io::Mask plain = nn::threshold_logits(plain_logits[i], loaded.info.threshold_logit);
@@ -142,10 +144,17 @@ void run_demo(const DemoOptions& o) {
     total_pixels += enc.pixels.size();
     std::optional<io::Mask> truth;
     if (!samples[i].mask_path.empty()) {
-      truth = io::read_mask(samples[i].mask_path);
+      truth = io::read_mask(samples[i].mask_path, samples[i].page);
       const double de = nn::score_masks(enc, *truth).dice, dp = nn::score_masks(plain, *truth).dice;
       dice_enc += de, dice_plain += dp, ++scored;
       say(fmt::format("{}: dice encrypted {:.4f}, plaintext {:.4f}", samples[i].id, de, dp));
+    }
+    if (!samples[i].label_path.empty()) {
+      const io::LabelImage nuclei = io::read_labels(samples[i].label_path, samples[i].page);
+      const double ae = nn::dsb_average_precision(nn::label_instances(enc), nuclei);
+      const double ap = nn::dsb_average_precision(nn::label_instances(plain), nuclei);
+      ap_enc += ae, ap_plain += ap, ++instance_scored;
+      say(fmt::format("{}: nuclei AP encrypted {:.4f}, plaintext {:.4f}", samples[i].id, ae, ap));
     }
     if (!o.out.empty()) {
       io::write_mask(o.out + "/" + samples[i].id + "_mask.png", enc);
@@ -162,6 +171,8 @@ void run_demo(const DemoOptions& o) {
       {"tiles_per_ciphertext", plan.layout.batch},
       {"dice_encrypted", scored ? nlohmann::json(dice_enc / scored) : nlohmann::json(nullptr)},
       {"dice_plain", scored ? nlohmann::json(dice_plain / scored) : nlohmann::json(nullptr)},
+      {"map", instance_scored ? nlohmann::json(ap_enc / instance_scored) : nlohmann::json(nullptr)},
+      {"map_plain", instance_scored ? nlohmann::json(ap_plain / instance_scored) : nlohmann::json(nullptr)},
       {"pixel_agreement", agreement},
       {"max_logit_error", max_logit_error},
       {"seconds_per_tile", per_tile},
@@ -180,6 +191,9 @@ void run_demo(const DemoOptions& o) {
              "max logit error {:.2e}\n",
              samples.size(), tiles, scored ? dice_enc / scored : 0.0, scored ? dice_plain / scored : 0.0, agreement,
              max_logit_error);
+  if (instance_scored)
+    fmt::print("nuclei mAP (DSB, IoU 0.50-0.95): encrypted {:.4f}, plaintext {:.4f}\n", ap_enc / instance_scored,
+               ap_plain / instance_scored);
   fmt::print("time: keygen {:.1f}s, encrypt {:.1f}s, inference {:.1f}s ({:.1f}s per tile, {} tiles per ciphertext), "
              "decrypt {:.1f}s, plaintext {:.2f}s; peak RSS {:.0f} MiB{}\n",
              keygen_s, encrypt_s, infer_s, per_tile, plan.layout.batch, decrypt_s, plain_s, henn::peak_rss_mb(),

@@ -12,6 +12,7 @@
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "henn/resources.h"
+#include "io/image_file.h"
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"

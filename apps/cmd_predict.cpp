@@ -1,10 +1,12 @@
-// `cryptounet predict --plain`: the float64 plaintext reference on images or a DSB-layout folder; Dice/IoU when
-// masks exist; optional mask and overlay PNGs.
+// `cryptounet predict --plain`: the float64 plaintext reference on images or a DSB-layout folder (PNG or TIFF);
+// Dice/IoU when masks exist; nuclei as instances, scored with the DSB mean average precision when labels exist;
+// optional mask, label, per-nucleus CSV and overlay files.
 #include "command.h"
 #include "io/dataset.h"
+#include "io/image_file.h"
 #include "io/overlay.h"
-#include "io/png.h"
 #include "io/preprocess.h"
+#include "nn/instances.h"
 #include "nn/metrics.h"
 #include "nn/predict.h"
 
@@ -14,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -36,6 +39,9 @@ struct PredictCliOptions {
   bool whole = false;
   bool json = false;
   std::string out;
+  std::string format = "png";  // of the mask and label files written to `out`
+  std::string instances = "watershed";
+  nn::InstanceOptions instance_options;
 };
 
 std::vector<io::Sample> collect_samples(const PredictCliOptions& o) {
@@ -47,15 +53,7 @@ std::vector<io::Sample> collect_samples(const PredictCliOptions& o) {
     samples = io::list_dataset(o.data, split);
   } else {
     if (!o.split.empty()) throw std::invalid_argument("predict: --split needs --data");
-    for (const auto& path : o.images) {
-      io::Sample s;
-      s.id = fs::path(path).stem().string();
-      s.image_path = path;
-      // An image inside a DSB-layout folder (dir/images/<id>.png) is scored against dir/masks/<id>.png if present.
-      const fs::path mask = fs::path(path).parent_path().parent_path() / "masks" / fs::path(path).filename();
-      if (fs::path(path).parent_path().filename() == "images" && fs::is_regular_file(mask)) s.mask_path = mask.string();
-      samples.push_back(std::move(s));
-    }
+    samples = io::samples_from_files(o.images);
   }
   if (samples.empty())
     throw std::invalid_argument("predict: no images" + (o.split.empty() ? std::string() : " in split " + o.split) +
@@ -74,23 +72,39 @@ void run_predict(const PredictCliOptions& o) {
   popts.whole_image = o.whole;
   const auto samples = collect_samples(o);
   if (!o.out.empty()) fs::create_directories(o.out);
+  nn::InstanceOptions instance_options = o.instance_options;
+  instance_options.split_touching = o.instances == "watershed";
+  const std::string ext = o.format == "tiff" ? ".tif" : ".png";
 
   nlohmann::json per_image = nlohmann::json::array();
-  double dice_sum = 0, iou_sum = 0, agreement_sum = 0;
-  int scored = 0;
+  double dice_sum = 0, iou_sum = 0, agreement_sum = 0, ap_sum = 0;
+  int scored = 0, instance_scored = 0;
   const auto start = std::chrono::steady_clock::now();
   for (const auto& s : samples) {
     const auto t0 = std::chrono::steady_clock::now();
-    const io::Image image = io::read_png(s.image_path);
+    const io::Image image = io::read_image(s.image_path, s.page);
     const io::Plane normalized = io::preprocess(image, loaded.info.normalization);
     const io::Plane logits = nn::predict_logits(loaded.model, normalized, popts);
     const io::Mask predicted = nn::threshold_logits(logits, loaded.info.threshold_logit);
+    const io::LabelImage nuclei = nn::label_instances(predicted, instance_options);
+    const std::vector<nn::Instance> measured = nn::measure_instances(nuclei);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    nlohmann::json entry = {{"id", s.id}, {"width", image.width}, {"height", image.height}, {"seconds", seconds}};
+    nlohmann::json entry = {{"id", s.id},           {"width", image.width},    {"height", image.height},
+                            {"seconds", seconds}, {"count", measured.size()}};
+    std::string ap_text;
+    if (!s.label_path.empty()) {
+      const io::LabelImage true_nuclei = io::read_labels(s.label_path, s.page);
+      const double ap = nn::dsb_average_precision(nuclei, true_nuclei);
+      entry["ap"] = ap;
+      entry["true_count"] = nn::measure_instances(true_nuclei).size();
+      ap_sum += ap;
+      ++instance_scored;
+      ap_text = fmt::format("  ap {:.4f}", ap);
+    }
     std::optional<io::Mask> truth;
     if (!s.mask_path.empty()) {
-      truth = io::read_mask(s.mask_path);
+      truth = io::read_mask(s.mask_path, s.page);
       const nn::SegmentationScores sc = nn::score_masks(predicted, *truth);
       entry["dice"] = sc.dice;
       entry["iou"] = sc.iou;
@@ -100,17 +114,22 @@ void run_predict(const PredictCliOptions& o) {
       agreement_sum += sc.pixel_agreement;
       ++scored;
       if (!o.json)
-        fmt::print("{}  {}x{}  dice {:.4f}  iou {:.4f}  agree {:.4f}  {:.2f} s\n", s.id, image.width, image.height,
-                   sc.dice, sc.iou, sc.pixel_agreement, seconds);
+        fmt::print("{}  {}x{}  dice {:.4f}  iou {:.4f}  agree {:.4f}{}  nuclei {}  {:.2f} s\n", s.id, image.width,
+                   image.height, sc.dice, sc.iou, sc.pixel_agreement, ap_text, measured.size(), seconds);
     } else if (!o.json) {
-      fmt::print("{}  {}x{}  foreground {:.3f}  {:.2f} s\n", s.id, image.width, image.height,
+      fmt::print("{}  {}x{}  foreground {:.3f}{}  nuclei {}  {:.2f} s\n", s.id, image.width, image.height,
                  static_cast<double>(std::count(predicted.pixels.begin(), predicted.pixels.end(), 1)) /
                      static_cast<double>(predicted.pixels.size()),
-                 seconds);
+                 ap_text, measured.size(), seconds);
     }
     if (!o.out.empty()) {
-      io::write_mask((fs::path(o.out) / (s.id + "_mask.png")).string(), predicted);
-      io::write_png((fs::path(o.out) / (s.id + "_overlay.png")).string(),
+      const fs::path out(o.out);
+      io::write_mask((out / (s.id + "_mask" + ext)).string(), predicted);
+      io::write_labels((out / (s.id + "_labels" + ext)).string(), nuclei);
+      std::ofstream csv(out / (s.id + "_nuclei.csv"));
+      csv << nn::instances_csv(measured);
+      if (!csv.flush()) throw std::runtime_error("cannot write '" + (out / (s.id + "_nuclei.csv")).string() + "'");
+      io::write_image((out / (s.id + "_overlay.png")).string(),
                     io::make_overlay(io::to_gray(image), predicted, truth ? &*truth : nullptr));
     }
     per_image.push_back(std::move(entry));
@@ -123,17 +142,21 @@ void run_predict(const PredictCliOptions& o) {
                            {"stride", popts.stride},
                            {"images", samples.size()},
                            {"scored", scored},
+                           {"instances", o.instances},
                            {"seconds", total},
                            {"per_image", per_image}};
   if (!o.split.empty()) result["split"] = o.split;
   result["dice"] = scored ? nlohmann::json(dice_sum / scored) : nlohmann::json(nullptr);
   result["iou"] = scored ? nlohmann::json(iou_sum / scored) : nlohmann::json(nullptr);
   result["pixel_agreement"] = scored ? nlohmann::json(agreement_sum / scored) : nlohmann::json(nullptr);
+  result["map"] = instance_scored ? nlohmann::json(ap_sum / instance_scored) : nlohmann::json(nullptr);
   if (o.json) {
     fmt::print("{}\n", result.dump());
   } else if (scored) {
-    fmt::print("{}: {} images, mean dice {:.4f}, mean iou {:.4f}, pixel agreement {:.4f} ({:.1f} s)\n",
-               loaded.model.name, scored, dice_sum / scored, iou_sum / scored, agreement_sum / scored, total);
+    fmt::print("{}: {} images, mean dice {:.4f}, mean iou {:.4f}, pixel agreement {:.4f}{} ({:.1f} s)\n",
+               loaded.model.name, scored, dice_sum / scored, iou_sum / scored, agreement_sum / scored,
+               instance_scored ? fmt::format(", mAP {:.4f} ({})", ap_sum / instance_scored, o.instances) : "",
+               total);
   } else {
     fmt::print("{}: {} images, no masks to score ({:.1f} s)\n", loaded.model.name, samples.size(), total);
   }
@@ -145,15 +168,27 @@ void setup_predict(CLI::App& root) {
   cmd->add_flag("--plain", o->plain, "Plaintext float64 reference inference");
   cmd->add_option("--model", o->model, "ONNX model (its JSON sidecar is found next to it)")->check(CLI::ExistingFile);
   cmd->add_option("--info", o->info, "JSON sidecar, if not next to the model")->check(CLI::ExistingFile);
-  cmd->add_option("--data", o->data, "DSB-layout folder (images/, masks/)")->check(CLI::ExistingDirectory);
+  cmd->add_option("--data", o->data, "DSB-layout folder (images/, masks/, labels/; PNG or TIFF)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--split", o->split, "Only this split of --data (train, val, test; by sorted id)")
       ->check(CLI::IsMember({"train", "val", "test"}));
-  cmd->add_option("images", o->images, "Image files (PNG)")->check(CLI::ExistingFile);
+  cmd->add_option("images", o->images, "Image files (PNG or TIFF; a TIFF stack is one image per page)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--limit", o->limit, "At most K images")->check(CLI::NonNegativeNumber);
   cmd->add_option("--stride", o->stride, "Tile stride (default 3/4 of the tile)")->check(CLI::PositiveNumber);
   cmd->add_flag("--whole", o->whole, "Whole image in one pass instead of tiles");
-  cmd->add_flag("--json", o->json, "Print one JSON object (dice, iou, images, per_image, ...)");
-  cmd->add_option("-o,--out", o->out, "Write <id>_mask.png and <id>_overlay.png here");
+  cmd->add_option("--instances", o->instances,
+                  "Nuclei from the mask: watershed (touching nuclei split) or components (8-connected only)")
+      ->check(CLI::IsMember({"watershed", "components"}));
+  cmd->add_option("--marker-height", o->instance_options.h,
+                  "Watershed: a distance peak this many pixels above its saddle seeds its own nucleus")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--min-area", o->instance_options.min_area, "Drop nuclei below this many pixels")
+      ->check(CLI::Range(0, 1 << 28));
+  cmd->add_flag("--json", o->json, "Print one JSON object (dice, iou, map, images, per_image, ...)");
+  cmd->add_option("-o,--out", o->out,
+                  "Write <id>_mask, <id>_labels (16-bit nuclei), <id>_nuclei.csv and <id>_overlay.png here");
+  cmd->add_option("--format", o->format, "Mask and label files: png or tiff")->check(CLI::IsMember({"png", "tiff"}));
   cmd->callback([o] { run_predict(*o); });
 }
 

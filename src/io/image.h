@@ -1,4 +1,5 @@
-// Image containers shared by io and nn: a decoded PNG, a one-channel plane of doubles, a binary mask.
+// Image containers shared by io and nn: a decoded image, a one-channel plane of doubles, a binary mask, instance
+// labels.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +8,7 @@
 
 namespace cryptounet::io {
 
-// A decoded PNG: interleaved samples, row-major. channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA;
+// A decoded image (one PNG, or one page of a TIFF): interleaved samples, row-major. channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA;
 // bit_depth 8 or 16 (samples hold the raw integer values, at most 2^bit_depth - 1).
 struct Image {
   int width = 0;
@@ -46,6 +47,18 @@ struct Mask {
   Mask(int w, int h) : width(w), height(h), pixels(static_cast<std::size_t>(w) * h, 0) {}
   std::uint8_t& at(int y, int x) { return pixels[static_cast<std::size_t>(y) * width + x]; }
   std::uint8_t at(int y, int x) const { return pixels[static_cast<std::size_t>(y) * width + x]; }
+};
+
+// Instance labels, row-major: 0 background, 1..K one object each (16-bit, the label format of Fiji and napari).
+struct LabelImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint16_t> pixels;
+
+  LabelImage() = default;
+  LabelImage(int w, int h) : width(w), height(h), pixels(static_cast<std::size_t>(w) * h, 0) {}
+  std::uint16_t& at(int y, int x) { return pixels[static_cast<std::size_t>(y) * width + x]; }
+  std::uint16_t at(int y, int x) const { return pixels[static_cast<std::size_t>(y) * width + x]; }
 };
 
 }  // namespace cryptounet::io

@@ -136,23 +136,4 @@ void write_png(const std::string& path, const Image& image) {
   if (std::fflush(file.fp) != 0) throw std::runtime_error("writing '" + path + "' failed");
 }
 
-Mask read_mask(const std::string& path) {
-  const Image image = read_png(path);
-  const double half = image.max_value() / 2.0;  // 127.5 of 255: value > 127 is foreground
-  Mask mask(image.width, image.height);
-  for (std::size_t j = 0; j < mask.pixels.size(); ++j)
-    mask.pixels[j] = image.samples[j * image.channels] > half ? 1 : 0;
-  return mask;
-}
-
-void write_mask(const std::string& path, const Mask& mask) {
-  Image image;
-  image.width = mask.width;
-  image.height = mask.height;
-  image.channels = 1;
-  image.samples.resize(mask.pixels.size());
-  for (std::size_t j = 0; j < mask.pixels.size(); ++j) image.samples[j] = mask.pixels[j] ? 255 : 0;
-  write_png(path, image);
-}
-
 }  // namespace cryptounet::io

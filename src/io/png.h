@@ -1,5 +1,5 @@
 // PNG reading and writing with libpng. Malformed or unsupported files (or sides above 16384) throw
-// std::runtime_error naming the file.
+// std::runtime_error naming the file. Tools go through io/image_file.h, which also reads TIFF.
 #pragma once
 
 #include "io/image.h"
@@ -13,10 +13,5 @@ Image read_png(const std::string& path);
 
 // Writes 8-bit samples (bit_depth 8) or 16-bit samples (bit_depth 16), channels 1..4.
 void write_png(const std::string& path, const Image& image);
-
-// A mask file: pixel value > 127 (of 255; > 32767 of 65535) in the first channel is foreground.
-Mask read_mask(const std::string& path);
-// Writes a mask as 8-bit gray, 0 or 255.
-void write_mask(const std::string& path, const Mask& mask);
 
 }  // namespace cryptounet::io

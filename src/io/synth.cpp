@@ -1,5 +1,6 @@
 #include "io/synth.h"
 
+#include "io/image_file.h"
 #include "io/png.h"
 #include "io/prng.h"
 

@@ -8,7 +8,7 @@
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "io/dataset.h"
-#include "io/png.h"
+#include "io/image_file.h"
 #include "io/preprocess.h"
 #include "nn/metrics.h"
 #include "nn/predict.h"
@@ -39,7 +39,7 @@ TEST(HennFullModel, DemoImagesMatchPlaintextReference) {
   std::vector<io::Plane> planes;
   std::vector<std::string> names;
   for (const auto& s : samples) {
-    planes.push_back(io::preprocess(io::read_png(s.image_path), loaded.info.normalization));
+    planes.push_back(io::preprocess(io::read_image(s.image_path, s.page), loaded.info.normalization));
     names.push_back(s.id);
   }
   const EncryptedBatch batch = encrypt_images(client, planes, names, popts.stride);

@@ -1,5 +1,7 @@
+#include "io/image_file.h"
 #include "io/png.h"
 #include "temp_dir.h"
+#include "test_images.h"
 
 #include <gtest/gtest.h>
 
@@ -10,17 +12,7 @@
 namespace cryptounet::io {
 namespace {
 
-Image make_image(int w, int h, int channels, int depth) {
-  Image im;
-  im.width = w;
-  im.height = h;
-  im.channels = channels;
-  im.bit_depth = depth;
-  const unsigned modulus = depth == 8 ? 256 : 65536;
-  for (std::size_t j = 0; j < im.pixel_count() * channels; ++j)
-    im.samples.push_back(static_cast<std::uint16_t>((j * 7919 + 13) % modulus));
-  return im;
-}
+using test::make_image;
 
 TEST(Png, RoundTripGrayRgbRgba8And16Bit) {
   test::TempDir dir;

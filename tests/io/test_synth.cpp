@@ -1,4 +1,5 @@
 #include "io/dataset.h"
+#include "io/image_file.h"
 #include "io/png.h"
 #include "io/synth.h"
 #include "temp_dir.h"
