@@ -1,6 +1,6 @@
 // The client/server split of encrypted segmentation:
 //   cryptounet keygen  --model M -o keys/                      (client: secret.key 0600, public.bin, eval.bin)
-//   cryptounet encrypt --keys keys/ img.png ... -o batch.ct     (client; records the batch in keys/batches/)
+//   cryptounet encrypt --keys keys/ img.png|tif ... -o batch.ct (client; records the batch in keys/batches/)
 //   cryptounet infer   --model M --eval-keys keys/eval.bin batch.ct -o masks.ct   (server: no secret key)
 //   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: only results of its recorded batches)
 #include "command.h"
@@ -81,7 +81,7 @@ void run_encrypt(const EncryptOptions& o) {
   std::vector<io::Plane> planes;
   std::vector<std::string> names;
   for (const auto& path : o.images) {
-    planes.push_back(io::preprocess(io::read_png(path), info.normalization));
+    planes.push_back(io::preprocess(io::read_image(path), info.normalization));
     names.push_back(fs::path(path).stem().string());
   }
   if (planes.empty()) throw std::invalid_argument("encrypt: no images");
@@ -150,7 +150,7 @@ void run_decrypt(const DecryptOptions& o) {
     const fs::path original = fs::path(o.images) / (submitted.images[i].name + ".png");
     if (!o.images.empty() && fs::exists(original))
       io::write_png((out / (stems[i] + "_overlay.png")).string(),
-                    io::make_overlay(io::to_gray(io::read_png(original.string())), mask));
+                    io::make_overlay(io::to_gray(io::read_image(original.string())), mask));
     fmt::print("{}: {}x{}, {} foreground pixels\n", stems[i], mask.width, mask.height,
                std::count(mask.pixels.begin(), mask.pixels.end(), 1));
   }
