@@ -46,7 +46,11 @@ Schedule Schedule::create(const nn::Model& model) {
       }
       case nn::Op::Quadratic:
         if (!is_linear(nodes[node.inputs[0]].op) || !in0.fused_activation)
-          unsupported(node, "a quadratic activation must directly follow a convolution that feeds only it");
+          unsupported(node, "a quadratic activation or per-channel affine map (batch norm) must directly follow a convolution that "
+                            "feeds only it");
+        if (std::any_of(node.c.begin(), node.c.end(), [](double c) { return c != 0.0; }))
+          unsupported(node, "a constant term in the quadratic activation (a*y^2 + b*y + c) is not supported "
+                            "encrypted; train without it or move batch norm before the activation");
         s.nodes[node.inputs[0]].fused_into_next = true;
         ns.stride = in0.stride;
         ns.depth = in0.depth;
@@ -64,8 +68,9 @@ Schedule Schedule::create(const nn::Model& model) {
         break;
       }
       case nn::Op::Relu:
+        unsupported(node, "not HE-friendly: replace it with x*x or a learnable quadratic a*x^2 + b*x");
       case nn::Op::MaxPool2x2:
-        unsupported(node, "not HE-friendly (use the quadratic/avg-pool model)");
+        unsupported(node, "not HE-friendly: replace it with AvgPool2d(2)");
       case nn::Op::Input:
         break;
     }
