@@ -63,6 +63,10 @@ Schedule Schedule::create(const nn::Model& model) {
       case nn::Op::Add: {
         const NodeSchedule& in1 = s.nodes[node.inputs[1]];
         if (in0.stride != in1.stride) unsupported(node, "inputs at different resolutions");
+        if (node.op == nn::Op::Add && in0.depth != in1.depth)
+          unsupported(node, "a residual sum of maps that used different numbers of levels (" +
+                                std::to_string(in0.depth) + " and " + std::to_string(in1.depth) +
+                                ") is not supported encrypted: add maps of equal depth");
         ns.stride = in0.stride;
         ns.depth = std::max(in0.depth, in1.depth);
         break;

@@ -7,6 +7,7 @@
 #include "nn/onnx_loader.h"
 
 #include "nn/onnx_constant.h"
+#include "nn/onnx_node.h"
 #include "nn/onnx_polynomial.h"
 
 #include <onnx/onnx_pb.h>
@@ -25,10 +26,17 @@ namespace cryptounet::nn {
 
 namespace {
 
+using onnx_import::Attributes;
 using onnx_import::Constant;
 using onnx_import::Polynomial;
+using onnx_import::attributes;
+using onnx_import::check_auto_pad;
+using onnx_import::fail;
+using onnx_import::integer;
+using onnx_import::ints;
+using onnx_import::per_channel;
+using onnx_import::require;
 using Symbol = std::variant<int, Constant, Polynomial>;  // int: index into the model's nodes
-using Attributes = std::map<std::string, const onnx::AttributeProto*>;
 using Shape = std::array<std::int64_t, 4>;  // N, C, H, W; -1 where only known at run time
 
 // Ops that cannot be evaluated on ciphertexts without bootstrapping, with what an HE-friendly network uses instead.
@@ -68,55 +76,6 @@ const char* refusal_advice(const std::string& op) {
   for (const auto& r : kRefused)
     if (op == r.op) return r.advice;
   return nullptr;
-}
-
-std::string describe(const onnx::NodeProto& node) {
-  const std::string name = !node.name().empty() ? node.name() : node.output_size() ? node.output(0) : "?";
-  return "ONNX node '" + name + "' (" + node.op_type() + ")";
-}
-
-[[noreturn]] void fail(const onnx::NodeProto& node, const std::string& what) {
-  throw std::runtime_error(describe(node) + ": " + what);
-}
-
-void require(const onnx::NodeProto& node, bool ok, const std::string& what) {
-  if (!ok) fail(node, what);
-}
-
-// Only the listed attributes may appear.
-Attributes attributes(const onnx::NodeProto& node, const std::set<std::string>& allowed) {
-  Attributes out;
-  for (const auto& a : node.attribute()) {
-    if (!allowed.count(a.name())) fail(node, "unsupported attribute '" + a.name() + "'");
-    out[a.name()] = &a;
-  }
-  return out;
-}
-std::vector<std::int64_t> ints(const Attributes& attrs, const std::string& key, std::vector<std::int64_t> fallback) {
-  auto it = attrs.find(key);
-  if (it == attrs.end()) return fallback;
-  return {it->second->ints().begin(), it->second->ints().end()};
-}
-std::int64_t integer(const Attributes& attrs, const std::string& key, std::int64_t fallback) {
-  auto it = attrs.find(key);
-  return it == attrs.end() ? fallback : it->second->i();
-}
-void check_auto_pad(const onnx::NodeProto& node, const Attributes& attrs) {
-  auto it = attrs.find("auto_pad");
-  if (it != attrs.end() && it->second->s() != "NOTSET") fail(node, "auto_pad '" + it->second->s() + "' not supported");
-}
-
-// Per-channel coefficients from a constant of shape [C], [C,1,1], [1,C,1,1] or any all-ones shape (broadcast).
-std::vector<double> per_channel(const onnx::NodeProto& node, const Constant& c, int channels) {
-  if (c.size() == 1) return std::vector<double>(channels, c.values[0]);
-  std::int64_t non_unit = 0;
-  for (auto d : c.dims)
-    if (d != 1) ++non_unit;
-  const bool channel_axis_ok = c.dims.size() <= 3 ? c.dims.size() >= 1 && c.dims[0] == channels
-                                                  : c.dims.size() == 4 && c.dims[1] == channels;
-  if (non_unit != 1 || static_cast<int>(c.size()) != channels || !channel_axis_ok)
-    fail(node, "constant operand is not per-channel for " + std::to_string(channels) + " channels");
-  return c.values;
 }
 
 // Identity and (zero-size) Pad forward their first input unchanged.
@@ -272,10 +231,11 @@ class Loader {
     return Polynomial::identity(index, model_.nodes[index].channels);
   }
 
-  // Binds a tensor name to a node, counting the references the node gains through it.
+  // Binds a tensor name to a node, counting the references the node gains through it (an alias adds none: its
+  // uses are counted at its root).
   void bind(const std::string& tensor, int index) {
     symbols_[tensor] = index;
-    references_[index] += uses_[root(tensor)];
+    if (root(tensor) == tensor) references_[index] += uses_[tensor];
   }
   void define(const onnx::NodeProto& node, Symbol s) {
     if (node.output_size() != 1) fail(node, "expected exactly one output");
@@ -288,20 +248,28 @@ class Loader {
   }
   int channels_of(int index) const { return model_.nodes[index].channels; }
 
+  // One node per polynomial, however many aliases (Identity, zero Pad) its consumers read it through.
   int materialize(const std::string& tensor, const Symbol& s) {
     if (std::holds_alternative<int>(s)) return std::get<int>(s);
+    const std::string key = root(tensor);
+    if (auto it = symbols_.find(key); it != symbols_.end() && std::holds_alternative<int>(it->second)) {
+      const int index = std::get<int>(it->second);
+      symbols_[tensor] = index;
+      return index;
+    }
     const Polynomial p = std::get<Polynomial>(s);
     if (p.is_identity()) return p.source;
     Node n;
     n.op = Op::Quadratic;
-    n.name = tensor;
+    n.name = key;
     n.inputs = {p.source};
     n.channels = p.channels();
     n.a = p.c2;
     n.b = p.c1;
     if (std::any_of(p.c0.begin(), p.c0.end(), [](double v) { return v != 0.0; })) n.c = p.c0;
     const int index = push(std::move(n));
-    bind(tensor, index);
+    bind(key, index);
+    if (tensor != key) bind(tensor, index);
     return index;
   }
 
@@ -563,19 +531,33 @@ class Loader {
     define(node, std::move(c));
   }
 
-  // Keeps the ancestors of the output, in order, so the output is the last node.
+  // Keeps the ancestors of the output so that the output is the last node, in graph order except that each
+  // quadratic comes right after the node it reads, as exporters write it (polynomials become nodes only when a
+  // layer reads them).
   Model prune(int output) {
-    std::vector<bool> keep(model_.nodes.size(), false);
+    const int count = output + 1;
+    std::vector<bool> keep(count, false);
     keep[output] = true;
     keep[0] = true;
     for (int i = output; i >= 0; --i)
       if (keep[i])
         for (int in : model_.nodes[i].inputs) keep[in] = true;
-    std::vector<int> remap(model_.nodes.size(), -1);
+    std::vector<int> order;
+    std::vector<bool> placed(count, false);
+    auto place = [&](int i) {
+      order.push_back(i);
+      placed[i] = true;
+    };
+    for (int i = 0; i < count; ++i) {
+      if (!keep[i] || placed[i]) continue;
+      place(i);
+      for (int j = i + 1; j < output; ++j)
+        if (keep[j] && model_.nodes[j].op == Op::Quadratic && model_.nodes[j].inputs[0] == i) place(j);
+    }
+    std::vector<int> remap(count, -1);
     Model pruned;
     pruned.name = model_.name;
-    for (int i = 0; i <= output; ++i) {
-      if (!keep[i]) continue;
+    for (int i : order) {
       Node n = std::move(model_.nodes[i]);
       for (int& in : n.inputs) in = remap[in];
       remap[i] = static_cast<int>(pruned.nodes.size());

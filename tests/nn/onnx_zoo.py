@@ -111,7 +111,8 @@ class BatchNormAfterConcat(nn.Module):
 
 
 class SizeMatchingPad(nn.Module):
-    """The popular U-Net decoder that pads the upsampled map to the skip's size (zero here) with F.pad."""
+    """The popular U-Net decoder that pads the upsampled map to the skip's size (zero here) with F.pad: the size
+    arithmetic (Shape, Gather, Sub, Div, ConstantOfShape, Slice, Transpose, Cast...) folds to a zero Pad."""
 
     def __init__(self):
         super().__init__()
@@ -119,14 +120,34 @@ class SizeMatchingPad(nn.Module):
         self.pool = nn.AvgPool2d(2)
         self.c2 = block(2, 2, lambda c: Square(), bn=False)
         self.up = nn.ConvTranspose2d(2, 2, 2, stride=2)
-        self.head = nn.Conv2d(4, 1, 1)
+        self.dec = block(4, 2, lambda c: Square(), bn=False)
+        self.head = nn.Conv2d(2, 1, 1)
 
     def forward(self, x):
         s = self.c1(x)
         u = self.up(self.c2(self.pool(s)))
         dy, dx = s.size()[2] - u.size()[2], s.size()[3] - u.size()[3]
         u = F.pad(u, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
-        return self.head(torch.cat([u, s], dim=1))
+        return self.head(self.dec(torch.cat([u, s], dim=1)))
+
+
+class ParallelBranchSum(nn.Module):
+    """A sum of two branches of equal depth (conv + square each), then the usual decoder."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = block(1, 2, lambda c: Square(), bn=False)
+        self.pool = nn.AvgPool2d(2)
+        self.left = block(2, 4, lambda c: Square(), bn=False)
+        self.right = block(2, 4, lambda c: Square(), bn=False, kernel=1)
+        self.up = nn.ConvTranspose2d(4, 2, 2, stride=2)
+        self.dec = block(4, 2, lambda c: Square(), bn=False)
+        self.head = nn.Conv2d(2, 1, 1)
+
+    def forward(self, x):
+        s = self.c1(x)
+        p = self.pool(s)
+        return self.head(self.dec(torch.cat([self.up(self.left(p) + self.right(p)), s], dim=1)))
 
 
 class NotHeFriendly(nn.Module):
@@ -157,25 +178,28 @@ def randomize_batch_norm(model):
             m.bias.data.uniform_(-0.3, 0.3)
 
 
-# name -> (builder, export keyword arguments, expected loader error words or None)
+# name -> (builder, export keyword arguments, words the loader's refusal must contain, words the encrypted path's
+# refusal must contain); None: accepted.
 PRESERVE = {"training": torch.onnx.TrainingMode.PRESERVE}  # keeps BatchNormalization nodes unfolded
+DYNAMIC = {"dynamic_axes": {"image": {0: "n", 2: "h", 3: "w"}, "logits": {0: "n", 2: "h", 3: "w"}}}
 ZOO = {
-    "unet_d1_square": (lambda: UNet(1), {}, None),
-    "unet_d2_square_pow": (lambda: UNet(2, act=lambda c: Square(use_pow=True)), {}, None),
-    "unet_d1_bn_quadratic": (lambda: UNet(1, bn=True, act=lambda c: Quadratic(c, "ayy+by")), PRESERVE, None),
-    "unet_d2_bn_quadratic": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "by+a*pow")), PRESERVE, None),
-    "unet_d2_bn_exporter_folded": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "(ay+b)y")), {}, None),
-    "unet_d1_dynamic_axes": (lambda: UNet(1, bn=True), {"dynamic_axes": {"image": {0: "n", 2: "h", 3: "w"},
-                                                                          "logits": {0: "n", 2: "h", 3: "w"}}}, None),
-    "unet_d1_residual_add": (lambda: UNet(1, residual=True), {}, None),
-    "unet_d1_conv5x5": (lambda: UNet(1, kernel=5), {}, None),
-    "unet_d1_quadratic_constant": (lambda: UNet(1, act=lambda c: Quadratic(c, "ayy+by", constant=True)), {}, None),
-    "bn_after_concat": (BatchNormAfterConcat, PRESERVE, None),
-    "size_matching_pad": (SizeMatchingPad, {}, None),
-    "relu_maxpool": (lambda: NotHeFriendly("relu_maxpool"), {}, None),  # loads: the plaintext reference has ReLU
-    "sigmoid": (lambda: NotHeFriendly("sigmoid"), {}, ["Sigmoid", "drop it"]),
-    "tanh": (lambda: NotHeFriendly("tanh"), {}, ["Tanh", "x*x"]),
-    "upsample": (lambda: NotHeFriendly("upsample"), {}, ["Resize", "ConvTranspose2d"]),
+    "unet_d1_square": (lambda: UNet(1), {}, None, None),
+    "unet_d2_square_pow": (lambda: UNet(2, act=lambda c: Square(use_pow=True)), {}, None, None),
+    "unet_d1_bn_quadratic": (lambda: UNet(1, bn=True, act=lambda c: Quadratic(c, "ayy+by")), PRESERVE, None, None),
+    "unet_d2_bn_quadratic": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "by+a*pow")), PRESERVE, None, None),
+    "unet_d2_bn_exporter_folded": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "(ay+b)y")), {}, None, None),
+    "unet_d1_dynamic_axes": (lambda: UNet(1, bn=True), DYNAMIC, None, None),
+    "unet_d1_conv5x5": (lambda: UNet(1, kernel=5), {}, None, None),
+    "size_matching_pad": (SizeMatchingPad, {}, None, None),
+    "parallel_branch_sum": (ParallelBranchSum, {}, None, None),
+    "unet_d1_residual_add": (lambda: UNet(1, residual=True), {}, None, ["different numbers of levels"]),
+    "unet_d1_quadratic_constant": (lambda: UNet(1, act=lambda c: Quadratic(c, "ayy+by", constant=True)), {}, None,
+                                   ["constant term"]),
+    "bn_after_concat": (BatchNormAfterConcat, PRESERVE, None, ["/bn/BatchNormalization", "batch norm"]),
+    "relu_maxpool": (lambda: NotHeFriendly("relu_maxpool"), {}, None, ["Relu", "x*x"]),
+    "sigmoid": (lambda: NotHeFriendly("sigmoid"), {}, ["Sigmoid", "drop it"], None),
+    "tanh": (lambda: NotHeFriendly("tanh"), {}, ["Tanh", "x*x"], None),
+    "upsample": (lambda: NotHeFriendly("upsample"), {}, ["Resize", "ConvTranspose2d"], None),
 }
 OPSETS = (13, 17)
 
@@ -184,10 +208,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    warnings.filterwarnings("ignore")  # the exporter's advice on training-mode export and shape inference
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(2018)
     manifest = []
-    for name, (build, export_args, error_words) in ZOO.items():
+    for name, (build, export_args, error_words, encrypted_error_words) in ZOO.items():
         model = build().double()
         randomize_batch_norm(model)
         model.eval()
@@ -203,6 +228,8 @@ def main():
                 entry["error_words"] = error_words
             else:
                 entry.update(input_shape=list(x.shape), input=x.flatten().tolist(), output=y.flatten().tolist())
+            if encrypted_error_words:
+                entry["encrypted_error_words"] = encrypted_error_words
             manifest.append(entry)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f)
