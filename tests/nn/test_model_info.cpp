@@ -7,6 +7,8 @@
 
 #include "nn/model_info.h"
 
+#include <nlohmann/json.hpp>
+
 namespace cryptounet::nn {
 namespace {
 
