@@ -48,9 +48,6 @@ Schedule Schedule::create(const nn::Model& model) {
         if (!is_linear(nodes[node.inputs[0]].op) || !in0.fused_activation)
           unsupported(node, "a quadratic activation or per-channel affine map (batch norm) must directly follow a convolution that "
                             "feeds only it");
-        if (std::any_of(node.c.begin(), node.c.end(), [](double c) { return c != 0.0; }))
-          unsupported(node, "a constant term in the quadratic activation (a*y^2 + b*y + c) is not supported "
-                            "encrypted; train without it or move batch norm before the activation");
         s.nodes[node.inputs[0]].fused_into_next = true;
         ns.stride = in0.stride;
         ns.depth = in0.depth;
@@ -155,6 +152,7 @@ LinearWeights linear_weights(const nn::Node& node, const nn::Node* activation) {
   if (activation) {
     w.quad_a = &activation->a;
     w.quad_b = &activation->b;
+    if (!activation->c.empty()) w.quad_c = &activation->c;
   }
   if (node.op == nn::Op::Conv2d) {
     const int k = node.kernel;

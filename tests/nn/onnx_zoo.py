@@ -50,10 +50,13 @@ class Square(nn.Module):
 
 
 def block(cin, cout, act, bn, kernel=3):
+    """conv, then BN and the activation in the order given: bn False, True ("before" the activation) or "after"."""
     layers = [nn.Conv2d(cin, cout, kernel, padding=kernel // 2)]
-    if bn:
+    if bn is True:
         layers.append(nn.BatchNorm2d(cout))
     layers.append(act(cout))
+    if bn == "after":
+        layers.append(nn.BatchNorm2d(cout))
     return nn.Sequential(*layers)
 
 
@@ -188,13 +191,14 @@ ZOO = {
     "unet_d1_bn_quadratic": (lambda: UNet(1, bn=True, act=lambda c: Quadratic(c, "ayy+by")), PRESERVE, None, None),
     "unet_d2_bn_quadratic": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "by+a*pow")), PRESERVE, None, None),
     "unet_d2_bn_exporter_folded": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "(ay+b)y")), {}, None, None),
+    "unet_d1_bn_after_square": (lambda: UNet(1, bn="after"), PRESERVE, None, None),
     "unet_d1_dynamic_axes": (lambda: UNet(1, bn=True), DYNAMIC, None, None),
     "unet_d1_conv5x5": (lambda: UNet(1, kernel=5), {}, None, None),
     "size_matching_pad": (SizeMatchingPad, {}, None, None),
     "parallel_branch_sum": (ParallelBranchSum, {}, None, None),
     "unet_d1_residual_add": (lambda: UNet(1, residual=True), {}, None, ["different numbers of levels"]),
     "unet_d1_quadratic_constant": (lambda: UNet(1, act=lambda c: Quadratic(c, "ayy+by", constant=True)), {}, None,
-                                   ["constant term"]),
+                                   None),
     "bn_after_concat": (BatchNormAfterConcat, PRESERVE, None, ["/bn/BatchNormalization", "batch norm"]),
     "relu_maxpool": (lambda: NotHeFriendly("relu_maxpool"), {}, None, ["Relu", "x*x"]),
     "sigmoid": (lambda: NotHeFriendly("sigmoid"), {}, ["Sigmoid", "drop it"], None),
