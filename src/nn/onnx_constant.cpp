@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <stdexcept>
 
 namespace cryptounet::nn::onnx_import {
@@ -21,10 +22,13 @@ void append_raw(const std::string& raw, std::vector<double>& out) {
   }
 }
 
-std::int64_t element_count(const std::vector<std::int64_t>& dims) {
+// Constants computed here (shape arithmetic, broadcasts) are small; a file must not make them allocate gigabytes.
+constexpr std::int64_t kMaxComputedElements = std::int64_t{1} << 24;
+
+std::int64_t element_count(const std::vector<std::int64_t>& dims, std::int64_t limit = std::int64_t{1} << 40) {
   std::int64_t n = 1;
   for (auto d : dims) {
-    if (d < 0 || (d > 0 && n > (std::int64_t{1} << 40) / d)) throw std::runtime_error("tensor shape out of range");
+    if (d < 0 || (d > 0 && n > limit / d)) throw std::runtime_error("tensor shape out of range");
     n *= d;
   }
   return n;
@@ -90,7 +94,7 @@ Constant broadcast(const Constant& a, const Constant& b, const std::function<dou
     out.dims.push_back(da[i] == 1 ? db[i] : da[i]);
   }
   const auto sa = strides_of(da), sb = strides_of(db), so = strides_of(out.dims);
-  const std::int64_t n = element_count(out.dims);
+  const std::int64_t n = element_count(out.dims, kMaxComputedElements);
   out.values.resize(static_cast<std::size_t>(n));
   for (std::int64_t j = 0; j < n; ++j) {
     std::int64_t ia = 0, ib = 0, rest = j;
@@ -163,6 +167,7 @@ Constant gather(const onnx::NodeProto& node, const std::vector<const Constant*>&
   out.dims.assign(data.dims.begin(), data.dims.begin() + axis);
   out.dims.insert(out.dims.end(), indices.dims.begin(), indices.dims.end());
   out.dims.insert(out.dims.end(), data.dims.begin() + axis + 1, data.dims.end());
+  element_count(out.dims, kMaxComputedElements);
   for (std::int64_t o = 0; o < outer; ++o)
     for (double index : indices.values) {
       auto k = static_cast<std::int64_t>(index);
@@ -275,15 +280,18 @@ Constant transpose(const onnx::NodeProto& node, const std::vector<const Constant
   if (perm.empty())
     for (std::size_t i = rank; i-- > 0;) perm.push_back(static_cast<std::int64_t>(i));
   if (perm.size() != rank) throw std::runtime_error("Transpose perm does not match the rank");
+  for (auto& p : perm) p = normalize_axis(p, rank);
+  if (std::set<std::int64_t>(perm.begin(), perm.end()).size() != rank)
+    throw std::runtime_error("Transpose perm is not a permutation");
   Constant out;
   out.integer = data.integer;
-  for (auto p : perm) out.dims.push_back(data.dims[normalize_axis(p, rank)]);
+  for (auto p : perm) out.dims.push_back(data.dims[p]);
   const auto in_strides = strides_of(data.dims), out_strides = strides_of(out.dims);
   out.values.resize(data.size());
   for (std::int64_t j = 0; j < static_cast<std::int64_t>(data.size()); ++j) {
     std::int64_t src = 0, rest = j;
     for (std::size_t i = 0; i < rank; ++i) {
-      src += rest / out_strides[i] * in_strides[normalize_axis(perm[i], rank)];
+      src += rest / out_strides[i] * in_strides[perm[i]];
       rest %= out_strides[i];
     }
     out.values[static_cast<std::size_t>(j)] = data.values[static_cast<std::size_t>(src)];
@@ -303,7 +311,7 @@ Constant constant_of_shape(const onnx::NodeProto& node, const std::vector<const 
       fill = v.values[0];
       out.integer = v.integer;
     }
-  out.values.assign(static_cast<std::size_t>(element_count(out.dims)), fill);
+  out.values.assign(static_cast<std::size_t>(element_count(out.dims, kMaxComputedElements)), fill);
   return out;
 }
 

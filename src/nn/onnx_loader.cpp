@@ -17,7 +17,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <variant>
@@ -196,7 +195,8 @@ class Loader {
     if (n.op == Op::Input) return input_shape_;
     Shape s = shapes_[n.inputs[0]];
     s[1] = n.channels;
-    for (int k = 2; k < 4 && s[k] > 0; ++k) {
+    for (int k = 2; k < 4; ++k) {
+      if (s[k] <= 0) continue;
       if (n.op == Op::AvgPool2x2 || n.op == Op::MaxPool2x2) s[k] /= 2;
       if (n.op == Op::ConvTranspose2d) s[k] *= 2;
     }
@@ -517,9 +517,8 @@ class Loader {
 
   // The shape of a layer output, if the input size is fixed (then the size arithmetic after it folds).
   void shape(const onnx::NodeProto& node) {
-    auto attrs = attributes(node, {"start", "end"});
+    attributes(node, {});
     const Symbol& x = symbol(node, 0);
-    require(node, !attrs.count("start") && !attrs.count("end"), "start/end are not supported");
     const Shape s = shapes_[polynomial_of(x).source];
     require(node, std::all_of(s.begin(), s.end(), [](std::int64_t d) { return d > 0; }),
             "size of a tensor known only at run time: export with a fixed input size (no dynamic_axes) or "
