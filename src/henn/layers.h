@@ -25,7 +25,8 @@ struct LinearTaps {
 };
 
 // out[co] = bias[co] + sum_{ci,t} weight[(co*in + ci)*taps + t] * tap_t(in[ci]); optionally fused with the
-// quadratic activation a[co]*out^2 + b[co]*out (two accumulators from the same rotations, then one product).
+// quadratic activation a[co]*out^2 + b[co]*out + c[co] (two accumulators from the same rotations, then one product;
+// the constant c stays pending, FeatureMap::offset, for the next layer).
 struct LinearWeights {
   int in_channels = 0;
   int out_channels = 0;
@@ -34,6 +35,7 @@ struct LinearWeights {
   std::vector<double> bias;
   const std::vector<double>* quad_a = nullptr;
   const std::vector<double>* quad_b = nullptr;
+  const std::vector<double>* quad_c = nullptr;  // null: no constant term
 
   double at(int co, int ci, int t) const {
     return weight[(static_cast<std::size_t>(co) * in_channels + ci) * taps + t];
@@ -218,9 +220,10 @@ FeatureMap<typename Backend::Value> activate(const Backend& be, Preactivation<ty
       const double a = (*lw.quad_a)[co], b = (*lw.quad_b)[co];
       out.channels.push_back(be.rescale(be.square_relin(pre.y[co])));
       out.factor[co] = a > 0 ? 1.0 : -1.0;
-      out.offset[co] = -b * b / (4 * a);
+      out.offset[co] = -b * b / (4 * a) + (lw.quad_c ? (*lw.quad_c)[co] : 0.0);
     } else if (pre.mode == ActivationMode::TwoAccumulators) {
       out.channels.push_back(be.rescale(be.multiply_relin(pre.y[co], pre.z[co])));
+      out.offset[co] = lw.quad_c ? (*lw.quad_c)[co] : 0.0;
     } else {
       out.channels.push_back(std::move(pre.y[co]));
     }

@@ -46,7 +46,8 @@ Schedule Schedule::create(const nn::Model& model) {
       }
       case nn::Op::Quadratic:
         if (!is_linear(nodes[node.inputs[0]].op) || !in0.fused_activation)
-          unsupported(node, "a quadratic activation must directly follow a convolution that feeds only it");
+          unsupported(node, "a quadratic activation or per-channel affine map (batch norm) must directly follow a convolution that "
+                            "feeds only it");
         s.nodes[node.inputs[0]].fused_into_next = true;
         ns.stride = in0.stride;
         ns.depth = in0.depth;
@@ -59,13 +60,18 @@ Schedule Schedule::create(const nn::Model& model) {
       case nn::Op::Add: {
         const NodeSchedule& in1 = s.nodes[node.inputs[1]];
         if (in0.stride != in1.stride) unsupported(node, "inputs at different resolutions");
+        if (node.op == nn::Op::Add && in0.depth != in1.depth)
+          unsupported(node, "a residual sum of maps that used different numbers of levels (" +
+                                std::to_string(in0.depth) + " and " + std::to_string(in1.depth) +
+                                ") is not supported encrypted: add maps of equal depth");
         ns.stride = in0.stride;
         ns.depth = std::max(in0.depth, in1.depth);
         break;
       }
       case nn::Op::Relu:
+        unsupported(node, "not HE-friendly: replace it with x*x or a learnable quadratic a*x^2 + b*x");
       case nn::Op::MaxPool2x2:
-        unsupported(node, "not HE-friendly (use the quadratic/avg-pool model)");
+        unsupported(node, "not HE-friendly: replace it with AvgPool2d(2)");
       case nn::Op::Input:
         break;
     }
@@ -146,6 +152,7 @@ LinearWeights linear_weights(const nn::Node& node, const nn::Node* activation) {
   if (activation) {
     w.quad_a = &activation->a;
     w.quad_b = &activation->b;
+    if (!activation->c.empty()) w.quad_c = &activation->c;
   }
   if (node.op == nn::Op::Conv2d) {
     const int k = node.kernel;

@@ -99,7 +99,8 @@ Tensor apply_node(const Node& n, const std::vector<const Tensor*>& inputs) {
       Tensor out = x;
       for (int c = 0; c < x.channels; ++c) {
         double* v = out.channel(c);
-        for (std::size_t j = 0; j < out.plane_size(); ++j) v[j] = n.a[c] * v[j] * v[j] + n.b[c] * v[j];
+        const double constant = n.c.empty() ? 0.0 : n.c[c];
+        for (std::size_t j = 0; j < out.plane_size(); ++j) v[j] = n.a[c] * v[j] * v[j] + n.b[c] * v[j] + constant;
       }
       return out;
     }

@@ -57,7 +57,7 @@ void Model::validate() const {
     switch (n.op) {
       case Op::Input: break;
       case Op::Conv2d:
-        if (n.kernel != 1 && n.kernel != 3) fail(n, "kernel must be 1 or 3");
+        if (n.kernel < 1 || n.kernel % 2 == 0) fail(n, "kernel must be odd");
         if (n.padding != n.kernel / 2) fail(n, "padding must be kernel/2 (same padding)");
         if (n.in_channels != in_ch(0)) fail(n, "input channels do not match the weight");
         if (n.weight.size() != static_cast<std::size_t>(n.channels) * n.in_channels * n.kernel * n.kernel)
@@ -72,7 +72,8 @@ void Model::validate() const {
         break;
       case Op::Quadratic:
         if (n.channels != in_ch(0)) fail(n, "channel count changes");
-        if (n.a.size() != static_cast<std::size_t>(n.channels) || n.b.size() != n.a.size())
+        if (n.a.size() != static_cast<std::size_t>(n.channels) || n.b.size() != n.a.size() ||
+            (!n.c.empty() && n.c.size() != n.a.size()))
           fail(n, "coefficient size mismatch");
         break;
       case Op::Concat:

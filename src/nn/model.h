@@ -10,10 +10,10 @@ namespace cryptounet::nn {
 
 enum class Op {
   Input,            // the normalized image, 1 channel
-  Conv2d,           // same-padding conv, kernel 1 or 3, BN folded; weight [out][in][k][k], bias [out]
+  Conv2d,           // same-padding conv, odd kernel k, BN folded; weight [out][in][k][k], bias [out]
   ConvTranspose2d,  // kernel 2, stride 2; weight [in][out][2][2] (PyTorch layout), bias [out]
   AvgPool2x2,       // mean of each 2x2 block, stride 2
-  Quadratic,        // y -> a[c] y^2 + b[c] y per channel (pure square: a = 1, b = 0)
+  Quadratic,        // y -> a[c] y^2 + b[c] y + c[c] per channel (pure square: a = 1, b = 0, c empty = 0)
   Concat,           // channel concatenation of inputs[0], inputs[1] (in that order)
   Add,              // elementwise sum of inputs[0] and inputs[1] (same shape)
   Relu,             // standard (non-HE) reference model only
@@ -28,12 +28,13 @@ struct Node {
   std::vector<int> inputs;  // indices of earlier nodes
   int channels = 0;         // output channels
   int in_channels = 0;      // Conv2d / ConvTranspose2d: input channels
-  int kernel = 0;           // Conv2d: 1 or 3; ConvTranspose2d: 2
+  int kernel = 0;           // Conv2d: odd; ConvTranspose2d: 2
   int padding = 0;          // Conv2d: kernel / 2
   std::vector<double> weight;
   std::vector<double> bias;
   std::vector<double> a;    // Quadratic
   std::vector<double> b;    // Quadratic
+  std::vector<double> c;    // Quadratic constant term; empty when zero
 
   // Conv2d weight w[o][i][ky][kx]; ConvTranspose2d weight w[i][o][ky][kx].
   double conv_weight(int o, int i, int ky, int kx) const {

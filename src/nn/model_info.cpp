@@ -4,6 +4,7 @@
 
 #include "io/json_number.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -67,6 +68,34 @@ ModelInfo ModelInfo::load(const std::string& json_path) {
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(json_path + ": " + e.what());
   }
+}
+
+ModelInfo ModelInfo::load_or_defaults(const std::string& onnx_path) {
+  const std::string sidecar = sidecar_path(onnx_path);
+  if (std::filesystem::exists(sidecar)) return load(sidecar);
+  ModelInfo info;
+  info.name = std::filesystem::path(onnx_path).stem().string();
+  return info;
+}
+
+nlohmann::json ModelInfo::to_json() const {
+  nlohmann::json j = {{"name", name},
+                      {"format_version", 1},
+                      {"tile", tile},
+                      {"normalization",
+                       {{"grayscale", "mean_rgb"},
+                        {"invert_if_mean_above", normalization.invert_if_mean_above},
+                        {"method", "zscore_per_image"},
+                        {"min_std", normalization.min_std},
+                        {"clip", normalization.clip}}},
+                      {"threshold_logit", threshold_logit}};
+  if (levels > 0) j["levels"] = levels;
+  if (!activation.empty()) j["architecture"]["activation"] = activation;
+  if (!pool.empty()) j["architecture"]["pool"] = pool;
+  nlohmann::json ranges = nlohmann::json::object();
+  for (const auto& [tensor, range] : activation_ranges) ranges[tensor] = {range.first, range.second};
+  j["activation_ranges"] = std::move(ranges);
+  return j;
 }
 
 std::string ModelInfo::sidecar_path(const std::string& onnx_path) {

@@ -3,6 +3,8 @@
 
 #include "io/preprocess.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <map>
 #include <string>
 #include <utility>
@@ -21,6 +23,11 @@ struct ModelInfo {
 
   static ModelInfo load(const std::string& json_path);
   static ModelInfo parse(const std::string& json_text);
+  // The sidecar next to the model if there is one, else the defaults above (name = the file's stem): a model
+  // exported without a sidecar runs with 128-pixel tiles, the standard normalization and threshold 0.
+  static ModelInfo load_or_defaults(const std::string& onnx_path);
+  // The sidecar fields this struct holds (format_version 1); parse(to_json().dump()) gives back an equal ModelInfo.
+  nlohmann::json to_json() const;
   // models/unet_he.onnx -> models/unet_he.json
   static std::string sidecar_path(const std::string& onnx_path);
 };

@@ -1,5 +1,6 @@
-// Loads an ONNX U-Net (the hand-off contract's op patterns) into a Model. Unsupported ops, attributes or shapes
-// throw std::runtime_error naming the ONNX node.
+// Loads an ONNX network built from HE-friendly operations, as torch.onnx.export writes it (opsets <= 17), into a
+// Model: the patterns are listed in docs/CONTRACTS.md ("src/nn"). Unsupported ops, attributes or shapes throw
+// std::runtime_error naming the ONNX node; ops that are not HE-friendly also say what replaces them.
 #pragma once
 
 #include "nn/model.h"

@@ -9,7 +9,7 @@ namespace cryptounet::nn {
 LoadedModel LoadedModel::load(const std::string& onnx_path, const std::string& json_path) {
   LoadedModel m;
   m.model = load_onnx(onnx_path);
-  m.info = ModelInfo::load(json_path.empty() ? ModelInfo::sidecar_path(onnx_path) : json_path);
+  m.info = json_path.empty() ? ModelInfo::load_or_defaults(onnx_path) : ModelInfo::load(json_path);
   return m;
 }
 

@@ -14,7 +14,7 @@ struct LoadedModel {
   Model model;
   ModelInfo info;
 
-  // json_path empty: the sidecar next to the .onnx (models/x.onnx -> models/x.json).
+  // json_path empty: the sidecar next to the .onnx (models/x.onnx -> models/x.json) if there is one, else defaults.
   static LoadedModel load(const std::string& onnx_path, const std::string& json_path = "");
 };
 

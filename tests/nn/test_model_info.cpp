@@ -1,10 +1,13 @@
-// The model sidecar parser refuses every out-of-range or wrongly typed number with an error naming the field.
+// The model sidecar: the parser refuses every out-of-range or wrongly typed number with an error naming the field;
+// to_json reads back equal; a model without a sidecar gets the defaults.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <string>
 
 #include "nn/model_info.h"
+
+#include <nlohmann/json.hpp>
 
 namespace cryptounet::nn {
 namespace {
@@ -39,6 +42,35 @@ TEST(ModelInfo, RefusesNumbersOutsideTheirRange) {
   expect_refused(R"({"normalization": {"clip": "4"}})", "clip");
   expect_refused(R"({"activation_ranges": {"x": [2, 1]}})", "activation_ranges");
   expect_refused(R"({"activation_ranges": {"x": [0, "1"]}})", "activation_ranges");
+}
+
+TEST(ModelInfo, ToJsonReadsBackEqual) {
+  ModelInfo info;
+  info.name = "m";
+  info.tile = 64;
+  info.normalization.clip = 3.5;
+  info.threshold_logit = -0.25;
+  info.levels = 11;
+  info.activation = "quadratic";
+  info.activation_ranges = {{"image", {-4.0, 4.0}}, {"enc0.conv", {-1.5, 2.25}}};
+  const ModelInfo back = ModelInfo::parse(info.to_json().dump());
+  EXPECT_EQ(back.name, info.name);
+  EXPECT_EQ(back.tile, info.tile);
+  EXPECT_EQ(back.normalization.clip, info.normalization.clip);
+  EXPECT_EQ(back.normalization.min_std, info.normalization.min_std);
+  EXPECT_EQ(back.threshold_logit, info.threshold_logit);
+  EXPECT_EQ(back.levels, info.levels);
+  EXPECT_EQ(back.activation, info.activation);
+  EXPECT_EQ(back.activation_ranges, info.activation_ranges);
+}
+
+TEST(ModelInfo, DefaultsWithoutASidecar) {
+  const ModelInfo info = ModelInfo::load_or_defaults("/nonexistent/dir/my_net.onnx");
+  EXPECT_EQ(info.name, "my_net");
+  EXPECT_EQ(info.tile, 128);
+  EXPECT_EQ(info.threshold_logit, 0.0);
+  EXPECT_TRUE(info.activation_ranges.empty());
+  EXPECT_EQ(ModelInfo::load_or_defaults(std::string(CRYPTOUNET_SOURCE_DIR) + "/models/unet_he.onnx").name, "unet_he");
 }
 
 }  // namespace

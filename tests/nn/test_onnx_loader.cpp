@@ -106,12 +106,12 @@ TEST(OnnxLoader, RejectsUnsupportedAttributeNamingTheNode) {
 }
 
 TEST(OnnxLoader, RejectsBadShapesAndOperands) {
-  {  // 5x5 kernel
+  {  // even kernel: no exact same padding
     OnnxBuilder b;
-    b.initializer("w", {1, 1, 5, 5}, ramp(25, 0.f, 0.1f));
-    auto* c = b.node("Conv", "conv5", {"image", "w"}, "logits");
+    b.initializer("w", {1, 1, 4, 4}, ramp(16, 0.f, 0.1f));
+    auto* c = b.node("Conv", "conv4", {"image", "w"}, "logits");
     OnnxBuilder::ints(c, "pads", {2, 2, 2, 2});
-    EXPECT_THROW(load_onnx_bytes(b.bytes("logits"), "bad"), std::runtime_error);
+    expect_error_mentions(b.bytes("logits"), {"conv4", "kernel 4"});
   }
   {  // cube
     OnnxBuilder b;
@@ -161,6 +161,116 @@ TEST(OnnxLoader, FoldsBatchNormIntoConv) {
         const double expected = gamma[o] * (conv - mean[o]) / std::sqrt(var[o] + eps) + beta[o];
         EXPECT_NEAR(acts[1].at(o, y, xx), expected, 1e-12);
       }
+}
+
+
+Tensor wave(int side) {
+  Tensor x(1, side, side);
+  for (std::size_t i = 0; i < x.size(); ++i) x.data[i] = std::sin(0.37 * static_cast<double>(i)) + 0.2;
+  return x;
+}
+
+// torch writes AvgPool2d(2) as a zero-size Pad (pads from a Constant node) and an AveragePool.
+TEST(OnnxLoader, ZeroPadBeforeAveragePoolIsTheIdentity) {
+  auto build = [](std::int64_t pad) {
+    OnnxBuilder b;
+    auto* pads = b.node("Constant", "pads", {}, "pads.value");
+    auto* value = pads->add_attribute();
+    value->set_name("value_ints");
+    value->set_type(onnx::AttributeProto_AttributeType_INTS);
+    for (int i = 0; i < 8; ++i) value->add_ints(i == 7 ? pad : 0);
+    b.node("Pad", "pad", {"image", "pads.value"}, "padded");
+    auto* pool = b.node("AveragePool", "pool", {"padded"}, "pooled");
+    OnnxBuilder::ints(pool, "kernel_shape", {2, 2});
+    OnnxBuilder::ints(pool, "strides", {2, 2});
+    b.initializer("w", {1, 1, 1, 1}, {2.0f});
+    b.node("Conv", "head", {"pooled", "w"}, "logits");
+    return b.bytes("logits");
+  };
+  const Model m = load_onnx_bytes(build(0), "pad");
+  ASSERT_EQ(m.nodes.size(), 3u);
+  EXPECT_EQ(m.nodes[1].op, Op::AvgPool2x2);
+  expect_error_mentions(build(1), {"'pad'", "non-zero padding", "AvgPool2d(2)"});
+}
+
+// c + (y * b) + a * y^2 with the square written as Pow, then BatchNormalization after the activation: one
+// Quadratic node whose coefficients absorb the affine map.
+TEST(OnnxLoader, QuadraticInAnyTermOrderAbsorbsTheAffineAfterIt) {
+  OnnxBuilder b;
+  b.initializer("w", {1, 1, 3, 3}, ramp(9, -0.3f, 0.07f));
+  b.initializer("two", {}, {2.0f});
+  b.initializer("a", {1, 1, 1, 1}, {0.25f});
+  b.initializer("b", {1}, {1.5f});
+  b.initializer("c", {}, {-0.5f});
+  for (const char* bn : {"gamma", "beta", "mean", "var"}) b.initializer(bn, {1}, {bn[0] == 'v' ? 4.0f : 0.5f});
+  auto* c = b.node("Conv", "conv", {"image", "w"}, "y");
+  OnnxBuilder::ints(c, "pads", {1, 1, 1, 1});
+  b.node("Mul", "by", {"y", "b"}, "by");
+  b.node("Add", "c_by", {"c", "by"}, "c_by");
+  b.node("Pow", "yy", {"y", "two"}, "yy");
+  b.node("Mul", "ayy", {"a", "yy"}, "ayy");
+  b.node("Add", "act", {"c_by", "ayy"}, "act");
+  auto* bn = b.node("BatchNormalization", "bn", {"act", "gamma", "beta", "mean", "var"}, "bn.out");
+  OnnxBuilder::real(bn, "epsilon", 0.0f);
+  b.initializer("head", {1, 1, 1, 1}, {1.0f});
+  b.node("Conv", "head", {"bn.out", "head"}, "logits");
+  const Model m = load_onnx_bytes(b.bytes("logits"), "quad");
+  ASSERT_EQ(m.nodes.size(), 4u);
+  const Node& q = m.nodes[2];
+  ASSERT_EQ(q.op, Op::Quadratic);
+  EXPECT_EQ(q.name, "bn.out");
+  const double s = 0.5 / std::sqrt(4.0), t = 0.5 - 0.5 * s;  // gamma / sqrt(var), beta - mean * s
+  EXPECT_DOUBLE_EQ(q.a[0], 0.25 * s);
+  EXPECT_DOUBLE_EQ(q.b[0], 1.5 * s);
+  ASSERT_EQ(q.c.size(), 1u);
+  EXPECT_DOUBLE_EQ(q.c[0], -0.5 * s + t);
+  const auto acts = forward(m, wave(4));
+  for (std::size_t i = 0; i < acts[1].size(); ++i) {
+    const double y = acts[1].data[i];
+    EXPECT_NEAR(acts[2].data[i], s * (0.25 * y * y + 1.5 * y - 0.5) + t, 1e-12);
+  }
+}
+
+// A residual connection and a batch norm with no conv of its own before it (a per-channel affine node).
+TEST(OnnxLoader, ResidualAddAndStandaloneBatchNorm) {
+  OnnxBuilder b;
+  b.initializer("w", {1, 1, 5, 5}, ramp(25, -0.2f, 0.02f));
+  for (const char* bn : {"gamma", "beta", "mean", "var"}) b.initializer(bn, {1}, {bn[0] == 'v' ? 0.25f : 0.5f});
+  auto* c = b.node("Conv", "conv5", {"image", "w"}, "y");
+  OnnxBuilder::ints(c, "pads", {2, 2, 2, 2});
+  b.node("Add", "residual", {"y", "image"}, "sum");
+  b.node("BatchNormalization", "bn", {"sum", "gamma", "beta", "mean", "var"}, "bn.out");
+  b.initializer("head", {1, 1, 1, 1}, {1.0f});
+  b.node("Conv", "head", {"bn.out", "head"}, "logits");
+  const Model m = load_onnx_bytes(b.bytes("logits"), "residual");
+  ASSERT_EQ(m.nodes.size(), 5u);
+  EXPECT_EQ(m.nodes[1].kernel, 5);
+  EXPECT_EQ(m.nodes[2].op, Op::Add);
+  EXPECT_EQ(m.nodes[2].inputs, (std::vector<int>{1, 0}));
+  const Node& affine = m.nodes[3];
+  EXPECT_EQ(affine.op, Op::Quadratic);
+  EXPECT_EQ(affine.a[0], 0.0);
+  const Tensor x = wave(8);
+  const auto acts = forward(m, x);
+  const double s = 0.5 / std::sqrt(0.25 + 1e-5), t = 0.5 - 0.5 * s;
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(acts[3].data[i], s * (acts[1].data[i] + x.data[i]) + t, 1e-12);
+}
+
+TEST(OnnxLoader, RefusalsSayWhatToUseInstead) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Sigmoid", "drop it"}, {"Softmax", "drop it"}, {"Resize", "ConvTranspose2d(kernel_size=2, stride=2)"},
+      {"Tanh", "x*x"},        {"Erf", "quadratic"}};
+  for (const auto& [op, advice] : cases) {
+    OnnxBuilder b;
+    b.node(op, "node_" + op, {"image"}, "logits");
+    expect_error_mentions(b.bytes("logits"), {"node_" + op, op, "not HE-friendly", advice});
+  }
+  OnnxBuilder b;
+  b.node("Mul", "product", {"image", "image"}, "sq");
+  b.initializer("w", {1, 1, 1, 1}, {1.0f});
+  b.node("Conv", "conv", {"image", "w"}, "y");
+  b.node("Mul", "cross", {"sq", "y"}, "logits");
+  expect_error_mentions(b.bytes("logits"), {"cross", "two different tensors"});
 }
 
 }  // namespace

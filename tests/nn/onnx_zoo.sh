@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# PyTorch -> ONNX -> C++ for models written the ordinary way: export the zoo (tests/nn/onnx_zoo.py with Debian's
+# python3-torch; a missing torch fails the test), check loader, float64 reference and encrypted layer code against
+# it (OnnxZoo.*), then the CLI on it: `inspect` plans an HE-friendly model and refuses a ReLU one naming the node and
+# the fix; `predict` runs a model without a sidecar; `calibrate` writes one that `predict` then reads.
+# Usage: onnx_zoo.sh <cryptounet> <cryptounet_onnx_zoo_tests> <source dir> <output dir>
+set -euo pipefail
+cli=$1 zoo_tests=$2 src=$3 out=$4
+python=${PYTHON:-/usr/bin/python3}
+rm -rf "$out"
+"$python" "$src/tests/nn/onnx_zoo.py" --out "$out"
+
+CRYPTOUNET_ONNX_ZOO="$out" "$zoo_tests" | tee "$out/gtest.log"
+grep -q '\[  PASSED  \] 1 test' "$out/gtest.log" || { echo "the zoo check did not run" >&2; exit 1; }
+
+"$cli" inspect "$out/unet_d2_bn_quadratic_op17.onnx" --tile 16 --json >"$out/inspect.json"
+"$python" - "$out/inspect.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["plan"]["levels"] == max(layer["level"] for layer in r["layers"]) > 0, r["plan"]
+assert r["plan"]["log_qp"] <= r["plan"]["log_qp_bound_128bit"], r["plan"]
+assert r["plan"]["galois_keys"] > 0 and r["parameters"] > 0
+PY
+if "$cli" inspect "$out/relu_maxpool_op13.onnx" --tile 16 >"$out/inspect_relu.log" 2>&1; then
+  echo "inspect planned a ReLU model" >&2; exit 1
+fi
+grep -qF "Relu" "$out/inspect_relu.log" && grep -qF "x*x" "$out/inspect_relu.log" ||
+  { echo "inspect's refusal does not name the ReLU and its replacement: $(cat "$out/inspect_relu.log")" >&2; exit 1; }
+
+"$cli" synth -o "$out/data" --count 3 --size 32 --seed 5 >/dev/null
+model="$out/unet_d1_bn_quadratic_op13.onnx"
+"$cli" predict --plain --model "$model" --data "$out/data" --json >"$out/predict_defaults.json"
+"$cli" calibrate --model "$model" --data "$out/data" --split all --tile 16 >/dev/null
+"$cli" predict --plain --model "$model" --data "$out/data" --json >"$out/predict_calibrated.json"
+"$python" - "${model%.onnx}.json" <<'PY'
+import json, sys
+sidecar = json.load(open(sys.argv[1]))
+assert sidecar["tile"] == 16, sidecar["tile"]
+ranges = sidecar["activation_ranges"]
+assert "image" in ranges and "logits" in ranges and len(ranges) >= 8, sorted(ranges)
+assert all(lo <= hi for lo, hi in ranges.values()), ranges
+PY
+echo "onnx zoo: all checks passed"
