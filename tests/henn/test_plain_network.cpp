@@ -40,8 +40,8 @@ void check_network(int depth, int channels, int side, int ciphertexts, int per_c
   const nn::Model model = testing::tiny_unet(depth, channels);
   const Schedule schedule = Schedule::create(model);
   const Layout layout = Layout::create(side, side, 2048, depth);
-  ASSERT_GE(layout.batch, per_ciphertext);
-  PlainBackend be(layout.slots, fake_primes(schedule.depth));
+  ASSERT_GE(layout.tiles_per_ciphertext, per_ciphertext);
+  PlainBackend be(layout.slots, fake_primes(schedule.levels));
   std::vector<std::vector<nn::Tensor>> images, reference;  // [ciphertext][tile] and [ciphertext * batch + tile][node]
   std::vector<PlainBackend::Value> inputs;
   for (int c = 0; c < ciphertexts; ++c) {
@@ -51,7 +51,7 @@ void check_network(int depth, int channels, int side, int ciphertexts, int per_c
       reference.push_back(nn::forward(model, img));
       planes.push_back(&img.data);
     }
-    inputs.push_back(be.encrypt(layout.pack(planes), schedule.depth, 0x1p32));
+    inputs.push_back(be.encrypt(layout.pack(planes), schedule.levels, 0x1p32));
   }
   int reported = 0, interleaved = 0;
   auto on_node = [&](int node, double, const LaneMaps<PlainBackend::Value>& out) {
@@ -79,7 +79,7 @@ void check_network(int depth, int channels, int side, int ciphertexts, int per_c
 TEST(HennLayout, PackUnpackRoundTrip) {
   const Layout layout = Layout::create(8, 8, 512, 2);
   EXPECT_EQ(layout.block, 64);
-  EXPECT_EQ(layout.batch, 8);
+  EXPECT_EQ(layout.tiles_per_ciphertext, 8);
   std::vector<double> a(64), b(64);
   for (int i = 0; i < 64; ++i) a[i] = i, b[i] = -i;
   const auto slots = layout.pack({&a, &b});
@@ -115,7 +115,7 @@ TEST(HennPlainNetwork, ThreeLanesMatchForward) { check_network(1, 2, 16, 3, 8); 
 TEST(HennSchedule, CountsLevelsAndSteps) {
   const nn::Model model = testing::tiny_unet(2, 4);
   const Schedule s = Schedule::create(model);
-  EXPECT_EQ(s.depth, 23);  // 5 stages x (conv+act)x2 = 20, two transposed convs, 1x1 head
+  EXPECT_EQ(s.levels, 23);  // 5 stages x (conv+act)x2 = 20, two transposed convs, 1x1 head
   const Layout layout = Layout::create(32, 32, 8192, 2);
   const auto steps = s.rotation_steps(model, layout);
   EXPECT_EQ(steps.size(), 24u);  // 8 neighbours at strides 1, 2, 4 (pooling, upsampling and lanes reuse them)
