@@ -13,8 +13,8 @@ namespace cryptounet::henn {
 template <typename B>
 concept LayerBackend = requires(const B& be, typename B::Value& target, const typename B::Value& v,
                                 const typename B::Mask& mask, typename B::Accumulator& acc,
-                                std::span<const double> values, std::span<const int> steps, int step, int level, double scale,
-                                std::int64_t coefficient) {
+                                std::span<const double> values, std::span<const int> steps, int step, int level,
+                                double scale, std::int64_t coefficient) {
   // Levels and scales, read without the backend (a value carries its own).
   { B::level(v) } -> std::same_as<int>;
   { B::scale(v) } -> std::same_as<double>;

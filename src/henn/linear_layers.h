@@ -92,7 +92,7 @@ struct AccumulatorMultipliers {
 };
 AccumulatorMultipliers accumulator_multipliers(ActivationMode mode, const LinearWeights& lw);
 
-// The plaintext that carries pending input offsets into output co: multiplier * sum_t (sum_ci w(co, ci, t) o_ci) M_t.
+// The plaintext carrying pending input offsets into output co: multiplier * sum_t (sum_ci w(co, ci, t) o_ci) M_t.
 std::vector<double> offset_plane(const LinearTaps& taps, const LinearWeights& lw, const std::vector<double>& offsets,
                                  int co, double multiplier);
 
@@ -308,7 +308,8 @@ std::vector<FeatureMap<typename Backend::Value>> split_lanes(const Backend& be,
                                                              const nn::Node& node, const LinearWeights& lw,
                                                              const LayerOptions& opt, const Layout& layout) {
   std::vector<FeatureMap<typename Backend::Value>> out;
-  for (int lane = 0; lane < in.lanes; ++lane) out.push_back(linear_layer(be, in, split_taps(node, layout, lane), lw, opt));
+  for (int lane = 0; lane < in.lanes; ++lane)
+    out.push_back(linear_layer(be, in, split_taps(node, layout, lane), lw, opt));
   return out;
 }
 
