@@ -121,6 +121,46 @@ TEST(HennSchedule, CountsLevelsAndSteps) {
   EXPECT_EQ(steps.size(), 24u);  // 8 neighbours at strides 1, 2, 4 (pooling, upsampling and lanes reuse them)
 }
 
+TEST(HennSchedule, LanesMergeAtTheFirstLowResolutionConvAndSplitBackToFullResolution) {
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 1, false), LaneStep::Keep);
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 2, false), LaneStep::Merge);
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 4, false), LaneStep::Merge);
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 2, true), LaneStep::Keep);
+  EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 4, true), LaneStep::Keep);
+  EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 2, true), LaneStep::Split);
+  EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 2, false), LaneStep::Keep);
+  const nn::Model model = testing::tiny_unet(2, 2);
+  const Schedule s = Schedule::create(model);
+  int merges = 0, splits = 0;
+  for (const NodeSchedule& ns : s.nodes) {
+    merges += ns.lane_step == LaneStep::Merge;
+    splits += ns.lane_step == LaneStep::Split;
+    EXPECT_TRUE(!ns.interleaved || ns.stride >= 2) << "lanes interleave only at low resolution";
+    EXPECT_TRUE(ns.lane_step != LaneStep::Merge || ns.interleaved);
+    EXPECT_TRUE(ns.lane_step != LaneStep::Split || !ns.interleaved);
+  }
+  EXPECT_EQ(merges, 1);
+  EXPECT_EQ(splits, 1);
+}
+
+// The plaintext backend refuses exactly what the CKKS evaluator refuses, so layer code validated on it runs on
+// ciphertexts.
+TEST(HennPlainBackend, FollowsTheCkksLevelAndScaleRules) {
+  const PlainBackend be(8, fake_primes(3));
+  const std::vector<double> ones(8, 1.0);
+  const PlainBackend::Value x = be.encrypt(ones, 2, 0x1p30);
+  EXPECT_EQ(be.mul_plain(x, be.encode(ones, 3, 0x1p20)).level, 2);  // a plaintext above the level is fine
+  EXPECT_THROW(be.mul_plain(x, be.encode(ones, 1, 0x1p20)), std::invalid_argument);
+  PlainBackend::Value y = x;
+  be.add_inplace(y, be.encrypt(ones, 2, 0x1p30 * (1 + 1e-12)));  // within ckks::check_same_scale's tolerance
+  EXPECT_THROW(be.add_inplace(y, be.encrypt(ones, 2, 0x1p30 * (1 + 1e-6))), std::invalid_argument);
+  EXPECT_THROW(be.add_inplace(y, be.encrypt(ones, 1, 0x1p30)), std::invalid_argument);
+  auto acc = be.accumulator(2, 0x1p20);
+  EXPECT_THROW(acc.add(x, std::int64_t{1} << 31), std::invalid_argument);
+  EXPECT_THROW(acc.add(be.encrypt(ones, 1, 0x1p30), 1), std::invalid_argument);
+  EXPECT_THROW(be.finish(be.accumulator(2, 0x1p20)), std::logic_error);
+}
+
 TEST(HennSchedule, RefusesNonHeFriendlyOps) {
   nn::Model model = testing::tiny_unet(1, 2);
   model.nodes[2].op = nn::Op::Relu;
