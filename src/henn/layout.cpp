@@ -57,9 +57,12 @@ void check_lanes(int stride, int lanes) {
 
 }  // namespace
 
-std::vector<double> Layout::grid_mask(int stride, int lanes) const { return conv_tap_mask(stride, 0, 0, lanes); }
+std::vector<double> Layout::grid_mask(int stride, int lanes) const {
+  return grid_mask(stride, lanes, [](int, int) { return true; });
+}
 
-std::vector<double> Layout::conv_tap_mask(int stride, int dy, int dx, int lanes) const {
+std::vector<double> Layout::grid_mask(int stride, int lanes, const std::function<bool(int, int)>& keep,
+                                      int shift) const {
   check_lanes(stride, lanes);
   std::vector<double> m(slots, 0.0);
   const int h = height / stride, w = width / stride;
@@ -67,21 +70,7 @@ std::vector<double> Layout::conv_tap_mask(int stride, int dy, int dx, int lanes)
     for (int b = 0; b < tiles_per_ciphertext; ++b)
       for (int i = 0; i < h; ++i)
         for (int j = 0; j < w; ++j)
-          if (i + dy >= 0 && i + dy < h && j + dx >= 0 && j + dx < w)
-            m[slot(b, i, j, stride) + lane_offset(lane)] = 1.0;
-  return m;
-}
-
-std::vector<double> Layout::phase_mask(int stride, int a, int b, int lanes) const {
-  if (stride < 2) throw std::invalid_argument("layout: transposed conv needs an input stride >= 2");
-  const int half = stride / 2;
-  check_lanes(half, lanes);
-  std::vector<double> m(slots, 0.0);
-  const int h = height / stride, w = width / stride;
-  for (int lane = 0; lane < lanes; ++lane)
-    for (int tile = 0; tile < tiles_per_ciphertext; ++tile)
-      for (int i = 0; i < h; ++i)
-        for (int j = 0; j < w; ++j) m[slot(tile, 2 * i + a, 2 * j + b, half) + lane_offset(lane)] = 1.0;
+          if (keep(i, j)) m[slot(b, i, j, stride) + lane_offset(lane) + shift] = 1.0;
   return m;
 }
 

@@ -10,6 +10,7 @@
 
 #include <bit>
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 namespace cryptounet::henn {
@@ -42,15 +43,11 @@ struct Layout {
   // Reads tile `tile` (of lane `lane`) of a slot vector at stride s: (height/s)*(width/s) doubles, row-major.
   std::vector<double> unpack(const std::vector<double>& slot_values, int tile, int stride = 1, int lane = 0) const;
 
-  // The masks below cover every tile of the ciphertext in lanes 0..lanes-1 (lanes > 1 needs stride >= 2).
-  // 1 at the valid positions of the stride-s grid, 0 elsewhere.
+  // 1 at the valid positions of the stride-s grid of every tile, in lanes 0..lanes-1 (lanes > 1 needs stride >= 2).
   std::vector<double> grid_mask(int stride, int lanes = 1) const;
-  // 3x3 same-padding tap (dy, dx) in {-1,0,1}^2 at stride s: 1 at valid output positions whose source pixel
-  // (i+dy, j+dx) of the stride-s grid lies inside the tile (zero padding = mask 0).
-  std::vector<double> conv_tap_mask(int stride, int dy, int dx, int lanes = 1) const;
-  // Transposed conv k2 s2 from stride s to s/2, output phase (a, b): 1 at the stride-s/2 positions
-  // (s*i + a*s/2, s*j + b*s/2).
-  std::vector<double> phase_mask(int stride, int a, int b, int lanes = 1) const;
+  // The same, only at the grid positions (i, j) where keep(i, j), each moved `shift` slots further (the tap and
+  // phase masks of the linear layers, linear_layers.cpp).
+  std::vector<double> grid_mask(int stride, int lanes, const std::function<bool(int, int)>& keep, int shift = 0) const;
 
   // Left-rotation step that brings the stride-s neighbour (i+dy, j+dx) onto (i, j).
   int tap_step(int stride, int dy, int dx) const { return stride * (dy * width + dx); }

@@ -2,6 +2,20 @@
 
 namespace cryptounet::henn {
 
+std::vector<double> conv_tap_mask(const Layout& layout, int stride, int dy, int dx, int lanes) {
+  const int h = layout.height / stride, w = layout.width / stride;
+  return layout.grid_mask(stride, lanes,
+                          [&](int i, int j) { return i + dy >= 0 && i + dy < h && j + dx >= 0 && j + dx < w; });
+}
+
+std::vector<double> phase_mask(const Layout& layout, int stride, int a, int b, int lanes) {
+  if (stride < 2) throw std::invalid_argument("phase_mask: a transposed convolution needs an input stride >= 2");
+  const int half = stride / 2;
+  if (lanes > 1 && half < 2)
+    throw std::invalid_argument("phase_mask: lanes are split by the transposed convolution to stride 1");
+  return layout.grid_mask(stride, lanes, [](int, int) { return true; }, half * (a * layout.width + b));
+}
+
 LinearWeights linear_weights(const nn::Node& node, const nn::Node* activation) {
   LinearWeights w;
   w.in_channels = node.in_channels;
@@ -43,7 +57,7 @@ LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride
     for (int dy = -r; dy <= r; ++dy)
       for (int dx = -r; dx <= r; ++dx) {
         t.steps.push_back(layout.tap_step(in_stride, dy, dx));
-        t.masks.push_back(layout.conv_tap_mask(in_stride, dy, dx, lanes));
+        t.masks.push_back(conv_tap_mask(layout, in_stride, dy, dx, lanes));
       }
   } else if (node.op == nn::Op::ConvTranspose2d) {
     // Output phase (a, b) at stride s/2 reads input (i, j) from s/2*(a*W + b) slots before it.
@@ -51,7 +65,7 @@ LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride
     for (int a = 0; a < 2; ++a)
       for (int b = 0; b < 2; ++b) {
         t.steps.push_back(-t.out_stride * (a * layout.width + b));
-        t.masks.push_back(layout.phase_mask(in_stride, a, b, lanes));
+        t.masks.push_back(phase_mask(layout, in_stride, a, b, lanes));
       }
   } else {
     throw std::invalid_argument("linear_taps: not a linear node");
@@ -66,7 +80,7 @@ LinearTaps split_taps(const nn::Node& node, const Layout& layout, int lane) {
   for (int a = 0; a < 2; ++a)
     for (int b = 0; b < 2; ++b) {
       t.steps.push_back(layout.lane_offset(lane) - (a * layout.width + b));
-      t.masks.push_back(layout.phase_mask(2, a, b));
+      t.masks.push_back(phase_mask(layout, 2, a, b));
     }
   return t;
 }

@@ -1,7 +1,7 @@
 // The linear layers of the encrypted U-Net, in one place: the 3x3 (and 1x1) convolution, the k2 s2 transposed
 // convolution, the alignment of a concatenated skip branch (levels and scales), the fused quadratic activation and the
 // lane rule (when up to 4 ciphertexts are interleaved into one map and split again). Written once over a
-// LayerBackend; the taps, masks and weights are built in linear_layers.cpp from the model node and the Layout.
+// LayerBackend; the taps, masks and weights are built in linear_layers.cpp from the model node and the Layout's grid.
 //
 // One linear layer costs one level (two with the activation): hoisted rotations of each input, one mask product per
 // tap, integer multiply-accumulate into one accumulator per output, one rescale per output. Every term lands on the
@@ -49,6 +49,13 @@ struct LinearWeights {
     return weight[(static_cast<std::size_t>(co) * in_channels + ci) * taps + t];
   }
 };
+
+// 3x3 same-padding tap (dy, dx) in {-1,0,1}^2 at stride s: 1 at the valid output positions whose source pixel
+// (i+dy, j+dx) of the stride-s grid lies inside the tile (zero padding = mask 0).
+std::vector<double> conv_tap_mask(const Layout& layout, int stride, int dy, int dx, int lanes = 1);
+// Transposed conv k2 s2 from stride s to s/2, output phase (a, b): 1 at the stride-s/2 positions
+// (s*i + a*s/2, s*j + b*s/2).
+std::vector<double> phase_mask(const Layout& layout, int stride, int a, int b, int lanes = 1);
 
 // The weights of a linear node (Conv2d or ConvTranspose2d), with the quadratic node it computes, if any.
 LinearWeights linear_weights(const nn::Node& node, const nn::Node* fused_activation);

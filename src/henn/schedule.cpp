@@ -62,7 +62,7 @@ Schedule Schedule::create(const nn::Model& model) {
       case nn::Op::Add: {
         const NodeSchedule& in1 = s.nodes[node.inputs[1]];
         if (in0.stride != in1.stride || in0.interleaved != in1.interleaved)
-          unsupported(node, "inputs at different resolutions");
+          unsupported(node, "inputs at different resolutions or lane interleavings");
         ns.stride = in0.stride;
         ns.interleaved = in0.interleaved;
         ns.levels_used = std::max(in0.levels_used, in1.levels_used);

@@ -3,6 +3,7 @@
 // errors ~1e-6; any layout mistake gives errors of order 1).
 #include "henn/compare.h"
 #include "henn/layout.h"
+#include "henn/linear_layers.h"
 #include "henn/network.h"
 #include "henn/plain_backend.h"
 #include "henn/schedule.h"
@@ -95,14 +96,15 @@ TEST(HennLayout, MasksSelectOnlyValidPositions) {
   auto count = [](const std::vector<double>& m) { int c = 0; for (double v : m) c += v != 0; return c; };
   EXPECT_EQ(count(layout.grid_mask(1)), 4 * 64);
   EXPECT_EQ(count(layout.grid_mask(2)), 4 * 16);
-  EXPECT_EQ(count(layout.conv_tap_mask(1, -1, 1)), 4 * 49);
-  EXPECT_EQ(count(layout.conv_tap_mask(4, 1, 0)), 4 * 2);
-  EXPECT_EQ(count(layout.phase_mask(2, 1, 1)), 4 * 16);
+  EXPECT_EQ(count(conv_tap_mask(layout, 1, -1, 1)), 4 * 49);
+  EXPECT_EQ(count(conv_tap_mask(layout, 4, 1, 0)), 4 * 2);
+  EXPECT_EQ(count(phase_mask(layout, 2, 1, 1)), 4 * 16);
   EXPECT_EQ(count(layout.grid_mask(2, 4)), 4 * 64);  // four interleaved lanes fill the stride-2 cells
   EXPECT_EQ(layout.grid_mask(2, 2)[layout.slot(1, 1, 1, 2) + 1], 1.0);
   EXPECT_EQ(layout.grid_mask(2, 2)[layout.slot(1, 1, 1, 2) + 8], 0.0);
   EXPECT_THROW(layout.grid_mask(1, 2), std::invalid_argument);
-  EXPECT_EQ(layout.phase_mask(2, 1, 1)[layout.slot(0, 1, 1)], 1.0);
+  EXPECT_THROW(phase_mask(layout, 2, 0, 0, 2), std::invalid_argument);
+  EXPECT_EQ(phase_mask(layout, 2, 1, 1)[layout.slot(0, 1, 1)], 1.0);
   EXPECT_THROW(Layout::create(12, 12, 256, 3), std::invalid_argument);
   EXPECT_THROW(Layout::create(32, 32, 512, 1), std::invalid_argument);
 }
