@@ -1,9 +1,20 @@
 #include "henn/layout.h"
 
+#include <bit>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
 namespace cryptounet::henn {
+
+int Layout::block_size(int height, int width) {
+  if (height <= 0 || width <= 0) throw std::invalid_argument("layout: tile sides must be positive");
+  const std::uint64_t block = std::bit_ceil(static_cast<std::uint64_t>(height) * static_cast<std::uint64_t>(width));
+  if (block > (std::uint64_t{1} << 30))
+    throw std::invalid_argument("layout: a " + std::to_string(height) + "x" + std::to_string(width) +
+                                " tile does not fit a ciphertext");
+  return static_cast<int>(block);
+}
 
 Layout Layout::create(int height, int width, int slots, int pooling_depth) {
   if (height <= 0 || width <= 0) throw std::invalid_argument("layout: tile sides must be positive");

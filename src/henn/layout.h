@@ -8,7 +8,6 @@
 // the low-resolution layers process 4 ciphertexts' tiles at the cost of one.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -24,11 +23,9 @@ struct Layout {
 
   // Throws std::invalid_argument when a tile does not fit or its sides are not divisible by 2^pooling_depth.
   static Layout create(int height, int width, int slots, int pooling_depth);
-  // The power-of-two slot block of one tile: the smallest power of two >= height*width (rotations by whole blocks
-  // stay inside the ciphertext's cyclic slot order).
-  static int block_size(int height, int width) {
-    return static_cast<int>(std::bit_ceil(static_cast<unsigned>(height) * static_cast<unsigned>(width)));
-  }
+  // The slot block of one tile: the smallest power of two >= height*width, so that blocks divide the N/2 slots
+  // exactly. Throws std::invalid_argument for sides that are not positive or a block above 2^30.
+  static int block_size(int height, int width);
 
   std::size_t slot(int tile, int row, int col, int stride = 1) const {
     return static_cast<std::size_t>(tile) * block + static_cast<std::size_t>(row) * stride * width +
