@@ -1,5 +1,5 @@
 // `cryptounet bench`: server-side cost of the encrypted U-Net — time per tile amortized over one full group of
-// ciphertexts (4 lanes x layout.batch tiles, the unit that shares the low-resolution layers), per-layer time, rotation / key-switch counts, peak RSS, key and ciphertext sizes, on each
+// ciphertexts (4 lanes x layout.tiles_per_ciphertext tiles, the unit that shares the low-resolution layers), per-layer time, rotation / key-switch counts, peak RSS, key and ciphertext sizes, on each
 // requested thread count — and the op-count lower bound: the counted operations times the engine's own measured
 // cost of each operation (at the middle level of the chain), to show how far the layout is from its own limit.
 #include "command.h"
@@ -34,7 +34,7 @@ struct BenchOptions {
   std::string model = "models/unet_he.onnx";
   std::string data = "data/demo";
   std::vector<int> threads{1, 2};
-  int tiles = 0;  // 0: 4 ciphertexts' worth (Layout::kMaxLanes * layout.batch)
+  int tiles = 0;  // 0: 4 ciphertexts' worth (Layout::kMaxLanes * layout.tiles_per_ciphertext)
   bool json = false;
 };
 
@@ -98,7 +98,7 @@ void run_bench(const BenchOptions& o) {
   }
   std::mt19937 rng(1);
   std::normal_distribution<double> normal(0, 1);
-  const int tiles = o.tiles > 0 ? o.tiles : henn::Layout::kMaxLanes * plan.layout.batch;
+  const int tiles = o.tiles > 0 ? o.tiles : henn::Layout::kMaxLanes * plan.layout.tiles_per_ciphertext;
   for (int k = 0; k < tiles; ++k) {
     if (k < static_cast<int>(samples.size())) {
       planes.push_back(io::preprocess(io::read_image(samples[k].image_path, samples[k].page), loaded.info.normalization));
@@ -116,7 +116,7 @@ void run_bench(const BenchOptions& o) {
   say(fmt::format("keygen {:.1f}s; evaluation keys {:.0f} MiB in memory, {:.0f} MiB serialized; input ciphertext "
                   "{:.1f} MiB serialized ({} tiles); {} tiles in {} ciphertexts",
                   keygen_s, eval.memory_bytes() / 1048576.0, eval_bytes / 1048576.0, ct_bytes / 1048576.0,
-                  plan.layout.batch, tiles, batch.ciphertexts.size()));
+                  plan.layout.tiles_per_ciphertext, tiles, batch.ciphertexts.size()));
 
   nlohmann::json runs = nlohmann::json::array();
   henn::InferenceStats last;
@@ -149,7 +149,7 @@ void run_bench(const BenchOptions& o) {
 
   // Lower bound from the counted ops and the engine's op costs (single thread, middle level).
   omp_set_num_threads(1);
-  const OpCosts cost = measure_op_costs(client, eval, plan.depth / 2);
+  const OpCosts cost = measure_op_costs(client, eval, plan.levels / 2);
   const auto& c = last.counts;
   // Every rotation of the network is hoisted (the pooling ones are cheaper to bound the same way).
   const double bound = c.rotations * cost.hoisted_rotation + c.relinearizations * cost.relin +
@@ -166,7 +166,7 @@ void run_bench(const BenchOptions& o) {
                   c.integer_macs * cost.integer_mac, c.rescales * cost.rescale));
   if (o.json) {
     nlohmann::json j = {{"params", plan.describe()},
-                        {"tiles_per_ciphertext", plan.layout.batch},
+                        {"tiles_per_ciphertext", plan.layout.tiles_per_ciphertext},
                         {"keygen_seconds", keygen_s},
                         {"evaluation_key_mb", eval.memory_bytes() / 1048576.0},
                         {"evaluation_key_serialized_mb", eval_bytes / 1048576.0},

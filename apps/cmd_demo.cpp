@@ -112,8 +112,8 @@ void run_demo(const DemoOptions& o) {
         }));
       std::vector<std::vector<const nn::Tensor*>> refs(p.group_size);
       for (int c = 0; c < p.group_size; ++c) {
-        const int first = (p.first_ciphertext + c) * plan.layout.batch;
-        for (int k = first; k < std::min<int>(first + plan.layout.batch, reference.size()); ++k)
+        const int first = (p.first_ciphertext + c) * plan.layout.tiles_per_ciphertext;
+        for (int k = first; k < std::min<int>(first + plan.layout.tiles_per_ciphertext, reference.size()); ++k)
           refs[c].push_back(&reference[k][p.node]);
       }
       const double err = henn::max_abs_error(plan.layout, maps, refs);
@@ -168,7 +168,7 @@ void run_demo(const DemoOptions& o) {
       {"model", loaded.model.name},
       {"images", samples.size()},
       {"tiles", tiles},
-      {"tiles_per_ciphertext", plan.layout.batch},
+      {"tiles_per_ciphertext", plan.layout.tiles_per_ciphertext},
       {"dice_encrypted", scored ? nlohmann::json(dice_enc / scored) : nlohmann::json(nullptr)},
       {"dice_plain", scored ? nlohmann::json(dice_plain / scored) : nlohmann::json(nullptr)},
       {"map", instance_scored ? nlohmann::json(ap_enc / instance_scored) : nlohmann::json(nullptr)},
@@ -196,7 +196,7 @@ void run_demo(const DemoOptions& o) {
                ap_plain / instance_scored);
   fmt::print("time: keygen {:.1f}s, encrypt {:.1f}s, inference {:.1f}s ({:.1f}s per tile, {} tiles per ciphertext), "
              "decrypt {:.1f}s, plaintext {:.2f}s; peak RSS {:.0f} MiB{}\n",
-             keygen_s, encrypt_s, infer_s, per_tile, plan.layout.batch, decrypt_s, plain_s, henn::peak_rss_mb(),
+             keygen_s, encrypt_s, infer_s, per_tile, plan.layout.tiles_per_ciphertext, decrypt_s, plain_s, henn::peak_rss_mb(),
              o.out.empty() ? "" : "; overlays in " + o.out);
 }
 

@@ -92,7 +92,7 @@ void run_encrypt(const EncryptOptions& o) {
   fmt::print("{}: batch {}, {} images, {} tiles in {} ciphertexts ({} per ciphertext), {:.1f} MiB, {:.1f}s "
              "(recorded in {})\n",
              o.out, henn::to_hex(batch.id), planes.size(), batch.tile_count(), batch.ciphertexts.size(),
-             keys.plan.layout.batch, fs::file_size(o.out) / 1048576.0, seconds_since(t0),
+             keys.plan.layout.tiles_per_ciphertext, fs::file_size(o.out) / 1048576.0, seconds_since(t0),
              henn::batch_record_path(o.keys, batch.id));
 }
 
@@ -123,7 +123,7 @@ void run_infer(const InferOptions& o) {
   fmt::print("inference {:.1f}s ({:.1f}s per {}x{} tile amortized over the batch's {} tiles; {} per ciphertext, "
              "4 ciphertexts share the low-resolution layers), {} key switches, peak RSS {:.0f} MiB -> {}\n",
              stats.seconds, per_tile, keys.plan.layout.height, keys.plan.layout.width, batch.tile_count(),
-             keys.plan.layout.batch, stats.counts.key_switches, henn::peak_rss_mb(), o.out);
+             keys.plan.layout.tiles_per_ciphertext, stats.counts.key_switches, henn::peak_rss_mb(), o.out);
 }
 
 struct DecryptOptions {

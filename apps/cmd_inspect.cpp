@@ -75,7 +75,7 @@ void run_inspect(const InspectOptions& o) {
                             {"inputs", n.inputs},  {"channels", n.channels}, {"height", side[i]},
                             {"width", side[i]},    {"parameters", parameter_count(n)}};
     if (n.op == nn::Op::Conv2d || n.op == nn::Op::ConvTranspose2d) layer["kernel"] = n.kernel;
-    if (schedule) layer["level"] = schedule->nodes[i].depth;
+    if (schedule) layer["level"] = schedule->nodes[i].levels_used;
     layers.push_back(std::move(layer));
   }
 
@@ -84,13 +84,13 @@ void run_inspect(const InspectOptions& o) {
     const auto& spec = plan->spec;
     const double log_qp = ckks::log_qp_bits(spec);
     plan_json = {{"log_n", spec.log_n},
-                 {"levels", plan->depth},
+                 {"levels", plan->levels},
                  {"q_bits", spec.q_bits},
                  {"p_bits", spec.p_bits},
                  {"log_qp", log_qp},
                  {"log_qp_bound_128bit", ckks::max_log_qp_128bit(spec.log_n)},
                  {"key_switching_digits", (spec.q_bits.size() + spec.p_bits.size() - 1) / spec.p_bits.size()},
-                 {"tiles_per_ciphertext", plan->layout.batch},
+                 {"tiles_per_ciphertext", plan->layout.tiles_per_ciphertext},
                  {"galois_keys", plan->rotation_steps.size()},
                  {"evaluation_key_bytes_estimate", plan->key_bytes_estimate()}};
   }
@@ -117,13 +117,13 @@ void run_inspect(const InspectOptions& o) {
     }
     if (plan) {
       const auto& spec = plan->spec;
-      fmt::print("levels: {} (input ciphertext level; no bootstrapping)\n", plan->depth);
+      fmt::print("levels: {} (input ciphertext level; no bootstrapping)\n", plan->levels);
       fmt::print("CKKS: N = 2^{}, Q = {} x {}-bit + {} x {}-bit primes, P = {} x {}-bit, log2 QP = {:.1f} <= {} "
                  "(128-bit bound), {} key-switching digits, {} tiles per ciphertext\n",
                  spec.log_n, 1, spec.q_bits.front(), spec.q_bits.size() - 1,
                  spec.q_bits.size() > 1 ? spec.q_bits[1] : 0, spec.p_bits.size(), spec.p_bits.front(),
                  plan_json["log_qp"].get<double>(), plan_json["log_qp_bound_128bit"].get<int>(),
-                 plan_json["key_switching_digits"].get<std::size_t>(), plan->layout.batch);
+                 plan_json["key_switching_digits"].get<std::size_t>(), plan->layout.tiles_per_ciphertext);
       fmt::print("keys: {} Galois keys + relinearization key, evaluation keys ~{:.0f} MiB (estimate)\n",
                  plan->rotation_steps.size(), plan->key_bytes_estimate() / (1 << 20));
     }

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   const auto plan = henn::plan_inference(model, 16, 16);
   auto [client, eval] = henn::generate_keys(plan);
   henn::save_evaluation_keys((dir / "eval.bin").string(), eval);
-  const int tiles = groups * henn::Layout::kMaxLanes * plan.layout.batch;
+  const int tiles = groups * henn::Layout::kMaxLanes * plan.layout.tiles_per_ciphertext;
   io::Plane image(16 * tiles, 16, 0.0);
   std::mt19937 rng(1);
   std::uniform_real_distribution<double> u(-1.0, 1.0);

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   henn::InferencePlan plan;
   plan.spec = ctx->parameters().spec();
   plan.layout = henn::Layout::create(16, 16, static_cast<int>(ctx->slot_count()), 0);
-  plan.depth = ctx->max_level();
+  plan.levels = ctx->max_level();
   plan.rotation_steps = steps;
   plan.input_scale = 0x1p30;
   std::ostringstream plan_bytes;

@@ -42,12 +42,12 @@ EncryptedBatch encrypt_images(const ClientKeys& keys, const std::vector<io::Plan
   }
   ckks::Encoder encoder(keys.context);
   ckks::Encryptor encryptor(keys.context, keys.secret);
-  for (std::size_t first = 0; first < tiles.size(); first += b.layout.batch) {
+  for (std::size_t first = 0; first < tiles.size(); first += b.layout.tiles_per_ciphertext) {
     std::vector<const std::vector<double>*> group;
-    for (std::size_t t = first; t < std::min(tiles.size(), first + b.layout.batch); ++t)
+    for (std::size_t t = first; t < std::min(tiles.size(), first + b.layout.tiles_per_ciphertext); ++t)
       group.push_back(&tiles[t].data);
     const auto slots = b.layout.pack(group);
-    b.ciphertexts.push_back(encryptor.encrypt(encoder.encode(slots, keys.plan.depth, keys.plan.input_scale)));
+    b.ciphertexts.push_back(encryptor.encrypt(encoder.encode(slots, keys.plan.levels, keys.plan.input_scale)));
   }
   return b;
 }

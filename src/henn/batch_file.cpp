@@ -74,7 +74,8 @@ EncryptedBatch load_batch(const std::string& path, const ckks::Context& context)
   // Every size below is checked against the declared ciphertexts before anything proportional to it exists; the
   // ciphertexts themselves must then be in the file.
   const auto n_ciphertexts = wire::get_in_range<std::uint32_t>(in, "ciphertext count", 1, kMaxCiphertexts);
-  const std::uint64_t capacity = std::uint64_t{n_ciphertexts} * static_cast<std::uint64_t>(b.layout.batch);
+  const std::uint64_t capacity =
+      std::uint64_t{n_ciphertexts} * static_cast<std::uint64_t>(b.layout.tiles_per_ciphertext);
   const auto n_images = wire::get_in_range<std::uint32_t>(in, "image count", 1, kMaxCiphertexts);
   if (n_images > capacity)
     throw std::runtime_error(path + ": " + std::to_string(n_images) + " images cannot fit in " +
@@ -90,7 +91,7 @@ EncryptedBatch load_batch(const std::string& path, const ckks::Context& context)
                                " tiles that " + std::to_string(n_ciphertexts) + " ciphertexts hold");
     b.images.push_back(std::move(img));
   }
-  const std::uint64_t needed = (tiles + b.layout.batch - 1) / b.layout.batch;
+  const std::uint64_t needed = (tiles + b.layout.tiles_per_ciphertext - 1) / b.layout.tiles_per_ciphertext;
   if (needed != n_ciphertexts)
     throw std::runtime_error(path + ": " + std::to_string(tiles) + " tiles need " + std::to_string(needed) +
                              " ciphertexts, the header declares " + std::to_string(n_ciphertexts));

@@ -198,7 +198,7 @@ BatchRecord load_batch_record(const std::string& key_dir, const BatchId& id) {
     }
     const Layout layout = Layout::create(r.tile, r.tile, r.slots, 0);
     const EncryptedBatch shape{layout, r.tile_stride, r.images, {}, r.id};
-    if ((shape.tile_count() + layout.batch - 1) / layout.batch != r.ciphertext_count)
+    if ((shape.tile_count() + layout.tiles_per_ciphertext - 1) / layout.tiles_per_ciphertext != r.ciphertext_count)
       throw std::runtime_error("its images do not fill its " + std::to_string(r.ciphertext_count) + " ciphertexts");
     return r;
   } catch (const std::exception& e) {
@@ -216,8 +216,8 @@ std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const BatchRecord&
   std::vector<nn::Tensor> tiles(shape.tile_count(), nn::Tensor(1, l.height, l.width));
   for (std::size_t c = 0; c < result.ciphertexts.size(); ++c) {
     const auto slots = encoder.decode(decryptor.decrypt(result.ciphertexts[c]));
-    for (int k = 0; k < l.batch; ++k) {
-      const std::size_t t = c * l.batch + k;
+    for (int k = 0; k < l.tiles_per_ciphertext; ++k) {
+      const std::size_t t = c * l.tiles_per_ciphertext + k;
       if (t < tiles.size()) tiles[t].data = l.unpack(slots, k);
     }
   }

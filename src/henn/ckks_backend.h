@@ -9,6 +9,7 @@
 #include "ckks/keys.h"
 #include "ckks/linear_accumulator.h"
 #include "ckks/plaintext.h"
+#include "henn/backend.h"
 
 #include <cstdint>
 #include <span>
@@ -75,5 +76,6 @@ class CkksBackend {
   const ckks::GaloisKeys& galois_keys_;
   mutable OpCounts counts_;
 };
+static_assert(LayerBackend<CkksBackend>);
 
 }  // namespace cryptounet::henn

@@ -17,15 +17,15 @@ std::string describe(const NodeProgress& p) {
 }
 
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
-                             const ProgressCallback& progress, InferenceStats* stats) {
+                             const NodeProgressCallback& progress, InferenceStats* stats) {
   const Layout& layout = keys.plan.layout;
   if (batch.layout.height != layout.height || batch.layout.width != layout.width ||
       batch.layout.slots != layout.slots)
     throw std::invalid_argument("infer: the batch was packed for another layout than the evaluation keys'");
   const Schedule schedule = Schedule::create(model);
-  if (schedule.depth > keys.plan.depth)
-    throw std::invalid_argument("infer: model '" + model.name + "' needs " + std::to_string(schedule.depth) +
-                                " levels, the keys were planned for " + std::to_string(keys.plan.depth) +
+  if (schedule.levels > keys.plan.levels)
+    throw std::invalid_argument("infer: model '" + model.name + "' needs " + std::to_string(schedule.levels) +
+                                " levels, the keys were planned for " + std::to_string(keys.plan.levels) +
                                 " (run keygen with this model)");
   if (layout.height % (1 << model.pooling_depth()) != 0 || layout.width % (1 << model.pooling_depth()) != 0)
     throw std::invalid_argument("infer: tile size is not divisible by the model's pooling factor");
@@ -43,7 +43,7 @@ EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys,
     };
     std::vector<ckks::Ciphertext> inputs(batch.ciphertexts.begin() + first, batch.ciphertexts.begin() + first + group);
     for (auto& input : inputs)
-      if (input.level() > schedule.depth) input.drop_to_level(schedule.depth);
+      if (input.level() > schedule.levels) input.drop_to_level(schedule.levels);
     for (auto& out : run_network(backend, model, layout, std::move(inputs), keys.plan.layer, on_node))
       result.ciphertexts.push_back(std::move(out));
   }

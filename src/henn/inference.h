@@ -21,11 +21,12 @@ struct NodeProgress {
   const nn::Node* model_node = nullptr;
   int first_ciphertext = 0;     // the group of input ciphertexts being processed together (up to 4 lanes)
   int group_size = 0;
-  int ciphertext_count = 0;     // in the whole batch (each holds layout.batch tiles)
+  int ciphertext_count = 0;     // in the whole batch (each holds layout.tiles_per_ciphertext tiles)
   double seconds = 0;           // this node's time for this group
   const LaneMaps<ckks::Ciphertext>* output = nullptr;  // for debug clients holding the secret key
 };
-using ProgressCallback = std::function<void(const NodeProgress&)>;
+// Called after every node of every ciphertext group (serve::ProgressCallback is the service's per-layer report).
+using NodeProgressCallback = std::function<void(const NodeProgress&)>;
 
 // One progress line: "[ct 1-4/4] node  7 Quadratic        level 17   35.43s  peak RSS 4580 MiB".
 std::string describe(const NodeProgress& p);
@@ -40,6 +41,6 @@ struct InferenceStats {
 // the result holds the encrypted logit maps (same batch id, layout, images and tiles). Throws if the model, the keys
 // and the batch do not belong together.
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
-                             const ProgressCallback& progress = {}, InferenceStats* stats = nullptr);
+                             const NodeProgressCallback& progress = {}, InferenceStats* stats = nullptr);
 
 }  // namespace cryptounet::henn

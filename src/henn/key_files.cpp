@@ -43,7 +43,7 @@ std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
   const int block = wire::get<std::int32_t>(in, "block");
   const int slots = wire::get_in_range<std::int32_t>(in, "slots", 1, 1 << 16);
   const int batch = wire::get<std::int32_t>(in, "batch");
-  plan.depth = wire::get_in_range<std::int32_t>(in, "depth", 0, 200);
+  plan.levels = wire::get_in_range<std::int32_t>(in, "depth", 0, 200);
   plan.layer.weight_bits = wire::get_in_range<std::int32_t>(in, "weight bits", 1, 30);
   plan.layer.output_scale = wire::get_in_range<double>(in, "output scale", 1.0, 0x1p100);
   plan.layer.square_input_scale = wire::get_in_range<double>(in, "square input scale", 1.0, 0x1p100);
@@ -58,7 +58,7 @@ std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("corrupted inference plan: ") + e.what());
   }
-  if (plan.layout.block != block || plan.layout.batch != batch ||
+  if (plan.layout.block != block || plan.layout.tiles_per_ciphertext != batch ||
       static_cast<std::size_t>(slots) != params.poly_degree() / 2)
     throw std::runtime_error("corrupted inference plan: layout does not match the parameters");
   return {std::move(plan), std::move(params)};
@@ -93,7 +93,7 @@ std::uint64_t bytes_after(std::ifstream& in, const std::string& path) {
 void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params) {
   wire::put_magic(out, kPlanMagic, kVersion);
   const Layout& l = plan.layout;
-  for (int v : {l.height, l.width, l.block, l.slots, l.batch, plan.depth, plan.layer.weight_bits})
+  for (int v : {l.height, l.width, l.block, l.slots, l.tiles_per_ciphertext, plan.levels, plan.layer.weight_bits})
     wire::put<std::int32_t>(out, v);
   wire::put<double>(out, plan.layer.output_scale);
   wire::put<double>(out, plan.layer.square_input_scale);

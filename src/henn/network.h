@@ -1,13 +1,15 @@
-// Runs a whole model on the layout, node by node, with any backend (the same code for slot vectors and ciphertexts).
-// Up to Layout::kMaxLanes input ciphertexts go through together: at stride 1 every ciphertext has its own maps; the
-// first convolution at stride 2 interleaves them into one map (merge_lanes), and the transposed convolution back to
-// stride 1 splits them again (split_taps), so every low-resolution layer runs once for all of them.
+// Runs a whole model on the layout, node by node, with any LayerBackend (the same code for slot vectors and
+// ciphertexts). Up to Layout::kMaxLanes input ciphertexts go through together; the lane rule (lane_step in
+// linear_layers.h) interleaves them into one map at low resolution and splits them again, so every low-resolution
+// layer runs once for all of them.
 #pragma once
 
+#include "henn/backend.h"
 #include "henn/feature_map.h"
 #include "henn/layer_options.h"
 #include "henn/layers.h"
 #include "henn/layout.h"
+#include "henn/linear_layers.h"
 #include "henn/schedule.h"
 #include "nn/model.h"
 
@@ -29,7 +31,7 @@ using NodeCallback = std::function<void(int node_index, double seconds, const La
 
 // `inputs` hold the 1-channel input of every tile at stride 1 (at most Layout::kMaxLanes ciphertexts). Returns the
 // logit map of each input ciphertext (stride 1).
-template <typename Backend>
+template <LayerBackend Backend>
 std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Model& model, const Layout& layout,
                                                  std::vector<typename Backend::Value> inputs,
                                                  const LayerOptions& opt,
@@ -40,8 +42,8 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
   if (inputs.empty() || inputs.size() > static_cast<std::size_t>(Layout::kMaxLanes))
     throw std::invalid_argument("encrypted inference: 1 to 4 input ciphertexts at a time");
   for (const Value& in : inputs)
-    if (Backend::level(in) < schedule.depth)
-      throw std::invalid_argument("encrypted inference: the model needs " + std::to_string(schedule.depth) +
+    if (Backend::level(in) < schedule.levels)
+      throw std::invalid_argument("encrypted inference: the model needs " + std::to_string(schedule.levels) +
                                   " levels, the input ciphertext has " + std::to_string(Backend::level(in)));
   const int n = static_cast<int>(model.nodes.size());
   const std::size_t lane_count = inputs.size();
@@ -75,12 +77,11 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
                                    "' must be the next node");
         const LinearWeights lw = linear_weights(node, act);
         const FeatureMap<Value>& first = in0.front();
-        if (node.op == nn::Op::Conv2d && in0.size() > 1 && first.stride >= 2) {
+        const LaneStep lanes = lane_step(node.op, first.stride, first.lanes > 1);
+        if (lanes == LaneStep::Merge && in0.size() > 1) {
           maps[i] = LaneMaps<Value>{merge_lanes(be, in0, linear_taps(node, layout, first.stride), lw, opt, layout)};
-        } else if (node.op == nn::Op::ConvTranspose2d && in0.size() == 1 && first.lanes > 1 && first.stride == 2) {
-          maps[i].emplace();
-          for (int lane = 0; lane < first.lanes; ++lane)
-            maps[i]->push_back(linear_layer(be, first, split_taps(node, layout, lane), lw, opt));
+        } else if (lanes == LaneStep::Split) {
+          maps[i] = split_lanes(be, first, node, lw, opt, layout);
         } else {
           maps[i] = each([&](std::size_t k) {
             return linear_layer(be, in0[k], linear_taps(node, layout, in0[k].stride, in0[k].lanes), lw, opt);

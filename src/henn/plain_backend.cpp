@@ -1,5 +1,7 @@
 #include "henn/plain_backend.h"
 
+#include "ckks/evaluator.h"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -8,13 +10,11 @@ namespace cryptounet::henn {
 
 namespace {
 
-// Same tolerance as the CKKS evaluator: scales equal within a relative 1e-9.
+// The CKKS evaluator's rule for sums: equal levels, scales equal within ckks::check_same_scale's tolerance.
 void check_same(double s1, double s2, int l1, int l2, const char* op) {
   if (l1 != l2) throw std::invalid_argument(std::string(op) + ": level mismatch " + std::to_string(l1) + " vs " +
                                             std::to_string(l2));
-  if (std::abs(s1 - s2) > 1e-9 * std::abs(s1))
-    throw std::invalid_argument(std::string(op) + ": scale mismatch " + std::to_string(s1) + " vs " +
-                                std::to_string(s2));
+  ckks::check_same_scale(s1, s2, op);
 }
 
 std::vector<double> padded(std::span<const double> values, int slots) {
@@ -26,10 +26,16 @@ std::vector<double> padded(std::span<const double> values, int slots) {
 
 }  // namespace
 
+// ckks::LinearAccumulator's rules: |c| < 2^31, terms at or above its level, all at one scale.
 void PlainBackend::Accumulator::add(const Value& term, std::int64_t c) {
+  if (c <= -(std::int64_t{1} << 31) || c >= (std::int64_t{1} << 31))
+    throw std::invalid_argument("accumulator: |c| must be < 2^31, got " + std::to_string(c));
   if (term.level < level_) throw std::invalid_argument("accumulator: term below the accumulator's level");
-  if (scale_ == 0.0) scale_ = term.scale;
-  check_same(scale_, term.scale, level_, level_, "accumulator");
+  const double result_scale = term.scale * integer_scale_;
+  if (scale_ == 0.0)
+    scale_ = result_scale;
+  else
+    ckks::check_same_scale(scale_, result_scale, "accumulator");
   const double cd = static_cast<double>(c);
   for (std::size_t i = 0; i < sum_.size(); ++i) sum_[i] += cd * term.slots[i];
 }
@@ -70,8 +76,9 @@ void PlainBackend::add_plain_inplace(Value& a, const Mask& m) const {
   for (std::size_t i = 0; i < a.slots.size(); ++i) a.slots[i] += m.slots[i];
 }
 
+// As ckks::Evaluator::mul_plain: a plaintext multiplies ciphertexts at its level or below.
 PlainBackend::Value PlainBackend::mul_plain(const Value& v, const Mask& m) const {
-  if (v.level != m.level) throw std::invalid_argument("mul_plain: level mismatch");
+  if (m.level < v.level) throw std::invalid_argument("mul_plain: plaintext below the ciphertext's level");
   Value r{v.slots, v.level, v.scale * m.scale};
   for (std::size_t i = 0; i < r.slots.size(); ++i) r.slots[i] *= m.slots[i];
   return r;
@@ -103,8 +110,8 @@ PlainBackend::Accumulator PlainBackend::accumulator(int level, double integer_sc
 }
 
 PlainBackend::Value PlainBackend::finish(Accumulator&& acc) const {
-  if (acc.scale_ == 0.0) throw std::invalid_argument("accumulator: no terms");
-  Value r{std::move(acc.sum_), acc.level_, acc.scale_ * acc.integer_scale_};
+  if (acc.scale_ == 0.0) throw std::logic_error("accumulator: no terms were added");
+  Value r{std::move(acc.sum_), acc.level_, acc.scale_};
   for (double& x : r.slots) x /= acc.integer_scale_;
   return r;
 }

@@ -1,7 +1,10 @@
 // Exact plaintext model of the CKKS operations the encrypted layers use: a "ciphertext" is its slot vector (the real
-// values), its level and its scale. Levels, scales and the checks on them follow the CKKS backend exactly, so the
-// layer code (layers.h, network.h) is validated here in milliseconds, then runs unchanged on ciphertexts.
+// values), its level and its scale. Levels, scales and the checks on them follow the CKKS evaluator exactly (the same
+// scale tolerance, the same level rules), so the layer code (linear_layers.h, layers.h, network.h) is validated here
+// in milliseconds, then runs unchanged on ciphertexts.
 #pragma once
+
+#include "henn/backend.h"
 
 #include <cstdint>
 #include <span>
@@ -28,7 +31,7 @@ class PlainBackend {
     friend class PlainBackend;
     std::vector<double> sum_;
     int level_ = -1;
-    double scale_ = 0.0;
+    double scale_ = 0.0;  // of the result: term scale * integer scale (0 before the first term)
     double integer_scale_ = 1.0;
   };
 
@@ -63,5 +66,6 @@ class PlainBackend {
   int slots_;
   std::vector<double> primes_;
 };
+static_assert(LayerBackend<PlainBackend>);
 
 }  // namespace cryptounet::henn

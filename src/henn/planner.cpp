@@ -11,13 +11,16 @@ namespace cryptounet::henn {
 
 namespace {
 
+// Key-switching digits of a key over q_limbs primes of Q with alpha primes per digit (ckks::Parameters::digit_count).
+int digit_count(int q_limbs, int alpha) { return (q_limbs + alpha - 1) / alpha; }
+
 // Key size (and key-switching work) ~ digits * (limbs of Q + alpha): pick the alpha that minimizes it within the
 // remaining bit budget.
 int best_digit_size(int q_limbs, int max_alpha) {
   int best = 1;
   long best_cost = -1;
   for (int alpha = 1; alpha <= std::min(q_limbs, max_alpha); ++alpha) {
-    const long digits = (q_limbs + alpha - 1) / alpha;
+    const long digits = digit_count(q_limbs, alpha);
     const long cost = digits * (q_limbs + alpha);
     if (best_cost < 0 || cost <= best_cost) best = alpha, best_cost = cost;
   }
@@ -29,9 +32,9 @@ int best_digit_size(int q_limbs, int max_alpha) {
 InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_width, const PlanOptions& options) {
   const Schedule schedule = Schedule::create(model);
   InferencePlan plan;
-  plan.depth = schedule.depth;
-  const int q_limbs = schedule.depth + 1;
-  const int q_bits = options.base_bits + schedule.depth * options.scale_bits;
+  plan.levels = schedule.levels;
+  const int q_limbs = schedule.levels + 1;
+  const int q_bits = options.base_bits + schedule.levels * options.scale_bits;
   const int first = options.log_n ? options.log_n : 13;
   const int last = options.log_n ? options.log_n : 16;
   std::string tried;
@@ -41,33 +44,28 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
     const int slots = 1 << (log_n - 1);
     tried += fmt::format(" N=2^{}: {} bits of Q + {} of P vs bound {};", log_n, q_bits, options.special_bits, bound);
     if (room < options.special_bits) continue;
-    int block = 1;
-    while (block < tile_height * tile_width) block *= 2;
-    if (block > slots) continue;
+    if (Layout::block_size(tile_height, tile_width) > slots) continue;
     const int alpha = best_digit_size(q_limbs, room / options.special_bits);
     plan.spec.log_n = log_n;
     plan.spec.q_bits.assign(1, options.base_bits);
-    plan.spec.q_bits.insert(plan.spec.q_bits.end(), schedule.depth, options.scale_bits);
+    plan.spec.q_bits.insert(plan.spec.q_bits.end(), schedule.levels, options.scale_bits);
     plan.spec.p_bits.assign(alpha, options.special_bits);
     plan.layout = Layout::create(tile_height, tile_width, slots, model.pooling_depth());
     plan.rotation_steps = schedule.rotation_steps(model, plan.layout);
-    // Scales relative to the primes (layer_options.h): squared maps and the input at 2^(bits-8).
-    plan.layer.output_scale = std::ldexp(1.0, options.scale_bits - 6);
-    plan.layer.square_input_scale = std::ldexp(1.0, options.scale_bits - 4);
-    plan.layer.weight_bits = options.weight_bits;
-    plan.input_scale = std::ldexp(1.0, options.scale_bits - 8);
+    plan.layer = LayerOptions::for_scale_bits(options.scale_bits, options.weight_bits);
+    plan.input_scale = std::ldexp(1.0, options.scale_bits - kInputScaleMarginBits);
     return plan;
   }
   throw std::runtime_error(fmt::format(
       "model '{}' does not fit at 128-bit security: it needs {} levels ({}x{} tiles);{} use fewer levels "
       "(shallower model) or smaller scaling primes",
-      model.name, schedule.depth, tile_height, tile_width, tried));
+      model.name, schedule.levels, tile_height, tile_width, tried));
 }
 
 double InferencePlan::key_bytes_estimate() const {
   const double n = std::ldexp(1.0, spec.log_n);
-  const double q = static_cast<double>(spec.q_bits.size()), p = static_cast<double>(spec.p_bits.size());
-  const double digits = std::ceil(q / p);
+  const int q = static_cast<int>(spec.q_bits.size()), p = static_cast<int>(spec.p_bits.size());
+  const double digits = digit_count(q, p);
   return (rotation_steps.size() + 1) * digits * 2 * (q + p) * n * 8;
 }
 
@@ -78,9 +76,10 @@ std::string InferencePlan::describe() const {
   return fmt::format(
       "N=2^{}, {} levels, Q = {} primes + P = {} x {}-bit ({} bits, bound {}), {} key-switching digits, "
       "{}x{} tiles, {} per ciphertext, {} Galois keys (~{:.0f} MiB of evaluation keys)",
-      spec.log_n, depth, spec.q_bits.size(), spec.p_bits.size(), spec.p_bits.empty() ? 0 : spec.p_bits[0], bits,
-      ckks::max_log_qp_128bit(spec.log_n), (spec.q_bits.size() + spec.p_bits.size() - 1) / spec.p_bits.size(),
-      layout.height, layout.width, layout.batch, rotation_steps.size(), key_bytes_estimate() / (1 << 20));
+      spec.log_n, levels, spec.q_bits.size(), spec.p_bits.size(), spec.p_bits.empty() ? 0 : spec.p_bits[0], bits,
+      ckks::max_log_qp_128bit(spec.log_n),
+      digit_count(static_cast<int>(spec.q_bits.size()), static_cast<int>(spec.p_bits.size())), layout.height,
+      layout.width, layout.tiles_per_ciphertext, rotation_steps.size(), key_bytes_estimate() / (1 << 20));
 }
 
 }  // namespace cryptounet::henn

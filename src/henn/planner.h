@@ -15,16 +15,16 @@ namespace cryptounet::henn {
 
 struct PlanOptions {
   int log_n = 0;         // 0: the smallest ring that fits (and holds at least one tile)
-  int scale_bits = 40;   // scaling primes and the ciphertext scale 2^scale_bits
+  int scale_bits = kDefaultScaleBits;  // scaling primes (layer_options.h places every scale below 2^scale_bits)
   int base_bits = 60;    // q_0: room for the final logits (|logit| < 2^(base_bits - scale_bits - 1))
   int special_bits = 60; // special primes of hybrid key switching
-  int weight_bits = 20;  // integer weights round(w * 2^weight_bits)
+  int weight_bits = kDefaultWeightBits;  // integer weights round(w * 2^weight_bits)
 };
 
 struct InferencePlan {
   ckks::ParameterSpec spec;
   Layout layout;
-  int depth = 0;                    // levels the network consumes = the input ciphertext's level
+  int levels = 0;                   // levels the network consumes = the input ciphertext's level
   std::vector<int> rotation_steps;  // Galois keys to generate
   LayerOptions layer;
   double input_scale = 0;

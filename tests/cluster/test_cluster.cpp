@@ -65,7 +65,8 @@ class Cluster : public ::testing::Test {
     henn::save_evaluation_keys(shared->keys.string(), eval);
     serve::HennBackend local(shared->model);
     // One lane group and one tile more: Layout::kMaxLanes full ciphertexts and a fifth with one tile.
-    shared->two_groups = make_job(client, local, henn::Layout::kMaxLanes * plan.layout.batch + 1, "two_groups");
+    const int two_group_tiles = henn::Layout::kMaxLanes * plan.layout.tiles_per_ciphertext + 1;
+    shared->two_groups = make_job(client, local, two_group_tiles, "two_groups");
     shared->one_ciphertext = make_job(client, local, 2, "one_ciphertext");
   }
   static Job make_job(const henn::ClientKeys& client, serve::HennBackend& local, int tiles, const std::string& name) {

@@ -37,7 +37,7 @@ ClientKeys identity_keys() {
   ClientKeys keys;
   keys.context = ckks::Context::create(ckks::Parameters::create(ckks::ParameterSpec{13, {60, 40, 40}, {60}}));
   keys.plan.layout = Layout::create(kTile, kTile, static_cast<int>(keys.context->slot_count()), 0);
-  keys.plan.depth = keys.context->max_level();
+  keys.plan.levels = keys.context->max_level();
   keys.plan.input_scale = 0x1p40;
   keys.plan.layer.output_scale = 0x1p40;
   ckks::KeyGenerator keygen(keys.context);

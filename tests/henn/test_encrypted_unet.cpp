@@ -64,7 +64,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
             std::filesystem::perms::none);
 
-  const auto images = blob_images(plan.layout.batch + 3, side, 3);
+  const auto images = blob_images(plan.layout.tiles_per_ciphertext + 3, side, 3);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < images.size(); ++i) names.push_back("img" + std::to_string(i));
   const EncryptedBatch submitted = encrypt_images(client, images, names, side);
@@ -85,7 +85,7 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
     std::vector<std::vector<const nn::Tensor*>> refs(p.group_size);
     double range = 0;
     for (std::size_t t = 0; t < reference.size(); ++t) {
-      refs[t / plan.layout.batch].push_back(&reference[t][p.node]);
+      refs[t / plan.layout.tiles_per_ciphertext].push_back(&reference[t][p.node]);
       for (double v : reference[t][p.node].data) range = std::max(range, std::abs(v));
     }
     const double err = max_abs_error(plan.layout, maps, refs);
@@ -123,7 +123,8 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
   double max_error_coefficient = 0;
   for (std::size_t c = 0; c < out.ciphertexts.size(); ++c) {
     std::vector<const std::vector<double>*> group;
-    for (std::size_t t = c * plan.layout.batch; t < std::min(reference_tiles.size(), (c + 1) * plan.layout.batch); ++t)
+    const std::size_t per = plan.layout.tiles_per_ciphertext;
+    for (std::size_t t = c * per; t < std::min(reference_tiles.size(), (c + 1) * per); ++t)
       group.push_back(&reference_tiles[t].data);
     const ckks::Ciphertext& ct = out.ciphertexts[c];
     ckks::Plaintext diff = decryptor.decrypt(ct);
@@ -179,8 +180,8 @@ TEST(HennPlanner, DefaultShapedModelFitsN16WithFewKeys) {
   const nn::Model model = testing::tiny_unet(2, 8);
   const InferencePlan plan = plan_inference(model, 128, 128);
   EXPECT_EQ(plan.spec.log_n, 16);
-  EXPECT_EQ(plan.depth, 23);
-  EXPECT_EQ(plan.layout.batch, 2);
+  EXPECT_EQ(plan.levels, 23);
+  EXPECT_EQ(plan.layout.tiles_per_ciphertext, 2);
   EXPECT_LE(ckks::log_qp_bits(plan.spec), ckks::max_log_qp_128bit(16));
   EXPECT_EQ(plan.rotation_steps.size(), 24u);
   EXPECT_LT(plan.key_bytes_estimate(), 4.0 * (1u << 30));

@@ -29,7 +29,7 @@ InferencePlan small_plan(const ckks::Context& ctx) {
   InferencePlan plan;
   plan.spec = ctx.parameters().spec();
   plan.layout = Layout::create(16, 16, static_cast<int>(ctx.slot_count()), 0);
-  plan.depth = ctx.max_level();
+  plan.levels = ctx.max_level();
   plan.rotation_steps = {1, -1};
   plan.input_scale = 0x1p30;
   return plan;
@@ -102,7 +102,7 @@ TEST_F(KeyFiles, ShortEvaluationKeyFileIsRefusedBeforeItsContextIsBuilt) {
   InferencePlan plan;
   plan.spec = {16, std::vector<int>(57, 30), {30}};
   plan.layout = Layout::create(128, 128, 1 << 15, 0);
-  plan.depth = 56;
+  plan.levels = 56;
   plan.rotation_steps = {1};
   plan.input_scale = 0x1p22;
   std::ostringstream out;

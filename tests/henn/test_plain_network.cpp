@@ -3,6 +3,7 @@
 // errors ~1e-6; any layout mistake gives errors of order 1).
 #include "henn/compare.h"
 #include "henn/layout.h"
+#include "henn/linear_layers.h"
 #include "henn/network.h"
 #include "henn/plain_backend.h"
 #include "henn/schedule.h"
@@ -40,8 +41,8 @@ void check_network(int depth, int channels, int side, int ciphertexts, int per_c
   const nn::Model model = testing::tiny_unet(depth, channels);
   const Schedule schedule = Schedule::create(model);
   const Layout layout = Layout::create(side, side, 2048, depth);
-  ASSERT_GE(layout.batch, per_ciphertext);
-  PlainBackend be(layout.slots, fake_primes(schedule.depth));
+  ASSERT_GE(layout.tiles_per_ciphertext, per_ciphertext);
+  PlainBackend be(layout.slots, fake_primes(schedule.levels));
   std::vector<std::vector<nn::Tensor>> images, reference;  // [ciphertext][tile] and [ciphertext * batch + tile][node]
   std::vector<PlainBackend::Value> inputs;
   for (int c = 0; c < ciphertexts; ++c) {
@@ -51,7 +52,7 @@ void check_network(int depth, int channels, int side, int ciphertexts, int per_c
       reference.push_back(nn::forward(model, img));
       planes.push_back(&img.data);
     }
-    inputs.push_back(be.encrypt(layout.pack(planes), schedule.depth, 0x1p32));
+    inputs.push_back(be.encrypt(layout.pack(planes), schedule.levels, 0x1p32));
   }
   int reported = 0, interleaved = 0;
   auto on_node = [&](int node, double, const LaneMaps<PlainBackend::Value>& out) {
@@ -79,7 +80,7 @@ void check_network(int depth, int channels, int side, int ciphertexts, int per_c
 TEST(HennLayout, PackUnpackRoundTrip) {
   const Layout layout = Layout::create(8, 8, 512, 2);
   EXPECT_EQ(layout.block, 64);
-  EXPECT_EQ(layout.batch, 8);
+  EXPECT_EQ(layout.tiles_per_ciphertext, 8);
   std::vector<double> a(64), b(64);
   for (int i = 0; i < 64; ++i) a[i] = i, b[i] = -i;
   const auto slots = layout.pack({&a, &b});
@@ -95,14 +96,15 @@ TEST(HennLayout, MasksSelectOnlyValidPositions) {
   auto count = [](const std::vector<double>& m) { int c = 0; for (double v : m) c += v != 0; return c; };
   EXPECT_EQ(count(layout.grid_mask(1)), 4 * 64);
   EXPECT_EQ(count(layout.grid_mask(2)), 4 * 16);
-  EXPECT_EQ(count(layout.conv_tap_mask(1, -1, 1)), 4 * 49);
-  EXPECT_EQ(count(layout.conv_tap_mask(4, 1, 0)), 4 * 2);
-  EXPECT_EQ(count(layout.phase_mask(2, 1, 1)), 4 * 16);
+  EXPECT_EQ(count(conv_tap_mask(layout, 1, -1, 1)), 4 * 49);
+  EXPECT_EQ(count(conv_tap_mask(layout, 4, 1, 0)), 4 * 2);
+  EXPECT_EQ(count(phase_mask(layout, 2, 1, 1)), 4 * 16);
   EXPECT_EQ(count(layout.grid_mask(2, 4)), 4 * 64);  // four interleaved lanes fill the stride-2 cells
   EXPECT_EQ(layout.grid_mask(2, 2)[layout.slot(1, 1, 1, 2) + 1], 1.0);
   EXPECT_EQ(layout.grid_mask(2, 2)[layout.slot(1, 1, 1, 2) + 8], 0.0);
   EXPECT_THROW(layout.grid_mask(1, 2), std::invalid_argument);
-  EXPECT_EQ(layout.phase_mask(2, 1, 1)[layout.slot(0, 1, 1)], 1.0);
+  EXPECT_THROW(phase_mask(layout, 2, 0, 0, 2), std::invalid_argument);
+  EXPECT_EQ(phase_mask(layout, 2, 1, 1)[layout.slot(0, 1, 1)], 1.0);
   EXPECT_THROW(Layout::create(12, 12, 256, 3), std::invalid_argument);
   EXPECT_THROW(Layout::create(32, 32, 512, 1), std::invalid_argument);
 }
@@ -115,10 +117,50 @@ TEST(HennPlainNetwork, ThreeLanesMatchForward) { check_network(1, 2, 16, 3, 8); 
 TEST(HennSchedule, CountsLevelsAndSteps) {
   const nn::Model model = testing::tiny_unet(2, 4);
   const Schedule s = Schedule::create(model);
-  EXPECT_EQ(s.depth, 23);  // 5 stages x (conv+act)x2 = 20, two transposed convs, 1x1 head
+  EXPECT_EQ(s.levels, 23);  // 5 stages x (conv+act)x2 = 20, two transposed convs, 1x1 head
   const Layout layout = Layout::create(32, 32, 8192, 2);
   const auto steps = s.rotation_steps(model, layout);
   EXPECT_EQ(steps.size(), 24u);  // 8 neighbours at strides 1, 2, 4 (pooling, upsampling and lanes reuse them)
+}
+
+TEST(HennSchedule, LanesMergeAtTheFirstLowResolutionConvAndSplitBackToFullResolution) {
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 1, false), LaneStep::Keep);
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 2, false), LaneStep::Merge);
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 4, false), LaneStep::Merge);
+  EXPECT_EQ(lane_step(nn::Op::Conv2d, 2, true), LaneStep::Keep);
+  EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 4, true), LaneStep::Keep);
+  EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 2, true), LaneStep::Split);
+  EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 2, false), LaneStep::Keep);
+  const nn::Model model = testing::tiny_unet(2, 2);
+  const Schedule s = Schedule::create(model);
+  int merges = 0, splits = 0;
+  for (const NodeSchedule& ns : s.nodes) {
+    merges += ns.lane_step == LaneStep::Merge;
+    splits += ns.lane_step == LaneStep::Split;
+    EXPECT_TRUE(!ns.interleaved || ns.stride >= 2) << "lanes interleave only at low resolution";
+    EXPECT_TRUE(ns.lane_step != LaneStep::Merge || ns.interleaved);
+    EXPECT_TRUE(ns.lane_step != LaneStep::Split || !ns.interleaved);
+  }
+  EXPECT_EQ(merges, 1);
+  EXPECT_EQ(splits, 1);
+}
+
+// The plaintext backend refuses exactly what the CKKS evaluator refuses, so layer code validated on it runs on
+// ciphertexts.
+TEST(HennPlainBackend, FollowsTheCkksLevelAndScaleRules) {
+  const PlainBackend be(8, fake_primes(3));
+  const std::vector<double> ones(8, 1.0);
+  const PlainBackend::Value x = be.encrypt(ones, 2, 0x1p30);
+  EXPECT_EQ(be.mul_plain(x, be.encode(ones, 3, 0x1p20)).level, 2);  // a plaintext above the level is fine
+  EXPECT_THROW(be.mul_plain(x, be.encode(ones, 1, 0x1p20)), std::invalid_argument);
+  PlainBackend::Value y = x;
+  be.add_inplace(y, be.encrypt(ones, 2, 0x1p30 * (1 + 1e-12)));  // within ckks::check_same_scale's tolerance
+  EXPECT_THROW(be.add_inplace(y, be.encrypt(ones, 2, 0x1p30 * (1 + 1e-6))), std::invalid_argument);
+  EXPECT_THROW(be.add_inplace(y, be.encrypt(ones, 1, 0x1p30)), std::invalid_argument);
+  auto acc = be.accumulator(2, 0x1p20);
+  EXPECT_THROW(acc.add(x, std::int64_t{1} << 31), std::invalid_argument);
+  EXPECT_THROW(acc.add(be.encrypt(ones, 1, 0x1p30), 1), std::invalid_argument);
+  EXPECT_THROW(be.finish(be.accumulator(2, 0x1p20)), std::logic_error);
 }
 
 TEST(HennSchedule, RefusesNonHeFriendlyOps) {

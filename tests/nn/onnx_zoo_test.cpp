@@ -65,7 +65,7 @@ void expect_layout_matches_reference(const nn::Model& model, int ciphertexts) {
   const henn::Schedule schedule = henn::Schedule::create(model);
   const henn::Layout layout = henn::Layout::create(16, 16, 2048, model.pooling_depth());
   std::vector<double> primes{0x1p60};
-  for (int l = 1; l <= schedule.depth; ++l) primes.push_back(0x1p40 * (1.0 - 1e-7 * l));
+  for (int l = 1; l <= schedule.levels; ++l) primes.push_back(0x1p40 * (1.0 - 1e-7 * l));
   henn::PlainBackend be(layout.slots, primes);
   std::mt19937 rng(7);
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -79,7 +79,7 @@ void expect_layout_matches_reference(const nn::Model& model, int ciphertexts) {
       reference.push_back(nn::forward(model, t));
       planes.push_back(&t.data);
     }
-    inputs.push_back(be.encrypt(layout.pack(planes), schedule.depth, 0x1p32));
+    inputs.push_back(be.encrypt(layout.pack(planes), schedule.levels, 0x1p32));
   }
   int compared = 0;
   auto on_node = [&](int node, double, const henn::LaneMaps<henn::PlainBackend::Value>& out) {
