@@ -335,7 +335,7 @@ std::filesystem::path Service::receive_body(const Request& request, const Caller
       over_limit = true;
       return false;
     }
-    if (!gate.admit({data, size})) return false;
+    if (bool read_on; !gate.admit({data, size}, read_on)) return read_on;
     out.write(data, static_cast<std::streamsize>(size));
     if (!out) {
       write_failed = true;

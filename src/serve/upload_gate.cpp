@@ -10,8 +10,13 @@ namespace cryptounet::serve {
 UploadGate::UploadGate(DiskBudget& disk, HeaderCheck check_header, std::optional<std::uint64_t> declared_length)
     : reservation_(disk.reserve(declared_length.value_or(0))), check_header_(std::move(check_header)) {}
 
-bool UploadGate::admit(std::string_view chunk) noexcept {
-  if (refusal_) return false;
+bool UploadGate::admit(std::string_view chunk, bool& read_on) noexcept {
+  if (refusal_) {
+    drained_ += chunk.size();
+    read_on = drained_ <= kDrainBytes;
+    return false;
+  }
+  read_on = true;
   try {
     received_ += chunk.size();
     if (!reservation_.grow_to(received_))
