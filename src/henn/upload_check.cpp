@@ -68,7 +68,7 @@ std::optional<FileKind> identify_file(std::string_view head) {
   if (starts_with(head, magic::kBatch)) return FileKind::EncryptedBatch;
   if (starts_with(head, magic::kPublicKey)) return FileKind::ClientPublicKey;
   const auto ckks_header = read_prefix(head, [](std::istream& in) { return ckks::read_object_header(in); });
-  if (!ckks_header) return FileKind::CkksObject;  // a CKKS magic and a header cut short
+  if (!ckks_header) return std::nullopt;  // not reached with kFileKindBytes bytes
   if (!*ckks_header) return FileKind::Unknown;
   return (*ckks_header)->kind == ckks::ObjectKind::SecretKey ? FileKind::SecretKey : FileKind::CkksObject;
 }

@@ -25,8 +25,9 @@ enum class FileKind {
   CkksObject,       // any other bare CKKS object
   Unknown,
 };
-// The bytes identify_file needs.
-inline constexpr std::size_t kFileKindBytes = 8;
+// The bytes identify_file needs: a CKKS object's header (magic, version, type, 32-byte parameter fingerprint), the
+// longest of the headers it reads.
+inline constexpr std::size_t kFileKindBytes = 40;
 // std::nullopt while `head` holds fewer than kFileKindBytes bytes.
 std::optional<FileKind> identify_file(std::string_view head);
 

@@ -116,6 +116,9 @@ TEST_F(HennUploads, FilesAreIdentifiedAndHeadersReadFromTheirFirstBytes) {
   EXPECT_EQ(henn::identify_file(read_file(dir_ / "batch.ct")), henn::FileKind::EncryptedBatch);
   EXPECT_EQ(henn::identify_file(read_file(dir_ / "client" / "public.bin")), henn::FileKind::ClientPublicKey);
   EXPECT_EQ(henn::identify_file(read_file(dir_ / "client" / "secret.key")), henn::FileKind::SecretKey);
+  const std::string secret_head = read_file(dir_ / "client" / "secret.key").substr(0, henn::kFileKindBytes);
+  EXPECT_EQ(henn::identify_file(secret_head), henn::FileKind::SecretKey);
+  EXPECT_EQ(henn::identify_file(secret_head.substr(0, 8)), std::nullopt);
   EXPECT_EQ(henn::identify_file(random_bytes(64, 3)), henn::FileKind::Unknown);
   // A prefix too short for the header asks for more; the first prefix that holds it gives the plan.
   std::size_t header_bytes = 0;
