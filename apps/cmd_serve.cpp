@@ -44,6 +44,8 @@ struct ServeOptions {
   double key_ttl_hours = 24;
   std::string nats_url;  // set: a cluster front end, jobs run on `cryptounet worker`s
   std::string nats_credentials;
+  std::uint64_t disk_reserve_mb = 1024;
+  std::uint64_t disk_quota_mb = 0;
 };
 
 std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOptions& o) {
@@ -92,6 +94,8 @@ void run_serve(const ServeOptions& o) {
   config.workers = o.workers == 0 && !o.nats_url.empty() ? kClusterJobsInFlight : o.workers;
   config.result_ttl = std::chrono::seconds(static_cast<long long>(o.result_ttl_hours * 3600));
   config.key_ttl = std::chrono::seconds(static_cast<long long>(o.key_ttl_hours * 3600));
+  config.disk_reserve_bytes = o.disk_reserve_mb << 20;
+  config.disk_quota_bytes = o.disk_quota_mb << 20;
   cryptounet::serve::HttpOptions http_options;
   http_options.connection_threads = o.connection_threads;
   http_options.max_connections_per_address = o.max_connections_per_address;
@@ -162,6 +166,11 @@ void setup_serve(CLI::App& root) {
                   "Run jobs on cluster workers through this NATS server (docs/SCALING.md); default: in process");
   cmd->add_option("--nats-credentials", options->nats_credentials,
                   "File holding 'user:password' or a token for NATS (mode 0600)")->check(CLI::ExistingFile);
+  cmd->add_option("--disk-reserve-mb", options->disk_reserve_mb,
+                  "Free space an upload must leave on the data dir's file system (507 otherwise)")
+      ->capture_default_str()->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
+  cmd->add_option("--disk-quota-mb", options->disk_quota_mb, "Most the data dir may hold, all clients together (0: no quota; 507 beyond)")
+      ->capture_default_str()->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   cmd->callback([options] { run_serve(*options); });
 }
 

@@ -44,6 +44,7 @@ struct Harness {
     config.tokens =
         std::make_shared<TokenTable>(TokenTable::from_pairs({{"owner", kOwnerToken}, {"other", kOtherToken}}));
     config.admins = {"owner"};
+    config.disk_reserve_bytes = 0;  // the handlers are fuzzed, not this machine's free space
     service = std::make_unique<Service>(config, backend);
     restore_fixed_ids();
   }

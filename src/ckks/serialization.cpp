@@ -436,4 +436,27 @@ void expect_end_of_input(std::istream& in) {
   if (in.peek() != std::char_traits<char>::eof()) fail("trailing bytes after the last object");
 }
 
+std::optional<ObjectHeader> read_object_header(std::istream& in) {
+  Reader r(in);
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::memcmp(magic, kMagic, 4) != 0) return std::nullopt;
+  ObjectHeader header;
+  header.version = r.get<uint16_t>();
+  const auto type = r.get<uint16_t>();
+  r.bytes(header.fingerprint.data(), header.fingerprint.size());
+  switch (static_cast<ObjectType>(type)) {
+    case ObjectType::kParameters: header.kind = ObjectKind::Parameters; break;
+    case ObjectType::kSecretKey: header.kind = ObjectKind::SecretKey; break;
+    case ObjectType::kPublicKey: header.kind = ObjectKind::PublicKey; break;
+    case ObjectType::kRelinKey: header.kind = ObjectKind::RelinKey; break;
+    case ObjectType::kGaloisKeys: header.kind = ObjectKind::GaloisKeys; break;
+    case ObjectType::kPlaintext: header.kind = ObjectKind::Plaintext; break;
+    case ObjectType::kCiphertext: header.kind = ObjectKind::Ciphertext; break;
+    case ObjectType::kCiphertexts: header.kind = ObjectKind::Ciphertexts; break;
+    default: header.kind = ObjectKind::Other;
+  }
+  return header;
+}
+
 }  // namespace cryptounet::ckks

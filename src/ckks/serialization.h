@@ -8,7 +8,9 @@
 // remain before anything is allocated for it, so a short input never costs more than twice its own size in memory.
 #pragma once
 
+#include <array>
 #include <iosfwd>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -46,6 +48,19 @@ std::vector<Ciphertext> load_ciphertexts(std::istream& in, const Context& ctx);
 // For loaders of a whole file holding a known sequence of objects: throws std::runtime_error if anything follows the
 // last one (e.g. a secret key appended to an evaluation-key file).
 void expect_end_of_input(std::istream& in);
+
+// What a serialized object is, read from its header alone: files of unknown origin (uploads) are identified, and
+// their parameters compared, before anything is allocated for them.
+enum class ObjectKind { Parameters, SecretKey, PublicKey, RelinKey, GaloisKeys, Plaintext, Ciphertext, Ciphertexts, Other };
+struct ObjectHeader {
+  ObjectKind kind = ObjectKind::Other;
+  uint16_t version = 0;
+  std::array<uint8_t, 32> fingerprint{};  // of the parameters the object belongs to
+};
+inline constexpr size_t kObjectHeaderBytes = 40;
+// Reads the header at the stream's position: std::nullopt when the bytes there are not an object header (bad magic);
+// throws std::runtime_error when the stream ends inside it.
+std::optional<ObjectHeader> read_object_header(std::istream& in);
 
 // The secret key file (N ternary coefficients, one byte each). It is written to a new temporary file in the same
 // folder (O_EXCL, O_NOFOLLOW, mode 0600), synced and renamed into place, then the folder is synced: a crash leaves

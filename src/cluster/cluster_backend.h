@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "ckks/context.h"
 #include "cluster/blob_store.h"
@@ -39,6 +40,12 @@ class ClusterBackend : public serve::InferenceBackend {
   ClusterBackend(ClusterConfig config, nn::Model model);
 
   std::vector<std::string> layer_names() const override { return local_.layer_names(); }
+  serve::HeaderVerdict check_keys_header(std::string_view head) const override {
+    return local_.check_keys_header(head);
+  }
+  serve::HeaderVerdict check_batch_header(std::string_view head, const std::filesystem::path& keys) const override {
+    return local_.check_batch_header(head, keys);
+  }
   void validate_keys(const std::filesystem::path& keys) const override { local_.validate_keys(keys); }
   void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const override {
     local_.validate_batch(batch, keys);

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iosfwd>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,6 +46,17 @@ struct EncryptedBatch {
   nn::TileGrid grid(const ImageInfo& image) const;
   std::uint64_t tile_count() const;  // by arithmetic: builds no grid
 };
+
+// Everything in a batch file before its ciphertexts (sizes checked against the declared ciphertext count): enough
+// to judge an upload before its body arrives.
+struct BatchHeader {
+  BatchId id{};
+  Layout layout;
+  int tile_stride = 0;
+  std::uint32_t ciphertext_count = 0;
+  std::vector<ImageInfo> images;
+};
+BatchHeader read_batch_header(std::istream& in);
 
 void save_batch(const std::string& path, const ckks::Context& context, const EncryptedBatch& batch);
 EncryptedBatch load_batch(const std::string& path, const ckks::Context& context);

@@ -1,6 +1,7 @@
 #include "henn/batch.h"
 
 #include "ckks/serialization.h"
+#include "henn/file_magic.h"
 #include "henn/wire.h"
 
 #include <fstream>
@@ -9,8 +10,6 @@
 namespace cryptounet::henn {
 
 namespace {
-constexpr char kBatchMagic[5] = "CUNB";
-constexpr std::uint16_t kBatchVersion = 2;
 constexpr int kMaxImageSide = 1 << 16;
 constexpr std::uint32_t kMaxCiphertexts = 1 << 20;
 
@@ -28,7 +27,7 @@ BatchId get_id(std::istream& in) {
 std::ifstream open_batch(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
-  wire::expect_magic(in, kBatchMagic, kBatchVersion, "encrypted batch");
+  wire::expect_magic(in, magic::kBatch, magic::kBatchVersion, "encrypted batch");
   return in;
 }
 
@@ -37,7 +36,7 @@ std::ifstream open_batch(const std::string& path) {
 void save_batch(const std::string& path, const ckks::Context& context, const EncryptedBatch& batch) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + path);
-  wire::put_magic(out, kBatchMagic, kBatchVersion);
+  wire::put_magic(out, magic::kBatch, magic::kBatchVersion);
   put_id(out, batch.id);
   const Layout& l = batch.layout;
   for (int v : {l.height, l.width, l.slots, batch.tile_stride}) wire::put<std::int32_t>(out, v);
@@ -57,29 +56,25 @@ BatchId read_batch_id(const std::string& path) {
   return get_id(in);
 }
 
-EncryptedBatch load_batch(const std::string& path, const ckks::Context& context) {
-  std::ifstream in = open_batch(path);
-  EncryptedBatch b;
+BatchHeader read_batch_header(std::istream& in) {
+  wire::expect_magic(in, magic::kBatch, magic::kBatchVersion, "encrypted batch");
+  BatchHeader b;
   b.id = get_id(in);
   const int h = wire::get_in_range<std::int32_t>(in, "tile height", 1, 1 << 14);
   const int w = wire::get_in_range<std::int32_t>(in, "tile width", 1, 1 << 14);
   const int slots = wire::get_in_range<std::int32_t>(in, "slots", 1, 1 << 16);
-  if (h != w) throw std::runtime_error(path + ": tiles must be square");
+  if (h != w) throw std::runtime_error("encrypted batch: tiles must be square");
   b.tile_stride = wire::get_in_range<std::int32_t>(in, "tile stride", 1, h);
-  if (static_cast<std::size_t>(slots) != context.slot_count())
-    throw std::runtime_error(path + ": batch was packed for " + std::to_string(slots) + " slots, keys have " +
-                             std::to_string(context.slot_count()));
   b.layout = Layout::create(h, w, slots, 0);
 
   // Every size below is checked against the declared ciphertexts before anything proportional to it exists; the
   // ciphertexts themselves must then be in the file.
-  const auto n_ciphertexts = wire::get_in_range<std::uint32_t>(in, "ciphertext count", 1, kMaxCiphertexts);
-  const std::uint64_t capacity =
-      std::uint64_t{n_ciphertexts} * static_cast<std::uint64_t>(b.layout.tiles_per_ciphertext);
+  b.ciphertext_count = wire::get_in_range<std::uint32_t>(in, "ciphertext count", 1, kMaxCiphertexts);
+  const std::uint64_t capacity = std::uint64_t{b.ciphertext_count} * static_cast<std::uint64_t>(b.layout.tiles_per_ciphertext);
   const auto n_images = wire::get_in_range<std::uint32_t>(in, "image count", 1, kMaxCiphertexts);
   if (n_images > capacity)
-    throw std::runtime_error(path + ": " + std::to_string(n_images) + " images cannot fit in " +
-                             std::to_string(n_ciphertexts) + " ciphertexts");
+    throw std::runtime_error("encrypted batch: " + std::to_string(n_images) + " images cannot fit in " +
+                             std::to_string(b.ciphertext_count) + " ciphertexts");
   std::uint64_t tiles = 0;
   for (std::uint32_t i = 0; i < n_images; ++i) {
     ImageInfo img;
@@ -87,17 +82,32 @@ EncryptedBatch load_batch(const std::string& path, const ckks::Context& context)
     img.height = wire::get_in_range<std::int32_t>(in, "image height", 1, kMaxImageSide);
     tiles += nn::tile_count(img.width, img.height, h, b.tile_stride);
     if (tiles > capacity)
-      throw std::runtime_error(path + ": the images need more than the " + std::to_string(capacity) +
-                               " tiles that " + std::to_string(n_ciphertexts) + " ciphertexts hold");
+      throw std::runtime_error("encrypted batch: the images need more than the " + std::to_string(capacity) +
+                               " tiles that " + std::to_string(b.ciphertext_count) + " ciphertexts hold");
     b.images.push_back(std::move(img));
   }
   const std::uint64_t needed = (tiles + b.layout.tiles_per_ciphertext - 1) / b.layout.tiles_per_ciphertext;
-  if (needed != n_ciphertexts)
-    throw std::runtime_error(path + ": " + std::to_string(tiles) + " tiles need " + std::to_string(needed) +
-                             " ciphertexts, the header declares " + std::to_string(n_ciphertexts));
+  if (needed != b.ciphertext_count)
+    throw std::runtime_error("encrypted batch: " + std::to_string(tiles) + " tiles need " + std::to_string(needed) +
+                             " ciphertexts, the header declares " + std::to_string(b.ciphertext_count));
+  return b;
+}
+
+EncryptedBatch load_batch(const std::string& path, const ckks::Context& context) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  auto header = read_batch_header(in);
+  if (static_cast<std::size_t>(header.layout.slots) != context.slot_count())
+    throw std::runtime_error(path + ": batch was packed for " + std::to_string(header.layout.slots) +
+                             " slots, keys have " + std::to_string(context.slot_count()));
+  EncryptedBatch b;
+  b.id = header.id;
+  b.layout = header.layout;
+  b.tile_stride = header.tile_stride;
+  b.images = std::move(header.images);
   b.ciphertexts = ckks::load_ciphertexts(in, context);
-  if (b.ciphertexts.size() != n_ciphertexts)
-    throw std::runtime_error(path + ": the header declares " + std::to_string(n_ciphertexts) +
+  if (b.ciphertexts.size() != header.ciphertext_count)
+    throw std::runtime_error(path + ": the header declares " + std::to_string(header.ciphertext_count) +
                              " ciphertexts, the file has " + std::to_string(b.ciphertexts.size()));
   if (in.peek() != std::ifstream::traits_type::eof()) throw std::runtime_error(path + ": data after the ciphertexts");
   return b;

@@ -1,6 +1,7 @@
 #include "henn/inference.h"
 
 #include "henn/resources.h"
+#include "henn/upload_check.h"
 
 #include <fmt/format.h>
 
@@ -18,17 +19,10 @@ std::string describe(const NodeProgress& p) {
 
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
                              const NodeProgressCallback& progress, InferenceStats* stats) {
-  const Layout& layout = keys.plan.layout;
-  if (batch.layout.height != layout.height || batch.layout.width != layout.width ||
-      batch.layout.slots != layout.slots)
-    throw std::invalid_argument("infer: the batch was packed for another layout than the evaluation keys'");
+  check_batch_layout(keys.plan, batch.layout);
+  check_plan_capacity(model, keys.plan);
   const Schedule schedule = Schedule::create(model);
-  if (schedule.levels > keys.plan.levels)
-    throw std::invalid_argument("infer: model '" + model.name + "' needs " + std::to_string(schedule.levels) +
-                                " levels, the keys were planned for " + std::to_string(keys.plan.levels) +
-                                " (run keygen with this model)");
-  if (layout.height % (1 << model.pooling_depth()) != 0 || layout.width % (1 << model.pooling_depth()) != 0)
-    throw std::invalid_argument("infer: tile size is not divisible by the model's pooling factor");
+  const Layout& layout = keys.plan.layout;
   CkksBackend backend(keys.context, keys.relin, keys.galois);
   EncryptedBatch result{batch.layout, batch.tile_stride, batch.images, {}, batch.id};
   InferenceStats local;

@@ -47,6 +47,9 @@ EvaluationKeys load_evaluation_keys(const std::string& path);
 // Only the header of an evaluation-key file (no context, no keys): for a server to refuse a plan or parameters that
 // do not match its model before it loads anything large.
 InferencePlan load_evaluation_key_plan(const std::string& path);
+// The same from a stream, with the parameters (no context is built): for a server judging the first bytes of an
+// upload (upload_check.h).
+std::pair<InferencePlan, ckks::Parameters> read_evaluation_keys_header(std::istream& in);
 
 // The plan and the CKKS parameters (the common header of key and batch files).
 void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params);

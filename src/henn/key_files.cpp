@@ -1,6 +1,7 @@
 #include "henn/key_bundle.h"
 
 #include "ckks/serialization.h"
+#include "henn/file_magic.h"
 #include "henn/wire.h"
 
 #include <filesystem>
@@ -11,11 +12,6 @@
 namespace cryptounet::henn {
 
 namespace {
-
-constexpr char kPlanMagic[5] = "CUHP";
-constexpr char kPublicMagic[5] = "CUPK";
-constexpr char kEvalMagic[5] = "CUEV";
-constexpr std::uint16_t kVersion = 1;
 
 std::ifstream open_in(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,7 +32,7 @@ void close_checked(std::ofstream& out, const std::string& path) {
 
 // The plan and its parameters, without building a context.
 std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
-  wire::expect_magic(in, kPlanMagic, kVersion, "inference plan");
+  wire::expect_magic(in, magic::kPlan, magic::kKeyFileVersion, "inference plan");
   InferencePlan plan;
   const int h = wire::get_in_range<std::int32_t>(in, "tile height", 1, 1 << 14);
   const int w = wire::get_in_range<std::int32_t>(in, "tile width", 1, 1 << 14);
@@ -91,7 +87,7 @@ std::uint64_t bytes_after(std::ifstream& in, const std::string& path) {
 }  // namespace
 
 void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Parameters& params) {
-  wire::put_magic(out, kPlanMagic, kVersion);
+  wire::put_magic(out, magic::kPlan, magic::kKeyFileVersion);
   const Layout& l = plan.layout;
   for (int v : {l.height, l.width, l.block, l.slots, l.tiles_per_ciphertext, plan.levels, plan.layer.weight_bits})
     wire::put<std::int32_t>(out, v);
@@ -114,7 +110,7 @@ void save_client_keys(const std::string& dir, const ClientKeys& keys, ckks::IfEx
   ckks::save_secret_key(dir + "/secret.key", *keys.context, keys.secret, existing);
   const std::string path = dir + "/public.bin";
   auto out = open_out(path);
-  wire::put_magic(out, kPublicMagic, kVersion);
+  wire::put_magic(out, magic::kPublicKey, magic::kKeyFileVersion);
   save_plan(out, keys.plan, keys.context->parameters());
   ckks::save(out, *keys.context, keys.public_key);
   close_checked(out, path);
@@ -122,7 +118,7 @@ void save_client_keys(const std::string& dir, const ClientKeys& keys, ckks::IfEx
 
 ClientKeys load_client_keys(const std::string& dir) {
   auto in = open_in(dir + "/public.bin");
-  wire::expect_magic(in, kPublicMagic, kVersion, "public key");
+  wire::expect_magic(in, magic::kPublicKey, magic::kKeyFileVersion, "public key");
   auto [plan, context] = load_plan(in);
   ClientKeys keys{std::move(plan), context, {}, ckks::load_public_key(in, *context)};
   ckks::expect_end_of_input(in);
@@ -132,7 +128,7 @@ ClientKeys load_client_keys(const std::string& dir) {
 
 void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys) {
   auto out = open_out(path);
-  wire::put_magic(out, kEvalMagic, kVersion);
+  wire::put_magic(out, magic::kEvaluationKeys, magic::kKeyFileVersion);
   save_plan(out, keys.plan, keys.context->parameters());
   ckks::save(out, *keys.context, keys.relin);
   ckks::save(out, *keys.context, keys.galois);
@@ -141,8 +137,7 @@ void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys) {
 
 EvaluationKeys load_evaluation_keys(const std::string& path) {
   auto in = open_in(path);
-  wire::expect_magic(in, kEvalMagic, kVersion, "evaluation key");
-  auto [plan, params] = read_plan(in);
+  auto [plan, params] = read_evaluation_keys_header(in);
   const std::size_t galois_keys = galois_key_count(plan, params);
   const std::uint64_t needed = (1 + galois_keys) * ckks::switch_key_bytes(params, params.max_level());
   if (const auto left = bytes_after(in, path); left < needed)
@@ -166,10 +161,14 @@ EvaluationKeys load_evaluation_keys(const std::string& path) {
   return keys;
 }
 
+std::pair<InferencePlan, ckks::Parameters> read_evaluation_keys_header(std::istream& in) {
+  wire::expect_magic(in, magic::kEvaluationKeys, magic::kKeyFileVersion, "evaluation key");
+  return read_plan(in);
+}
+
 InferencePlan load_evaluation_key_plan(const std::string& path) {
   auto in = open_in(path);
-  wire::expect_magic(in, kEvalMagic, kVersion, "evaluation key");
-  return read_plan(in).first;
+  return read_evaluation_keys_header(in).first;
 }
 
 }  // namespace cryptounet::henn

@@ -5,6 +5,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cryptounet::serve {
@@ -24,6 +25,14 @@ class UploadRejected : public std::runtime_error {
  private:
   RejectReason reason_;
 };
+
+// The verdict on the first bytes of an upload, judged while the rest is still arriving.
+enum class HeaderVerdict {
+  NeedMore,  // the header continues beyond these bytes
+  Accepted,  // the header fits this model (the whole file is validated once it has arrived)
+};
+// A header that does not fit in this many bytes is refused (a batch header lists its images' names and sizes).
+inline constexpr std::size_t kMaxHeaderBytes = std::size_t{1} << 20;
 
 // Reported by run() after each layer; returning false asks the backend to stop (job deleted). A batch of several
 // ciphertexts goes through the network group by group: this layer is done for ciphertexts
@@ -48,6 +57,11 @@ class InferenceBackend {
   virtual ~InferenceBackend() = default;
   // The layers run() reports, in order (for progress and the per-layer metrics).
   virtual std::vector<std::string> layer_names() const = 0;
+  // Header-first checks, called with the first bytes of an upload (as many as have arrived, at most
+  // kMaxHeaderBytes) before the rest is read: throw UploadRejected as soon as those bytes show the upload is not a
+  // key bundle (or batch) for this model, and for a batch, for the keys in the file `keys`.
+  virtual HeaderVerdict check_keys_header(std::string_view head) const = 0;
+  virtual HeaderVerdict check_batch_header(std::string_view head, const std::filesystem::path& keys) const = 0;
   // Throws UploadRejected unless `keys` is an evaluation-key bundle usable with this model.
   virtual void validate_keys(const std::filesystem::path& keys) const = 0;
   // Throws UploadRejected unless `batch` is an encrypted batch this model can run with those keys.

@@ -25,21 +25,19 @@ std::string make_file(std::string_view magic, std::uint64_t fingerprint, std::st
 }
 
 struct ParsedFile {
-  std::string magic;
-  std::uint64_t fingerprint = 0;
+  std::string header;  // magic, fingerprint, length
   std::string payload;
 };
 
-// Reads and checks the framing; the magic is returned for the caller to judge.
+// Reads and checks the framing; the header is returned for the caller to judge.
 ParsedFile parse_file(const std::filesystem::path& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UploadRejected(RejectReason::Malformed, std::string(what) + ": cannot open file");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.size() < kHeaderBytes) throw UploadRejected(RejectReason::Malformed, std::string(what) + ": truncated header");
   ParsedFile parsed;
-  parsed.magic = bytes.substr(0, 8);
+  parsed.header = bytes.substr(0, kHeaderBytes);
   std::uint32_t length = 0;
-  std::memcpy(&parsed.fingerprint, bytes.data() + 8, 8);
   std::memcpy(&length, bytes.data() + 16, 4);
   if (bytes.size() - kHeaderBytes != length)
     throw UploadRejected(RejectReason::Malformed, std::string(what) + ": length field does not match the file size");
@@ -55,19 +53,37 @@ std::vector<std::string> FakeBackend::layer_names() const {
   return names;
 }
 
+HeaderVerdict FakeBackend::check_keys_header(std::string_view head) const {
+  if (head.size() < kHeaderBytes) return HeaderVerdict::NeedMore;
+  const auto magic = head.substr(0, 8);
+  if (magic == kSecretMagic) throw UploadRejected(RejectReason::SecretKey, "this is a secret key");
+  if (magic != kKeysMagic) throw UploadRejected(RejectReason::Malformed, "key bundle: bad magic");
+  check_fingerprint(head, "key bundle");
+  return HeaderVerdict::Accepted;
+}
+
+HeaderVerdict FakeBackend::check_batch_header(std::string_view head, const std::filesystem::path& /*keys*/) const {
+  if (head.size() < kHeaderBytes) return HeaderVerdict::NeedMore;
+  if (head.substr(0, 8) != kBatchMagic) throw UploadRejected(RejectReason::Malformed, "batch: bad magic");
+  check_fingerprint(head, "batch");
+  return HeaderVerdict::Accepted;
+}
+
+void FakeBackend::check_fingerprint(std::string_view head, const char* what) const {
+  std::uint64_t fingerprint = 0;
+  std::memcpy(&fingerprint, head.data() + 8, sizeof fingerprint);
+  if (fingerprint != options_.fingerprint)
+    throw UploadRejected(RejectReason::WrongParameters, std::string(what) + ": parameters differ from the model's");
+}
+
 void FakeBackend::validate_keys(const std::filesystem::path& keys) const {
   const auto parsed = parse_file(keys, "key bundle");
-  if (parsed.magic == kSecretMagic) throw UploadRejected(RejectReason::SecretKey, "this is a secret key");
-  if (parsed.magic != kKeysMagic) throw UploadRejected(RejectReason::Malformed, "key bundle: bad magic");
-  if (parsed.fingerprint != options_.fingerprint)
-    throw UploadRejected(RejectReason::WrongParameters, "key bundle: parameters differ from the model's");
+  (void)check_keys_header(parsed.header);
 }
 
 void FakeBackend::validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const {
   const auto parsed = parse_file(batch, "batch");
-  if (parsed.magic != kBatchMagic) throw UploadRejected(RejectReason::Malformed, "batch: bad magic");
-  if (parsed.fingerprint != options_.fingerprint)
-    throw UploadRejected(RejectReason::WrongParameters, "batch: parameters differ from the model's");
+  (void)check_batch_header(parsed.header, keys);
   validate_keys(keys);
 }
 

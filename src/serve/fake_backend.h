@@ -25,6 +25,8 @@ class FakeBackend : public InferenceBackend {
   explicit FakeBackend(Options options) : options_(options) {}
 
   std::vector<std::string> layer_names() const override;
+  HeaderVerdict check_keys_header(std::string_view head) const override;
+  HeaderVerdict check_batch_header(std::string_view head, const std::filesystem::path& keys) const override;
   void validate_keys(const std::filesystem::path& keys) const override;
   void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const override;
   void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
@@ -39,6 +41,8 @@ class FakeBackend : public InferenceBackend {
   static std::string expected_result(std::string_view batch_payload);
 
  private:
+  void check_fingerprint(std::string_view head, const char* what) const;
+
   Options options_;
   std::atomic<std::size_t> memory_releases_{0};
 };

@@ -1,13 +1,13 @@
 // The real inference backend: the encrypted U-Net of src/henn (henn::run_inference) behind InferenceBackend. This
-// file pair is the only part of the service that knows the henn and ckks APIs.
+// file pair is the only part of the service that knows the henn API.
 //   keys   = henn evaluation-key bundle (eval.bin of `cryptounet keygen`: plan, parameters, relin + Galois keys)
 //   batch  = henn encrypted batch (`cryptounet encrypt`), result = the same format (`cryptounet decrypt` reads it)
 #pragma once
+#include <array>
+#include <cstdint>
 #include <filesystem>
-#include <list>
 #include <memory>
 #include <mutex>
-#include <utility>
 
 #include "henn/key_bundle.h"
 #include "nn/model.h"
@@ -20,6 +20,8 @@ class HennBackend : public InferenceBackend {
   explicit HennBackend(nn::Model model);
 
   std::vector<std::string> layer_names() const override;
+  HeaderVerdict check_keys_header(std::string_view head) const override;
+  HeaderVerdict check_batch_header(std::string_view head, const std::filesystem::path& keys) const override;
   void validate_keys(const std::filesystem::path& keys) const override;
   void validate_batch(const std::filesystem::path& batch, const std::filesystem::path& keys) const override;
   void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
@@ -27,16 +29,22 @@ class HennBackend : public InferenceBackend {
   // Frees the engine's buffer pool and trims the heap; the last evaluation keys stay loaded (see load_keys).
   void release_memory() override;
 
+  using ContentHash = std::array<std::uint8_t, 32>;
+
  private:
-  // Evaluation keys are large and slow to parse: the last bundle used stays loaded. A job's key file is a hard
-  // link of the registered one, so the cache is keyed by inode.
+  // Evaluation keys are large and slow to parse: the last bundle used stays loaded, found again by the BLAKE2b hash
+  // of the file's content (not its name or inode, which a new upload can reuse), so cached keys are only ever
+  // those exact bytes, validated.
   std::shared_ptr<const henn::EvaluationKeys> load_keys(const std::filesystem::path& keys) const;
 
   nn::Model model_;
   mutable std::mutex cache_mutex_;
-  mutable std::pair<std::uint64_t, std::uint64_t> cached_inode_{0, 0};
+  mutable ContentHash cached_hash_{};
   mutable std::shared_ptr<const henn::EvaluationKeys> cached_keys_;
 };
+
+// BLAKE2b-256 of a file's content (read in chunks). Throws std::runtime_error when the file cannot be read.
+HennBackend::ContentHash hash_file(const std::filesystem::path& path);
 
 // Loads the model (ONNX + JSON sidecar) once; throws if it cannot be loaded.
 std::unique_ptr<InferenceBackend> make_henn_backend(const std::filesystem::path& model);

@@ -7,6 +7,7 @@
 #include "serve/api_error.h"
 #include "serve/atomic_file.h"
 #include "serve/ids.h"
+#include "io/json_number.h"
 
 namespace cryptounet::serve {
 namespace {
@@ -30,6 +31,7 @@ nlohmann::json to_disk_json(const JobStatus& s) {
           {"key_id", s.key_id},
           {"state", to_string(s.state)},
           {"error", s.error},
+          {"attempts", s.attempts},
           {"layer_seconds", s.layer_seconds},
           {"layers_done", s.layers_done},
           {"first_ciphertext", s.first_ciphertext},
@@ -48,6 +50,7 @@ JobStatus from_disk_json(const nlohmann::json& j) {
   s.key_id = j.at("key_id").get<std::string>();
   s.state = parse_state(j.at("state").get<std::string>());
   s.error = j.at("error").get<std::string>();
+  s.attempts = io::json_integer_or<std::size_t>(j, "attempts", 0, 0, 1 << 20);
   s.layer_seconds = j.at("layer_seconds").get<std::vector<double>>();
   s.layers_done = j.at("layers_done").get<std::size_t>();
   s.first_ciphertext = j.at("first_ciphertext").get<std::size_t>();
@@ -115,7 +118,14 @@ JobStore::JobStore(Options options) : options_(std::move(options)) {
       if (job.status.id != id) throw std::runtime_error("id mismatch");
       if (job.status.state == JobState::Done && !std::filesystem::exists(result_path(id)))
         throw std::runtime_error("result file missing");
-      if (job.status.state == JobState::Running) job.status.state = JobState::Queued;  // interrupted: run again
+      if (job.status.state == JobState::Running) {  // the process died during this run
+        if (job.status.attempts >= options_.max_attempts) {
+          give_up(job, "the server stopped during each of its " + std::to_string(job.status.attempts) +
+                           " runs; not run again");
+        } else {
+          job.status.state = JobState::Queued;
+        }
+      }
       if (job.status.state == JobState::Queued) {  // progress of the interrupted run is void
         job.status.layer_seconds.clear();
         job.status.layers_done = job.status.first_ciphertext = 0;
@@ -125,7 +135,8 @@ JobStore::JobStore(Options options) : options_(std::move(options)) {
     } catch (const std::exception& e) {
       // Only an accepted job has a job.json; anything else is an interrupted creation.
       spdlog::warn("discarding {}: {}", entry.path().string(), e.what());
-      std::filesystem::remove_all(entry.path());
+      std::error_code ignored;
+      std::filesystem::remove_all(entry.path(), ignored);
     }
   }
 }
@@ -147,7 +158,31 @@ std::filesystem::path JobStore::keys_path(const std::string& id) const { return 
 std::filesystem::path JobStore::result_path(const std::string& id) const { return dir_of(id) / "result.bin"; }
 
 void JobStore::persist(const Job& job) const {
-  write_file_atomically(dir_of(job.status.id) / kStatusFile, to_disk_json(job.status).dump());
+  options_.files->write_atomically(dir_of(job.status.id) / kStatusFile, to_disk_json(job.status).dump());
+}
+
+std::string JobStore::try_persist(const Job& job) const noexcept {
+  try {
+    persist(job);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+void JobStore::give_up(Job& job, const std::string& message) const noexcept {
+  auto& s = job.status;
+  s.state = JobState::Failed;
+  s.error = message;
+  s.finished_at = now_seconds();
+  s.expires_at = s.finished_at + static_cast<double>(options_.result_ttl.count());
+  if (const auto error = try_persist(job); !error.empty()) {
+    // The job stays failed in this process; after a restart its attempts bound it.
+    s.error += " (and the failure could not be recorded: " + error + ")";
+    spdlog::error("job {}: cannot record its failure: {}", s.id, error);
+  }
 }
 
 std::string JobStore::create(const std::string& owner, const std::string& key_id, const std::filesystem::path& key_file,
@@ -168,8 +203,15 @@ std::string JobStore::create(const std::string& owner, const std::string& key_id
     persist(job);  // from here on the job is accepted and survives a restart
     std::lock_guard lock(mutex_);
     jobs_.emplace(id, std::move(job));
+  } catch (const std::system_error& e) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+    if (is_out_of_space(e.code()))
+      throw ApiError(507, "insufficient_storage", "the server's disk is full; retry later");
+    throw;
   } catch (...) {
-    std::filesystem::remove_all(dir);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
     throw;
   }
   return id;
@@ -186,8 +228,15 @@ bool JobStore::start(const std::string& id) {
   std::lock_guard lock(mutex_);
   const auto it = jobs_.find(id);
   if (it == jobs_.end() || it->second.status.state != JobState::Queued) return false;
-  it->second.status.state = JobState::Running;
-  it->second.status.started_at = now_seconds();
+  auto& s = it->second.status;
+  s.state = JobState::Running;
+  s.started_at = now_seconds();
+  ++s.attempts;
+  // Recorded before the run, so that a run that kills the process counts against the job after a restart.
+  if (const auto error = try_persist(it->second); !error.empty()) {
+    give_up(it->second, "cannot record the start of the job: " + error);
+    return false;
+  }
   return true;
 }
 
@@ -216,7 +265,7 @@ void JobStore::finish(const std::string& id, const std::filesystem::path& writte
   const auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   if (it->second.cancelled) return erase_locked(it);
-  publish_file(written_result, result_path(id));
+  options_.files->publish(written_result, result_path(id));
   auto& s = it->second.status;
   s.state = JobState::Done;
   s.finished_at = now_seconds();
@@ -228,17 +277,28 @@ void JobStore::finish(const std::string& id, const std::filesystem::path& writte
   std::filesystem::remove(keys_path(id), ignored);
 }
 
-void JobStore::fail(const std::string& id, const std::string& message) {
+void JobStore::fail(const std::string& id, const std::string& message) noexcept {
+  std::lock_guard lock(mutex_);
+  const auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  if (it->second.cancelled) return erase_locked(it);
+  give_up(it->second, message);
+}
+
+void JobStore::requeue(const std::string& id) noexcept {
   std::lock_guard lock(mutex_);
   const auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   if (it->second.cancelled) return erase_locked(it);
   auto& s = it->second.status;
-  s.state = JobState::Failed;
-  s.error = message;
-  s.finished_at = now_seconds();
-  s.expires_at = s.finished_at + static_cast<double>(options_.result_ttl.count());
-  persist(it->second);
+  s.state = JobState::Queued;
+  s.attempts -= std::min<std::size_t>(s.attempts, 1);
+  s.layer_seconds.clear();
+  s.layers_done = s.first_ciphertext = 0;
+  s.started_at = 0;
+  // If this is lost, the job.json says "running" and the restart counts the run as an attempt: still bounded.
+  if (const auto error = try_persist(it->second); !error.empty())
+    spdlog::warn("job {}: cannot record its return to the queue: {}", id, error);
 }
 
 bool JobStore::remove(const std::string& id) {

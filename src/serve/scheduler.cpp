@@ -1,7 +1,10 @@
 #include "serve/scheduler.h"
 
 #include <chrono>
+#include <system_error>
 #include <spdlog/spdlog.h>
+
+#include "serve/atomic_file.h"
 
 namespace cryptounet::serve {
 
@@ -39,7 +42,12 @@ void Scheduler::work() {
       queue_.pop_front();
       ++running_;
     }
-    run_one(id);
+    try {
+      run_one(id);
+    } catch (...) {
+      // run_one records every failure in the job store; nothing may end the worker (std::terminate).
+      spdlog::error("job {}: unexpected error in the worker", id);
+    }
     bool idle;
     {
       std::lock_guard lock(mutex_);
@@ -68,13 +76,19 @@ void Scheduler::run_one(const std::string& id) {
     jobs_.finish(id, written);
     spdlog::info("job {} done in {:.2f} s", id, elapsed());
   } catch (const Cancelled&) {
-    std::filesystem::remove(written);
-    // On shutdown the job stays "queued" in its job.json and runs again after a restart; otherwise it was
-    // deleted while running and fail() removes it.
-    if (!stopping_) jobs_.fail(id, "cancelled");
+    std::error_code ignored;
+    std::filesystem::remove(written, ignored);
+    // On shutdown the job goes back to the queue and runs again after a restart; otherwise it was deleted while
+    // running and fail() removes it.
+    if (stopping_) jobs_.requeue(id);
+    else jobs_.fail(id, "cancelled");
   } catch (const std::exception& e) {
+    std::error_code ignored;
+    std::filesystem::remove(written, ignored);
     if (!counted) metrics_.job_completed(false, elapsed());
-    jobs_.fail(id, e.what());
+    const auto* system = dynamic_cast<const std::system_error*>(&e);
+    jobs_.fail(id, system && is_out_of_space(system->code()) ? std::string("the server's disk is full: ") + e.what()
+                                                             : std::string(e.what()));
     spdlog::warn("job {} failed: {}", id, e.what());
   }
 }

@@ -119,6 +119,7 @@ Service::Service(ServiceConfig config, InferenceBackend& backend)
                               config_.key_ttl}),
       jobs_(JobStore::Options{config_.data_dir / "jobs", config_.result_ttl, config_.fetched_ttl}),
       metrics_(layer_names_),
+      disk_(config_.data_dir, config_.disk_reserve_bytes, config_.disk_quota_bytes),
       scheduler_(jobs_, backend_, metrics_, worker_count(config_.workers)) {
   for (const auto& admin : config_.admins)
     if (config_.tokens && !config_.tokens->contains(admin))
@@ -293,12 +294,15 @@ Response Service::usage(const Caller& caller) {
                              {"key_ttl_seconds", config_.key_ttl.count()}});
 }
 
-std::filesystem::path Service::receive_body(const Request& request, const Caller& caller) {
+std::filesystem::path Service::receive_body(const Request& request, const Caller& caller,
+                                            const UploadGate::HeaderCheck& check_header) {
   if (!request.read_body) throw ApiError(400, "empty_body", "the request has no body");
   const auto too_large = [this] {
     return ApiError(413, "too_large", "the body exceeds the limit of " + std::to_string(config_.max_body_bytes) + " bytes");
   };
   if (request.declared_length && *request.declared_length > config_.max_body_bytes) throw too_large();
+  // The disk-wide budget (507) and the header check, then the client's own quota (429).
+  UploadGate gate(disk_, check_header, request.declared_length);
 
   // Reserve the body's size (or, for a body of unknown length, all the room left) against the client's disk
   // quota, so that concurrent uploads cannot overrun it together.
@@ -331,6 +335,7 @@ std::filesystem::path Service::receive_body(const Request& request, const Caller
       over_limit = true;
       return false;
     }
+    if (bool read_on; !gate.admit({data, size}, read_on)) return read_on;
     out.write(data, static_cast<std::streamsize>(size));
     if (!out) {
       write_failed = true;
@@ -345,7 +350,12 @@ std::filesystem::path Service::receive_body(const Request& request, const Caller
     throw ApiError(429, "disk_quota", "this upload exceeds the client's disk quota of " +
                                           std::to_string(config_.max_disk_bytes_per_client) + " bytes");
   if (over_limit) throw too_large();
-  if (write_failed || !out) throw std::runtime_error("cannot store the upload (disk full?)");
+  try {
+    gate.finish();
+  } catch (const UploadRejected& e) {
+    throw to_api_error(e);
+  }
+  if (write_failed || !out) throw ApiError(507, "insufficient_storage", "cannot store the upload (disk full?)");
   if (!complete) throw ApiError(400, "truncated_body", "the body ended before its announced length");
   if (received == 0) throw ApiError(400, "empty_body", "the request has no body");
   guard.path.clear();  // the caller owns the file now
@@ -354,7 +364,8 @@ std::filesystem::path Service::receive_body(const Request& request, const Caller
 
 Response Service::upload_keys(const Request& request, const Caller& caller) {
   keys_.check_room(caller.name);
-  const auto upload = receive_body(request, caller);
+  const auto upload = receive_body(request, caller,
+                                   [this](std::string_view head) { return backend_.check_keys_header(head); });
   UploadGuard guard{upload};
   try {
     backend_.validate_keys(upload);
@@ -378,7 +389,8 @@ Response Service::submit_job(const Request& request, const std::string& key_id, 
   };
   check_admission();
 
-  const auto upload = receive_body(request, caller);
+  const auto upload = receive_body(
+      request, caller, [&](std::string_view head) { return backend_.check_batch_header(head, *key_file); });
   UploadGuard guard{upload};
   try {
     backend_.validate_batch(upload, *key_file);

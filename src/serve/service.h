@@ -33,11 +33,13 @@
 #include <vector>
 
 #include "serve/backend.h"
+#include "serve/disk_budget.h"
 #include "serve/job_store.h"
 #include "serve/key_store.h"
 #include "serve/metrics.h"
 #include "serve/scheduler.h"
 #include "serve/tokens.h"
+#include "serve/upload_gate.h"
 
 namespace cryptounet::serve {
 
@@ -58,6 +60,8 @@ struct ServiceConfig {
   std::chrono::seconds result_ttl{24 * 3600};
   std::chrono::seconds fetched_ttl{600};
   std::chrono::seconds sweep_interval{30};                  // how often expired jobs are deleted
+  std::uint64_t disk_reserve_bytes = std::uint64_t{1} << 30;  // free space an upload must leave (507 otherwise)
+  std::uint64_t disk_quota_bytes = 0;  // most the data dir may hold, all clients together (0: no quota)
 };
 
 // Streams a request body chunk by chunk into `sink`; false when the transport failed (truncated body) or when
@@ -111,7 +115,8 @@ class Service {
   Response upload_keys(const Request& request, const Caller& caller);
   Response submit_job(const Request& request, const std::string& key_id, const Caller& caller);
   JobStatus owned_job(const std::string& job_id, const Caller& caller) const;
-  std::filesystem::path receive_body(const Request& request, const Caller& caller);
+  std::filesystem::path receive_body(const Request& request, const Caller& caller,
+                                     const UploadGate::HeaderCheck& check_header);
   void sweep_expired();
 
   ServiceConfig config_;
@@ -120,6 +125,7 @@ class Service {
   KeyStore keys_;
   JobStore jobs_;
   Metrics metrics_;
+  DiskBudget disk_;
   std::mutex admission_;  // makes "queue not full -> accept" atomic
   std::mutex uploads_mutex_;
   std::map<std::string, std::uint64_t> uploading_;  // bytes reserved by uploads in progress, by client

@@ -84,11 +84,12 @@ TEST_F(ServeFixture, OversizedUploadsAre413) {
   // Chunked body (no length): counted while streaming. The server answers 413 as soon as the count passes the
   // limit and stops reading; depending on timing the client reads that answer or fails writing its next chunk
   // (seen on a loaded CI machine). Either way the upload must not be stored and the server must keep serving.
+  const auto big_keys = FakeBackend::make_keys(kFingerprint, std::string(3980, 'k'));  // a header that passes
   auto chunked = raw().Post(
       "/v1/keys",
-      [](std::size_t offset, httplib::DataSink& sink) {
-        if (offset >= 4000) sink.done();
-        else sink.write(std::string(500, 'k').data(), 500);
+      [&](std::size_t offset, httplib::DataSink& sink) {
+        if (offset >= big_keys.size()) sink.done();
+        else sink.write(big_keys.data() + offset, std::min<std::size_t>(500, big_keys.size() - offset));
         return true;
       },
       "application/octet-stream");
@@ -119,7 +120,9 @@ std::string send_truncated(int port, const std::string& path) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
-  const std::string request = "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly-20-bytes-sent..";
+  // The 20 bytes sent are a well-formed header, so that only the missing bytes are wrong.
+  const std::string request =
+      "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + FakeBackend::make_keys(kFingerprint, "");
   (void)::write(fd, request.data(), request.size());
   ::shutdown(fd, SHUT_WR);
   std::string answer;
