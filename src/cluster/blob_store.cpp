@@ -132,12 +132,7 @@ void BlobStore::upload(const std::string& hash, std::istream& in, std::uint64_t 
     in.read(chunk.data(), static_cast<std::streamsize>(n));
     if (static_cast<std::size_t>(in.gcount()) != n) throw std::runtime_error("blob source ended early");
     digest.update(chunk.data(), n);
-    jsErrCode error = static_cast<jsErrCode>(0);
-    jsPubAck* ack = nullptr;
-    const natsStatus status =
-        js_Publish(&ack, nats_.jetstream(), subject.c_str(), chunk.data(), static_cast<int>(n), nullptr, &error);
-    jsPubAck_Destroy(ack);
-    check(status, "uploading blob " + hash, error);
+    nats_.publish(subject, {chunk.data(), n}, {}, "uploading blob " + hash);
     sent += n;
     ++chunks;
   }
@@ -148,12 +143,7 @@ void BlobStore::upload(const std::string& hash, std::istream& in, std::uint64_t 
   }
   const std::string manifest =
       nlohmann::json{{"size", size}, {"chunks", chunks}, {"upload", upload_id}}.dump();
-  jsErrCode error = static_cast<jsErrCode>(0);
-  jsPubAck* ack = nullptr;
-  const natsStatus status = js_Publish(&ack, nats_.jetstream(), meta_subject(hash).c_str(), manifest.data(),
-                                       static_cast<int>(manifest.size()), nullptr, &error);
-  jsPubAck_Destroy(ack);
-  check(status, "publishing blob manifest " + hash, error);
+  nats_.publish(meta_subject(hash), manifest, {}, "publishing blob manifest " + hash);
 }
 
 void BlobStore::get(const std::string& hash, std::ostream& out, std::uint64_t max_bytes) const {
@@ -182,20 +172,11 @@ void BlobStore::get(const std::string& hash, std::ostream& out, std::uint64_t ma
   Digest digest;
   std::uint64_t received = 0;
   if (manifest.chunks > 0) {
-    jsSubOptions options;
-    jsSubOptions_Init(&options);
-    options.Stream = kBlobStream;
-    options.Ordered = true;
-    options.Config.DeliverPolicy = js_DeliverAll;
-    natsSubscription* sub = nullptr;
-    error = static_cast<jsErrCode>(0);
-    check(js_SubscribeSync(&sub, nats_.jetstream(), data_subject(hash, manifest.upload).c_str(), nullptr, &options,
-                           &error),
-          "reading blob " + hash, error);
-    const SubscriptionPtr subscription(sub);
+    const SubscriptionPtr subscription =
+        nats_.subscribe_ordered(kBlobStream, data_subject(hash, manifest.upload), "reading blob " + hash);
     for (std::uint64_t i = 0; i < manifest.chunks; ++i) {
       natsMsg* chunk_raw = nullptr;
-      check(natsSubscription_NextMsg(&chunk_raw, sub, kChunkWaitMs), "reading blob " + hash);
+      check(natsSubscription_NextMsg(&chunk_raw, subscription.get(), kChunkWaitMs), "reading blob " + hash);
       const MsgPtr chunk(chunk_raw);
       const auto n = static_cast<std::uint64_t>(natsMsg_GetDataLength(chunk.get()));
       if (received + n > manifest.size) throw std::runtime_error("blob " + hash + " is larger than its manifest");
@@ -203,7 +184,7 @@ void BlobStore::get(const std::string& hash, std::ostream& out, std::uint64_t ma
       out.write(natsMsg_GetData(chunk.get()), static_cast<std::streamsize>(n));
       received += n;
     }
-    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Unsubscribe(subscription.get());
   }
   if (received != manifest.size) throw std::runtime_error("blob " + hash + " is shorter than its manifest");
   if (digest.hex() != hash) throw std::runtime_error("blob " + hash + " does not match its content hash");

@@ -94,17 +94,8 @@ bool ClusterBackend::has_result(const std::string& job, std::size_t group) {
 }
 
 void ClusterBackend::publish_task(const Task& task) {
-  const std::string payload = encode(task);
   const std::string msg_id = task.job + "." + std::to_string(task.group);
-  jsPubOptions options;
-  jsPubOptions_Init(&options);
-  options.MsgId = msg_id.c_str();
-  jsPubAck* ack = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  const natsStatus status = js_Publish(&ack, nats_.jetstream(), task_subject(task.job, task.group).c_str(),
-                                       payload.data(), static_cast<int>(payload.size()), &options, &error);
-  jsPubAck_Destroy(ack);
-  check(status, "publishing task " + msg_id, error);
+  nats_.publish(task_subject(task.job, task.group), encode(task), msg_id, "publishing task " + msg_id);
 }
 
 void ClusterBackend::purge(const char* stream, const std::string& subject) {
@@ -139,16 +130,8 @@ void ClusterBackend::run(const std::filesystem::path& keys, const std::filesyste
 
   // Subscribed before any task is published: an ordered consumer from the start of the job's result subjects also
   // replays the results that came in before a restart.
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = kResultStream;
-  options.Ordered = true;
-  options.Config.DeliverPolicy = js_DeliverAll;
-  natsSubscription* raw_sub = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  check(js_SubscribeSync(&raw_sub, nats_.jetstream(), job_results_filter(job).c_str(), nullptr, &options, &error),
-        "subscribing to results", error);
-  const SubscriptionPtr results(raw_sub);
+  const SubscriptionPtr results =
+      nats_.subscribe_ordered(kResultStream, job_results_filter(job), "subscribing to results");
 
   std::vector<std::string> blobs;  // this job's ciphertext blobs, inputs and outputs
   const auto clean_up = [&] {

@@ -78,6 +78,32 @@ NatsClient::NatsClient(const NatsSettings& settings) {
   }
 }
 
+void NatsClient::publish(const std::string& subject, std::string_view payload, const std::string& msg_id,
+                         const std::string& what) const {
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  if (!msg_id.empty()) options.MsgId = msg_id.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_Publish(&ack, jetstream_, subject.c_str(), payload.data(),
+                                       static_cast<int>(payload.size()), &options, &error);
+  jsPubAck_Destroy(ack);
+  check(status, what, error);
+}
+
+SubscriptionPtr NatsClient::subscribe_ordered(const char* stream, const std::string& filter,
+                                              const std::string& what) const {
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = stream;
+  options.Ordered = true;
+  options.Config.DeliverPolicy = js_DeliverAll;
+  natsSubscription* subscription = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_SubscribeSync(&subscription, jetstream_, filter.c_str(), nullptr, &options, &error), what, error);
+  return SubscriptionPtr(subscription);
+}
+
 NatsClient::~NatsClient() {
   jsCtx_Destroy(jetstream_);
   natsConnection_Close(connection_);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cryptounet::cluster {
 
@@ -52,6 +53,13 @@ class NatsClient {
   jsCtx* jetstream() const { return jetstream_; }
   // The largest message the server accepts (payload and headers together).
   std::int64_t max_payload() const { return natsConnection_GetMaxPayload(connection_); }
+
+  // Publishes to a JetStream subject and waits for the server's acknowledgement. A non-empty msg_id is the
+  // Nats-Msg-Id the server deduplicates on. Throws NatsError naming `what`.
+  void publish(const std::string& subject, std::string_view payload, const std::string& msg_id,
+               const std::string& what) const;
+  // An ordered consumer of `stream` from its first message on the subjects matching `filter`.
+  SubscriptionPtr subscribe_ordered(const char* stream, const std::string& filter, const std::string& what) const;
 
  private:
   natsConnection* connection_ = nullptr;

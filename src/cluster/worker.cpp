@@ -274,15 +274,7 @@ void Worker::publish(const TaskResult& result) {
   // The same result published twice (a redelivered task) is dropped by the server within its duplicate window;
   // past it, the front end takes the first result of each group.
   const std::string msg_id = result.job + "." + std::to_string(result.group);
-  jsPubOptions options;
-  jsPubOptions_Init(&options);
-  options.MsgId = msg_id.c_str();
-  jsPubAck* ack = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  const natsStatus status = js_Publish(&ack, nats_.jetstream(), subject.c_str(), payload.data(),
-                                       static_cast<int>(payload.size()), &options, &error);
-  jsPubAck_Destroy(ack);
-  check(status, "publishing the result of " + msg_id, error);
+  nats_.publish(subject, payload, msg_id, "publishing the result of " + msg_id);
 }
 
 }  // namespace cryptounet::cluster
