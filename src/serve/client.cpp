@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -43,8 +44,8 @@ nlohmann::json parse_object(const std::string& body) {
   return json;
 }
 
-[[noreturn]] void throw_transport(const httplib::Result& result, const std::string& what) {
-  throw ApiError(0, "transport", what + ": " + httplib::to_string(result.error()));
+[[noreturn]] void throw_transport(httplib::Error error, const std::string& what) {
+  throw ApiError(0, "transport", what + ": " + httplib::to_string(error));
 }
 
 [[noreturn]] void throw_answer(int status, const std::string& body) {
@@ -60,7 +61,7 @@ nlohmann::json parse_object(const std::string& body) {
 }
 
 const httplib::Response& checked(const httplib::Result& result, const std::string& what) {
-  if (!result) throw_transport(result, what);
+  if (!result) throw_transport(result.error(), what);
   if (result->status >= 400) throw_answer(result->status, result->body);
   return *result;
 }
@@ -78,6 +79,41 @@ const std::string& checked_token(const std::string& token) {
   for (char c : token)
     if (c <= ' ' || c >= 0x7f) throw std::invalid_argument("the token has a space or a non-printable character");
   return token;
+}
+
+// A GET whose successful answer is streamed into `sink` (which returns false to stop the transfer) and whose error
+// answer is kept, up to kMaxErrorBody, for throw_answer.
+struct StreamedGet {
+  httplib::Error error = httplib::Error::Success;
+  int status = 0;
+  std::string error_body;
+  bool sink_stopped = false;
+};
+
+StreamedGet get_streamed(httplib::Client& http, const std::string& path,
+                         const std::function<bool(const char*, std::size_t)>& sink,
+                         const TransferProgress& progress = {}) {
+  StreamedGet answer;
+  const auto result = http.Get(
+      path,
+      [&](const httplib::Response& response) {
+        answer.status = response.status;
+        return true;
+      },
+      [&](const char* data, std::size_t size) {
+        if (answer.status >= 400) {
+          answer.error_body.append(data, std::min(size, kMaxErrorBody - answer.error_body.size()));
+          return true;
+        }
+        answer.sink_stopped = !sink(data, size);
+        return !answer.sink_stopped;
+      },
+      [&](std::uint64_t done, std::uint64_t total) {
+        if (progress && answer.status < 400) progress(done, total);
+        return true;
+      });
+  answer.error = result.error();
+  return answer;
 }
 
 }  // namespace
@@ -115,23 +151,15 @@ ServiceClient::ServiceClient(const std::string& server, const ClientCredentials&
 ServiceClient::~ServiceClient() = default;
 
 nlohmann::json ServiceClient::get_json(const std::string& path) {
-  int status = 0;
   std::string body;
-  bool too_large = false;
-  auto result = http_->Get(
-      path,
-      [&](const httplib::Response& response) {
-        status = response.status;
-        return true;
-      },
-      [&](const char* data, std::size_t size) {
-        too_large = size > kMaxJsonBody - body.size();
-        if (!too_large) body.append(data, size);
-        return !too_large;
-      });
-  if (too_large) throw ApiError(0, "too_large", "GET " + path + ": the server's answer exceeds 1 MiB");
-  if (!result) throw_transport(result, "GET " + path);
-  if (status >= 400) throw_answer(status, body);
+  const StreamedGet answer = get_streamed(*http_, path, [&](const char* data, std::size_t size) {
+    if (size > kMaxJsonBody - body.size()) return false;
+    body.append(data, size);
+    return true;
+  });
+  if (answer.sink_stopped) throw ApiError(0, "too_large", "GET " + path + ": the server's answer exceeds 1 MiB");
+  if (answer.error != httplib::Error::Success) throw_transport(answer.error, "GET " + path);
+  if (answer.status >= 400) throw_answer(answer.status, answer.error_body);
   return parse_object(body);
 }
 
@@ -202,32 +230,19 @@ void ServiceClient::download(const std::string& job_id, const std::filesystem::p
   partial += ".partial";
   std::ofstream file(partial, std::ios::binary | std::ios::trunc);
   if (!file) throw std::runtime_error("cannot create " + partial.string());
-  int status = 0;
-  std::string error_body;
   const auto path = "/v1/jobs/" + checked_id(job_id) + "/result";
-  auto result = http_->Get(
-      path,
-      [&](const httplib::Response& response) {
-        status = response.status;
-        return true;
-      },
+  const StreamedGet answer = get_streamed(
+      *http_, path,
       [&](const char* data, std::size_t size) {
-        if (status >= 400) {
-          if (error_body.size() < kMaxErrorBody) error_body.append(data, std::min(size, kMaxErrorBody));
-          return true;
-        }
         file.write(data, static_cast<std::streamsize>(size));
         return static_cast<bool>(file);
       },
-      [&](std::uint64_t done, std::uint64_t total) {
-        if (progress && status < 400) progress(done, total);
-        return true;
-      });
+      progress);
   file.close();
-  if (!result || status >= 400 || !file) {
+  if (answer.error != httplib::Error::Success || answer.status >= 400 || !file) {
     std::filesystem::remove(partial);
-    if (!result) throw_transport(result, "download of job " + job_id);
-    if (status >= 400) throw_answer(status, error_body);
+    if (answer.status >= 400) throw_answer(answer.status, answer.error_body);
+    if (!answer.sink_stopped) throw_transport(answer.error, "download of job " + job_id);
     throw std::runtime_error("cannot write " + partial.string());
   }
   std::filesystem::rename(partial, out);

@@ -185,7 +185,7 @@ TEST_F(Faults, UploadsThatWouldOverrunTheDiskAre507BeforeTheBodyIsRead) {
                     ++chunks_read;
                     return sink(keys.data(), keys.size());
                   },
-                  keys.size()};
+                  keys.size(), ""};
   const auto response = service.handle(request);
   EXPECT_EQ(response.status, 507);
   EXPECT_NE(response.body.find("insufficient_storage"), std::string::npos) << response.body;
@@ -204,7 +204,7 @@ TEST_F(Faults, UploadsBeyondTheQuotaAre507) {
                         if (!sink(body.data() + at, std::min<std::size_t>(512, body.size() - at))) return false;
                       return true;
                     },
-                    declare_length ? std::optional<std::uint64_t>(body.size()) : std::nullopt};
+                    declare_length ? std::optional<std::uint64_t>(body.size()) : std::nullopt, ""};
     return service.handle(request);
   };
   const auto keys = upload("/v1/keys", FakeBackend::make_keys(kFingerprint, random_bytes(1000, 1)), true);
@@ -246,7 +246,7 @@ struct EndlessUpload {
                      }
                      return true;
                    },
-                   std::nullopt};
+                   std::nullopt, ""};
   }
 };
 

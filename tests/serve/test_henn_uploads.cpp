@@ -52,7 +52,7 @@ struct StreamedUpload {
                       }
                       return true;
                     },
-                    bytes.size()};
+                    bytes.size(), ""};
     return service.handle(request);
   }
 };
