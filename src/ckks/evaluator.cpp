@@ -53,53 +53,45 @@ Evaluator::Evaluator(ContextPtr ctx) : ctx_(std::move(ctx)) {}
 
 namespace {
 
+// An element-wise kernel of vector_ops.h: out = op(x, y) mod q.
+using LimbKernel = void (*)(const uint64_t* x, const uint64_t* y, uint64_t* out, size_t n, const Modulus& mod);
+
 // a = op(a, b) limb by limb on both polynomials, after the level and scale checks.
-template <class Op>
-void combine_inplace(const Context& ctx, Ciphertext& a, const Ciphertext& b, const char* operation, Op op) {
+void combine_inplace(const Context& ctx, Ciphertext& a, const Ciphertext& b, const char* operation, LimbKernel op) {
   check_ct(ctx, a, operation);
   check_ct(ctx, b, operation);
   check_same_level(a.level(), b.level(), operation);
   check_same_scale(a.scale(), b.scale(), operation);
   const size_t n = ctx.poly_degree();
   for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
-    for (int p = 0; p < 2; ++p) {
-      uint64_t* x = a.limb(p, i);
-      const uint64_t* y = b.limb(p, i);
-      for (size_t k = 0; k < n; ++k) x[k] = op(x[k], y[k], mod.value);
-    }
+    for (int p = 0; p < 2; ++p) op(a.limb(p, i), b.limb(p, i), a.limb(p, i), n, mod);
   });
 }
 
 // a.c0 = op(a.c0, p) limb by limb, after the level and scale checks.
-template <class Op>
-void combine_plain_inplace(const Context& ctx, Ciphertext& a, const Plaintext& p, const char* operation, Op op) {
+void combine_plain_inplace(const Context& ctx, Ciphertext& a, const Plaintext& p, const char* operation,
+                           LimbKernel op) {
   check_ct(ctx, a, operation);
   check_same_level(a.level(), p.level(), operation);
   check_same_scale(a.scale(), p.scale(), operation);
   const size_t n = ctx.poly_degree();
-  for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
-    uint64_t* x = a.limb(0, i);
-    const uint64_t* y = p.limb(i);
-    for (size_t k = 0; k < n; ++k) x[k] = op(x[k], y[k], mod.value);
-  });
+  for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) { op(a.limb(0, i), p.limb(i), a.limb(0, i), n, mod); });
 }
 
 }  // namespace
 
-constexpr auto kAdd = [](uint64_t x, uint64_t y, uint64_t q) { return add_mod(x, y, q); };
-constexpr auto kSub = [](uint64_t x, uint64_t y, uint64_t q) { return sub_mod(x, y, q); };
-
-void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const { combine_inplace(*ctx_, a, b, "add", kAdd); }
-void Evaluator::sub_inplace(Ciphertext& a, const Ciphertext& b) const { combine_inplace(*ctx_, a, b, "sub", kSub); }
+void Evaluator::add_inplace(Ciphertext& a, const Ciphertext& b) const {
+  combine_inplace(*ctx_, a, b, "add", add_mod_vec);
+}
+void Evaluator::sub_inplace(Ciphertext& a, const Ciphertext& b) const {
+  combine_inplace(*ctx_, a, b, "sub", sub_mod_vec);
+}
 
 void Evaluator::negate_inplace(Ciphertext& a) const {
   check_ct(*ctx_, a, "negate");
   const size_t n = ctx_->poly_degree();
   for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
-    for (int p = 0; p < 2; ++p) {
-      uint64_t* x = a.limb(p, i);
-      for (size_t k = 0; k < n; ++k) x[k] = neg_mod(x[k], mod.value);
-    }
+    for (int p = 0; p < 2; ++p) negate_mod_vec(a.limb(p, i), a.limb(p, i), n, mod);
   });
 }
 
@@ -120,11 +112,11 @@ Ciphertext Evaluator::negate(const Ciphertext& a) const {
 }
 
 void Evaluator::add_plain_inplace(Ciphertext& a, const Plaintext& p) const {
-  combine_plain_inplace(*ctx_, a, p, "add_plain", kAdd);
+  combine_plain_inplace(*ctx_, a, p, "add_plain", add_mod_vec);
 }
 
 void Evaluator::sub_plain_inplace(Ciphertext& a, const Plaintext& p) const {
-  combine_plain_inplace(*ctx_, a, p, "sub_plain", kSub);
+  combine_plain_inplace(*ctx_, a, p, "sub_plain", sub_mod_vec);
 }
 
 Ciphertext Evaluator::add_plain(const Ciphertext& a, const Plaintext& p) const {
@@ -144,9 +136,7 @@ void Evaluator::add_const_inplace(Ciphertext& a, double c) const {
   const i128 value = round_to_integer(c * a.scale(), "add_const");
   const size_t n = ctx_->poly_degree();
   for_each_limb(*ctx_, a.level(), [&](int i, const Modulus& mod) {
-    const uint64_t v = mod.reduce_signed(value);
-    uint64_t* x = a.limb(0, i);
-    for (size_t k = 0; k < n; ++k) x[k] = add_mod(x[k], v, mod.value);
+    add_scalar_mod_vec(a.limb(0, i), mod.reduce_signed(value), a.limb(0, i), n, mod);
   });
 }
 
@@ -231,19 +221,15 @@ Ciphertext Evaluator::multiply_relin(const Ciphertext& a, const Ciphertext& b, c
   LimbBuffer k0((level + 1) * n), k1((level + 1) * n);
   key_inner_product_mod_down(*ctx_, d, rk, nullptr, k0.data(), k1.data());
   for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
-    uint64_t *r0 = r.limb(0, i), *r1 = r.limb(1, i);
-    const uint64_t *x0 = k0.data() + i * n, *x1 = k1.data() + i * n;
-    for (size_t k = 0; k < n; ++k) {
-      r0[k] = add_mod(r0[k], x0[k], mod.value);
-      r1[k] = add_mod(r1[k], x1[k], mod.value);
-    }
+    add_mod_vec(r.limb(0, i), k0.data() + i * n, r.limb(0, i), n, mod);
+    add_mod_vec(r.limb(1, i), k1.data() + i * n, r.limb(1, i), n, mod);
   });
   return r;
 }
 
 Ciphertext Evaluator::square_relin(const Ciphertext& a, const RelinKey& rk) const { return multiply_relin(a, a, rk); }
 
-void Evaluator::rescale_inplace(Ciphertext& a) const {
+Ciphertext Evaluator::rescale(const Ciphertext& a) const {
   check_ct(*ctx_, a, "rescale");
   const int level = a.level();
   if (level == 0) throw std::invalid_argument("rescale: ciphertext is at level 0, nothing left to drop");
@@ -266,14 +252,10 @@ void Evaluator::rescale_inplace(Ciphertext& a) const {
       }
     }
   }
-  a = std::move(r);
-}
-
-Ciphertext Evaluator::rescale(const Ciphertext& a) const {
-  Ciphertext r = a;
-  rescale_inplace(r);
   return r;
 }
+
+void Evaluator::rescale_inplace(Ciphertext& a) const { a = rescale(a); }
 
 void Evaluator::drop_to_level_inplace(Ciphertext& a, int level) const {
   check_ct(*ctx_, a, "drop_to_level");

@@ -234,12 +234,87 @@ __attribute__((target("avx512f,avx512ifma"))) void mul_add_lazy_ifma(const uint6
   }
 }
 
+// Additive kernels with AVX-512F: for x in [0, 2q) and q < 2^63, x mod q = min(x, x - q) as unsigned 64-bit
+// integers (x - q wraps to a huge value when x < q), so no compare-and-blend is needed.
+#define CRYPTOUNET_AVX512F __attribute__((target("avx512f")))
+
+CRYPTOUNET_AVX512F void add_mod_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i s = _mm512_add_epi64(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k));
+    _mm512_storeu_si512(out + k, _mm512_min_epu64(s, _mm512_sub_epi64(s, vq)));
+  }
+}
+
+// a - b wraps to 2^64 + a - b when a < b; adding q then gives a - b + q < q, the smaller of the two.
+CRYPTOUNET_AVX512F void sub_mod_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i d = _mm512_sub_epi64(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k));
+    _mm512_storeu_si512(out + k, _mm512_min_epu64(d, _mm512_add_epi64(d, vq)));
+  }
+}
+
+CRYPTOUNET_AVX512F void add_scalar_mod_avx512(const uint64_t* a, uint64_t c, uint64_t* out, size_t n, uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q)), vc = _mm512_set1_epi64(static_cast<long long>(c));
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i s = _mm512_add_epi64(_mm512_loadu_si512(a + k), vc);
+    _mm512_storeu_si512(out + k, _mm512_min_epu64(s, _mm512_sub_epi64(s, vq)));
+  }
+}
+
+// q - a, and 0 for a = 0 (where q - a = q and (q - a) - q = 0 is the smaller).
+CRYPTOUNET_AVX512F void negate_mod_avx512(const uint64_t* a, uint64_t* out, size_t n, uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i r = _mm512_sub_epi64(vq, _mm512_loadu_si512(a + k));
+    _mm512_storeu_si512(out + k, _mm512_min_epu64(r, _mm512_sub_epi64(r, vq)));
+  }
+}
+
+// Modulus keeps q < 2^61, well inside the q < 2^63 the min trick needs.
+bool use_avx512(size_t n) {
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return supported && n % 8 == 0;
+}
+
 bool use_ifma(const Modulus& mod, size_t n) {
   static const bool supported = ifma_supported();
   return supported && mod.value < (uint64_t{1} << 50) && n % 8 == 0;
 }
 
 }  // namespace
+
+void add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_avx512(n))
+    add_mod_avx512(a, b, out, n, mod.value);
+  else
+    for (size_t k = 0; k < n; ++k) out[k] = add_mod(a[k], b[k], mod.value);
+}
+
+void sub_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_avx512(n))
+    sub_mod_avx512(a, b, out, n, mod.value);
+  else
+    for (size_t k = 0; k < n; ++k) out[k] = sub_mod(a[k], b[k], mod.value);
+}
+
+void add_scalar_mod_vec(const uint64_t* a, uint64_t c, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_avx512(n))
+    add_scalar_mod_avx512(a, c, out, n, mod.value);
+  else
+    for (size_t k = 0; k < n; ++k) out[k] = add_mod(a[k], c, mod.value);
+}
+
+void negate_mod_vec(const uint64_t* a, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_avx512(n))
+    negate_mod_avx512(a, out, n, mod.value);
+  else
+    for (size_t k = 0; k < n; ++k) out[k] = neg_mod(a[k], mod.value);
+}
 
 void mul_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod) {
   if (use_ifma(mod, n))

@@ -9,6 +9,11 @@
 
 namespace cryptounet::ckks {
 
+// out = a + b, a - b, a + c, -a mod q, for inputs in [0, q) (out may be a or b); AVX-512F when the CPU has it.
+void add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
+void sub_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
+void add_scalar_mod_vec(const uint64_t* a, uint64_t c, uint64_t* out, size_t n, const Modulus& mod);
+void negate_mod_vec(const uint64_t* a, uint64_t* out, size_t n, const Modulus& mod);
 void mul_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);  // a*b
 void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);  // acc += a*b
 // acc = acc + a * w mod q for a constant w < q (Shoup). Precondition: a[k] < 2^52 (the IFMA path, taken for

@@ -208,3 +208,35 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
       ASSERT_EQ(slow[k], static_cast<uint64_t>(static_cast<u128>(sub_mod(a[k], b[k], q)) * w % q));
   }
 }
+
+TEST(VectorOps, AdditiveKernelsAreExactAndMayWorkInPlace) {
+  std::mt19937_64 rng(17);
+  for (int bits : {20, 40, 50, 60}) {
+    const uint64_t q = find_prime(bits, 10);
+    const Modulus mod(q);
+    const size_t n = 1024;
+    std::vector<uint64_t> a(n), b(n);
+    for (size_t k = 0; k < n; ++k) {  // the extremes 0 and q - 1 in every combination first
+      a[k] = k < 4 ? (k & 1 ? q - 1 : 0) : rng() % q;
+      b[k] = k < 4 ? (k & 2 ? q - 1 : 0) : rng() % q;
+    }
+    const uint64_t c = q - 1;
+    std::vector<uint64_t> sum(n), diff(n), shifted(n), negated(n);
+    add_mod_vec(a.data(), b.data(), sum.data(), n, mod);
+    sub_mod_vec(a.data(), b.data(), diff.data(), n, mod);
+    add_scalar_mod_vec(a.data(), c, shifted.data(), n, mod);
+    negate_mod_vec(a.data(), negated.data(), n, mod);
+    for (size_t k = 0; k < n; ++k) {
+      const u128 x = a[k], y = b[k];
+      ASSERT_EQ(sum[k], static_cast<uint64_t>((x + y) % q)) << bits << " at " << k;
+      ASSERT_EQ(diff[k], static_cast<uint64_t>((x + q - y) % q)) << bits << " at " << k;
+      ASSERT_EQ(shifted[k], static_cast<uint64_t>((x + c) % q)) << bits << " at " << k;
+      ASSERT_EQ(negated[k], static_cast<uint64_t>((q - x) % q)) << bits << " at " << k;
+    }
+    std::vector<uint64_t> in_place = a;
+    add_mod_vec(in_place.data(), b.data(), in_place.data(), n, mod);
+    ASSERT_EQ(in_place, sum);
+    sub_mod_vec(in_place.data(), b.data(), in_place.data(), n, mod);
+    ASSERT_EQ(in_place, a);
+  }
+}
