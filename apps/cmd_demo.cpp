@@ -1,8 +1,10 @@
 // `cryptounet demo`: the whole client/server pipeline in one process on the bundled images and model — plan and
 // keygen, encrypt, encrypted inference (evaluation keys only), decrypt — against the float64 plaintext reference
-// on the same tiles: Dice of both against the ground truth, pixel agreement, time per phase, peak memory, overlays.
+// on the same tiles: Dice of both against the ground truth, pixel agreement, time per phase, peak memory, overlays,
+// and optionally one HTML page with all of it.
 #include "command.h"
 #include "plan_cli.h"
+#include "report_panels.h"
 #include "ckks/decryptor.h"
 #include "ckks/encoder.h"
 #include "henn/batch.h"
@@ -17,6 +19,7 @@
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"
+#include "io/report.h"
 #include "nn/forward.h"
 #include "nn/instances.h"
 #include "nn/metrics.h"
@@ -28,6 +31,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 
@@ -39,8 +43,9 @@ using Clock = std::chrono::steady_clock;
 
 struct DemoOptions {
   std::string model = "models/unet_he.onnx";
-  std::string data = "data/demo";
+  std::string data = "data/dsb2018-sample";
   std::string out = "out/demo";
+  std::string report;  // HTML page; empty: none
   int limit = 0;
   bool json = false;
   bool debug = false;  // per-layer max abs error against the plaintext reference (decrypts every layer)
@@ -102,7 +107,11 @@ void run_demo(const DemoOptions& o) {
   ckks::Encoder encoder(client.context);
   ckks::Decryptor decryptor(client.context, client.secret);
   nlohmann::json layers = nlohmann::json::array();
+  std::map<int, io::ReportBar> layer_time;  // by node index, summed over ciphertext groups
   auto progress = [&](const henn::NodeProgress& p) {
+    auto& bar = layer_time[p.node];
+    bar.label = fmt::format("node {} {}", p.node, nn::op_name(p.model_node->op));
+    bar.seconds += p.seconds;
     std::string line = henn::describe(p);
     if (o.debug) {
       std::vector<henn::DecodedMap> maps;
@@ -134,27 +143,50 @@ void run_demo(const DemoOptions& o) {
   double dice_enc = 0, dice_plain = 0, agreement = 0, max_logit_error = 0, ap_enc = 0, ap_plain = 0;
   std::size_t agree_pixels = 0, total_pixels = 0;
   int scored = 0, instance_scored = 0;
+  std::vector<io::ReportImage> report_images;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const io::Mask enc = nn::threshold_logits(enc_logits[i], loaded.info.threshold_logit);
     const io::Mask plain = nn::threshold_logits(plain_logits[i], loaded.info.threshold_logit);
+    std::size_t agree = 0;
+    double logit_error = 0;
     for (std::size_t k = 0; k < enc.pixels.size(); ++k) {
-      agree_pixels += enc.pixels[k] == plain.pixels[k];
-      max_logit_error = std::max(max_logit_error, std::abs(enc_logits[i].pixels[k] - plain_logits[i].pixels[k]));
+      agree += enc.pixels[k] == plain.pixels[k];
+      logit_error = std::max(logit_error, std::abs(enc_logits[i].pixels[k] - plain_logits[i].pixels[k]));
     }
+    agree_pixels += agree;
     total_pixels += enc.pixels.size();
+    max_logit_error = std::max(max_logit_error, logit_error);
+    io::ReportScores scores;
+    scores.pixel_agreement = static_cast<double>(agree) / static_cast<double>(enc.pixels.size());
+    scores.max_logit_error = logit_error;
+    const io::LabelImage enc_nuclei = nn::label_instances(enc), plain_nuclei = nn::label_instances(plain);
+    scores.nuclei_encrypted = static_cast<long>(nn::measure_instances(enc_nuclei).size());
+    scores.nuclei_plain = static_cast<long>(nn::measure_instances(plain_nuclei).size());
     std::optional<io::Mask> truth;
     if (!samples[i].mask_path.empty()) {
       truth = io::read_mask(samples[i].mask_path, samples[i].page);
-      const double de = nn::score_masks(enc, *truth).dice, dp = nn::score_masks(plain, *truth).dice;
-      dice_enc += de, dice_plain += dp, ++scored;
-      say(fmt::format("{}: dice encrypted {:.4f}, plaintext {:.4f}", samples[i].id, de, dp));
+      const nn::SegmentationScores se = nn::score_masks(enc, *truth), sp = nn::score_masks(plain, *truth);
+      dice_enc += se.dice, dice_plain += sp.dice, ++scored;
+      scores.dice_encrypted = se.dice, scores.dice_plain = sp.dice;
+      scores.iou_encrypted = se.iou, scores.iou_plain = sp.iou;
+      say(fmt::format("{}: dice encrypted {:.4f}, plaintext {:.4f}", samples[i].id, se.dice, sp.dice));
     }
+    std::optional<io::LabelImage> true_nuclei;
     if (!samples[i].label_path.empty()) {
-      const io::LabelImage nuclei = io::read_labels(samples[i].label_path, samples[i].page);
-      const double ae = nn::dsb_average_precision(nn::label_instances(enc), nuclei);
-      const double ap = nn::dsb_average_precision(nn::label_instances(plain), nuclei);
+      true_nuclei = io::read_labels(samples[i].label_path, samples[i].page);
+      const double ae = nn::dsb_average_precision(enc_nuclei, *true_nuclei);
+      const double ap = nn::dsb_average_precision(plain_nuclei, *true_nuclei);
       ap_enc += ae, ap_plain += ap, ++instance_scored;
+      scores.ap_encrypted = ae, scores.ap_plain = ap;
+      scores.nuclei_true = static_cast<long>(nn::measure_instances(*true_nuclei).size());
       say(fmt::format("{}: nuclei AP encrypted {:.4f}, plaintext {:.4f}", samples[i].id, ae, ap));
+    }
+    if (!o.report.empty()) {
+      std::vector<app::Segmentation> shown = {{"encrypted (decrypted result)", enc_nuclei},
+                                              {"plaintext reference", plain_nuclei}};
+      if (true_nuclei) shown.push_back({"ground truth", *true_nuclei});
+      else if (truth) shown.push_back({"ground truth (mask)", app::mask_as_labels(*truth)});
+      report_images.push_back(app::report_image(samples[i].id, images[i], shown, scores));
     }
     if (!o.out.empty()) {
       io::write_mask(o.out + "/" + samples[i].id + "_mask.png", enc);
@@ -183,6 +215,25 @@ void run_demo(const DemoOptions& o) {
       {"peak_rss_mb", henn::peak_rss_mb()},
       {"params", plan.describe()}};
   if (o.debug) j["layers"] = layers;
+  if (!o.report.empty()) {
+    io::Report report;
+    report.title = "cryptounet demo: encrypted segmentation of " + o.data;
+    report.facts = {{"model", loaded.model.name},
+                    {"CKKS parameters", plan.describe()},
+                    {"images, tiles", fmt::format("{} images, {} tiles of {}x{} in {} ciphertexts", samples.size(),
+                                                  tiles, tile, tile, batch.ciphertexts.size())},
+                    {"time", fmt::format("keygen {:.1f} s, encrypt {:.1f} s, encrypted inference {:.1f} s ({:.1f} s "
+                                         "per tile), decrypt {:.1f} s, plaintext reference {:.2f} s",
+                                         keygen_s, encrypt_s, infer_s, per_tile, decrypt_s, plain_s)},
+                    {"key switches", std::to_string(stats.counts.key_switches)},
+                    {"evaluation keys", fmt::format("{:.0f} MiB", eval.memory_bytes() / 1048576.0)}};
+    report.images = std::move(report_images);
+    report.chart_title = "Encrypted inference time per layer";
+    for (const auto& [node, bar] : layer_time) report.chart.push_back(bar);
+    report.peak_rss_mb = henn::peak_rss_mb();
+    io::write_report(o.report, report);
+    say("report: " + o.report);
+  }
   if (o.json) {
     fmt::print("{}\n", j.dump());
     return;
@@ -204,9 +255,10 @@ void setup_demo(CLI::App& root) {
   auto o = std::make_shared<DemoOptions>();
   auto* cmd = root.add_subcommand("demo", "Encrypted segmentation of the bundled images, checked against plaintext");
   cmd->add_option("--model", o->model, "ONNX model (with its JSON sidecar)");
-  cmd->add_option("--data", o->data, "DSB-layout folder (images/, masks/)");
+  cmd->add_option("--data", o->data, "DSB-layout folder (images/, masks/, labels/)")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Only the first K images")->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--out", o->out, "Folder for mask and overlay PNGs (empty: none)");
+  cmd->add_option("--report", o->report, "Write one self-contained HTML page: images, scores, time per layer");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_flag("--debug", o->debug, "Report every layer's max abs error against the plaintext reference");
   app::add_plan_options(cmd, o->plan);

@@ -5,6 +5,7 @@
 //   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: only results of its recorded batches)
 #include "command.h"
 #include "plan_cli.h"
+#include "report_panels.h"
 #include "henn/batch.h"
 #include "henn/batch_record.h"
 #include "henn/flooding.h"
@@ -16,6 +17,8 @@
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"
+#include "io/report.h"
+#include "nn/instances.h"
 #include "nn/metrics.h"
 #include "nn/model_info.h"
 #include "nn/predict.h"
@@ -24,6 +27,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -132,27 +136,59 @@ struct DecryptOptions {
   std::string batch;
   std::string out = "out";
   std::string images;  // folder with the original PNGs (<name>.png) for overlays
+  std::string report;  // HTML page; empty: none
 };
 
 // Decrypts only the result of a batch these keys encrypted (its record in keys/batches/), and names every output
 // after the record's own, sanitised, input names: nothing the server sends chooses a path.
 void run_decrypt(const DecryptOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
   const henn::ClientKeys keys = henn::load_client_keys(o.keys);
   const nn::ModelInfo info = nn::ModelInfo::load(nn::ModelInfo::sidecar_path(o.model));
   const henn::BatchRecord submitted = henn::load_batch_record(o.keys, henn::read_batch_id(o.batch));
-  const auto logits = henn::decrypt_logits(keys, submitted, henn::load_batch(o.batch, *keys.context));
+  const henn::EncryptedBatch result = henn::load_batch(o.batch, *keys.context);
+  const double load_s = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  const auto logits = henn::decrypt_logits(keys, submitted, result);
+  const double decrypt_s = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
   const auto stems = submitted.output_stems();
   const fs::path out = o.out;
   fs::create_directories(out);
+  io::Report report;
   for (std::size_t i = 0; i < logits.size(); ++i) {
     const io::Mask mask = nn::threshold_logits(logits[i], info.threshold_logit);
     io::write_mask((out / (stems[i] + "_mask.png")).string(), mask);
-    const fs::path original = fs::path(o.images) / (submitted.images[i].name + ".png");
-    if (!o.images.empty() && fs::exists(original))
-      io::write_png((out / (stems[i] + "_overlay.png")).string(),
-                    io::make_overlay(io::to_gray(io::read_image(original.string())), mask));
+    const fs::path original_path = fs::path(o.images) / (submitted.images[i].name + ".png");
+    std::optional<io::Image> original;
+    if (!o.images.empty() && fs::exists(original_path)) {
+      original = io::read_image(original_path.string());
+      io::write_png((out / (stems[i] + "_overlay.png")).string(), io::make_overlay(io::to_gray(*original), mask));
+    }
     fmt::print("{}: {}x{}, {} foreground pixels\n", stems[i], mask.width, mask.height,
                std::count(mask.pixels.begin(), mask.pixels.end(), 1));
+    if (!o.report.empty()) {
+      const io::LabelImage nuclei = nn::label_instances(mask);
+      io::ReportScores scores;
+      scores.nuclei_encrypted = static_cast<long>(nn::measure_instances(nuclei).size());
+      if (original)
+        report.images.push_back(app::report_image(stems[i], *original, {{"decrypted result", nuclei}}, scores));
+      else  // without the original, the nuclei are drawn on the decrypted logit map itself
+        report.images.push_back(
+            {stems[i], {{"decrypted result on its logits", io::make_instance_overlay(logits[i], nuclei)}}, scores});
+    }
+  }
+  if (!o.report.empty()) {
+    report.title = "cryptounet decrypt: " + fs::path(o.batch).filename().string();
+    report.facts = {{"batch", henn::to_hex(submitted.id)},
+                    {"images", std::to_string(logits.size())},
+                    {"CKKS parameters", keys.plan.describe()}};
+    report.chart_title = "Client time per step";
+    report.chart = {{"load keys and result", load_s}, {"decrypt and decode", decrypt_s},
+                    {"masks, nuclei, files", seconds_since(t0)}};
+    report.peak_rss_mb = henn::peak_rss_mb();
+    io::write_report(o.report, report);
+    fmt::print("report: {}\n", o.report);
   }
 }
 
@@ -195,6 +231,7 @@ void setup_he(CLI::App& root) {
   dec->add_option("batch", dec_opts->batch, "Encrypted result of infer")->required();
   dec->add_option("-o,--out", dec_opts->out, "Output folder");
   dec->add_option("--images", dec_opts->images, "Folder with the original <name>.png, for overlays");
+  dec->add_option("--report", dec_opts->report, "Write one self-contained HTML page: images, nuclei, times");
   dec->callback([dec_opts] { run_decrypt(*dec_opts); });
 }
 

@@ -1,11 +1,14 @@
 // `cryptounet predict --plain`: the float64 plaintext reference on images or a DSB-layout folder (PNG or TIFF);
 // Dice/IoU when masks exist; nuclei as instances, scored with the DSB mean average precision when labels exist;
-// optional mask, label, per-nucleus CSV and overlay files.
+// optional mask, label, per-nucleus CSV and overlay files, and an HTML report.
 #include "command.h"
+#include "report_panels.h"
+#include "henn/resources.h"
 #include "io/dataset.h"
 #include "io/image_file.h"
 #include "io/overlay.h"
 #include "io/preprocess.h"
+#include "io/report.h"
 #include "nn/instances.h"
 #include "nn/metrics.h"
 #include "nn/predict.h"
@@ -39,6 +42,7 @@ struct PredictCliOptions {
   bool whole = false;
   bool json = false;
   std::string out;
+  std::string report;  // HTML page; empty: none
   std::string format = "png";  // of the mask and label files written to `out`
   std::string instances = "watershed";
   nn::InstanceOptions instance_options;
@@ -79,6 +83,7 @@ void run_predict(const PredictCliOptions& o) {
   nlohmann::json per_image = nlohmann::json::array();
   double dice_sum = 0, iou_sum = 0, agreement_sum = 0, ap_sum = 0;
   int scored = 0, instance_scored = 0;
+  io::Report report;
   const auto start = std::chrono::steady_clock::now();
   for (const auto& s : samples) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -93,11 +98,17 @@ void run_predict(const PredictCliOptions& o) {
     nlohmann::json entry = {{"id", s.id},           {"width", image.width},    {"height", image.height},
                             {"seconds", seconds}, {"count", measured.size()}};
     std::string ap_text;
+    io::ReportScores scores;
+    scores.nuclei_plain = static_cast<long>(measured.size());
+    std::optional<io::LabelImage> true_nuclei;
     if (!s.label_path.empty()) {
-      const io::LabelImage true_nuclei = io::read_labels(s.label_path, s.page);
-      const double ap = nn::dsb_average_precision(nuclei, true_nuclei);
+      true_nuclei = io::read_labels(s.label_path, s.page);
+      const double ap = nn::dsb_average_precision(nuclei, *true_nuclei);
+      const std::size_t true_count = nn::measure_instances(*true_nuclei).size();
       entry["ap"] = ap;
-      entry["true_count"] = nn::measure_instances(true_nuclei).size();
+      entry["true_count"] = true_count;
+      scores.ap_plain = ap;
+      scores.nuclei_true = static_cast<long>(true_count);
       ap_sum += ap;
       ++instance_scored;
       ap_text = fmt::format("  ap {:.4f}", ap);
@@ -109,6 +120,8 @@ void run_predict(const PredictCliOptions& o) {
       entry["dice"] = sc.dice;
       entry["iou"] = sc.iou;
       entry["pixel_agreement"] = sc.pixel_agreement;
+      scores.dice_plain = sc.dice;
+      scores.iou_plain = sc.iou;
       dice_sum += sc.dice;
       iou_sum += sc.iou;
       agreement_sum += sc.pixel_agreement;
@@ -132,6 +145,13 @@ void run_predict(const PredictCliOptions& o) {
       io::write_image((out / (s.id + "_overlay.png")).string(),
                     io::make_overlay(io::to_gray(image), predicted, truth ? &*truth : nullptr));
     }
+    if (!o.report.empty()) {
+      std::vector<app::Segmentation> shown = {{"plaintext reference", nuclei}};
+      if (true_nuclei) shown.push_back({"ground truth", *true_nuclei});
+      else if (truth) shown.push_back({"ground truth (mask)", app::mask_as_labels(*truth)});
+      report.images.push_back(app::report_image(s.id, image, shown, scores));
+      report.chart.push_back({s.id, seconds});
+    }
     per_image.push_back(std::move(entry));
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -150,6 +170,18 @@ void run_predict(const PredictCliOptions& o) {
   result["iou"] = scored ? nlohmann::json(iou_sum / scored) : nlohmann::json(nullptr);
   result["pixel_agreement"] = scored ? nlohmann::json(agreement_sum / scored) : nlohmann::json(nullptr);
   result["map"] = instance_scored ? nlohmann::json(ap_sum / instance_scored) : nlohmann::json(nullptr);
+  if (!o.report.empty()) {
+    report.title = "cryptounet predict: plaintext segmentation" + (o.data.empty() ? std::string() : " of " + o.data);
+    report.facts = {{"model", loaded.model.name},
+                    {"mode", fmt::format("{}, tile {}, stride {}, float64 plaintext reference",
+                                         o.whole ? "whole image" : "tiled", popts.tile, popts.stride)},
+                    {"nuclei", o.instances},
+                    {"time", fmt::format("{:.2f} s for {} images", total, samples.size())}};
+    if (!o.split.empty()) report.facts.emplace_back("split", o.split);
+    report.chart_title = "Plaintext inference time per image";
+    report.peak_rss_mb = henn::peak_rss_mb();
+    io::write_report(o.report, report);
+  }
   if (o.json) {
     fmt::print("{}\n", result.dump());
   } else if (scored) {
@@ -188,6 +220,7 @@ void setup_predict(CLI::App& root) {
   cmd->add_flag("--json", o->json, "Print one JSON object (dice, iou, map, images, per_image, ...)");
   cmd->add_option("-o,--out", o->out,
                   "Write <id>_mask, <id>_labels (16-bit nuclei), <id>_nuclei.csv and <id>_overlay.png here");
+  cmd->add_option("--report", o->report, "Write one self-contained HTML page: images, nuclei, scores, times");
   cmd->add_option("--format", o->format, "Mask and label files: png or tiff")->check(CLI::IsMember({"png", "tiff"}));
   cmd->callback([o] { run_predict(*o); });
 }

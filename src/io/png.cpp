@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace cryptounet::io {
@@ -22,6 +23,16 @@ void on_error(png_structp png, png_const_charp msg) {
 }
 
 void on_warning(png_structp, png_const_charp) {}
+
+// libpng's write callback for encoding into memory; the std::vector grows as rows arrive.
+void append_bytes(png_structp png, png_bytep data, png_size_t length) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(png_get_io_ptr(png));
+  try {
+    out->insert(out->end(), data, data + length);
+  } catch (const std::bad_alloc&) {  // an exception must not unwind through libpng's C frames
+    png_error(png, "out of memory");
+  }
+}
 
 // Larger sides are rejected (microscopy fields are at most a few thousand pixels across).
 constexpr png_uint_32 kMaxSide = 16384;
@@ -92,11 +103,11 @@ Image read_png(const std::string& path) {
   return image;
 }
 
-void write_png(const std::string& path, const Image& image) {
+std::vector<std::uint8_t> encode_png(const Image& image) {
   if (image.width <= 0 || image.height <= 0 || image.channels < 1 || image.channels > 4 ||
       (image.bit_depth != 8 && image.bit_depth != 16) ||
       image.samples.size() != image.pixel_count() * image.channels)
-    throw std::invalid_argument("write_png '" + path + "': inconsistent image");
+    throw std::invalid_argument("encode_png: inconsistent image");
   static constexpr int color_types[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
                                         PNG_COLOR_TYPE_RGB_ALPHA};
   const int bytes = image.bit_depth / 8;
@@ -105,7 +116,7 @@ void write_png(const std::string& path, const Image& image) {
   for (std::size_t j = 0; j < image.samples.size(); ++j) {
     const std::uint16_t v = image.samples[j];
     if (bytes == 1) {
-      if (v > 255) throw std::invalid_argument("write_png '" + path + "': sample above 255 in an 8-bit image");
+      if (v > 255) throw std::invalid_argument("encode_png: sample above 255 in an 8-bit image");
       buffer[j] = static_cast<png_byte>(v);
     } else {
       buffer[2 * j] = static_cast<png_byte>(v >> 8);
@@ -115,25 +126,37 @@ void write_png(const std::string& path, const Image& image) {
   std::vector<png_bytep> rows(image.height);
   for (int y = 0; y < image.height; ++y) rows[y] = buffer.data() + row_bytes * y;
 
-  File file(path, "wb");
-  if (!file.fp) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+  std::vector<std::uint8_t> encoded;
   ErrorSink sink;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, on_error, on_warning);
   if (!png) throw std::runtime_error("libpng: out of memory");
   png_infop info = png_create_info_struct(png);
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
-    throw std::runtime_error("writing PNG '" + path + "' failed: " + sink.message);
+    throw std::runtime_error(std::string("encoding PNG failed: ") + sink.message);
   }
   if (!info) png_error(png, "out of memory");
-  png_init_io(png, file.fp);
+  png_set_write_fn(png, &encoded, append_bytes, nullptr);
   png_set_IHDR(png, info, image.width, image.height, image.bit_depth, color_types[image.channels - 1],
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   png_write_image(png, rows.data());
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  if (std::fflush(file.fp) != 0) throw std::runtime_error("writing '" + path + "' failed");
+  return encoded;
+}
+
+void write_png(const std::string& path, const Image& image) {
+  std::vector<std::uint8_t> encoded;
+  try {
+    encoded = encode_png(image);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("write_png '" + path + "': " + e.what());
+  }
+  File file(path, "wb");
+  if (!file.fp) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+  if (std::fwrite(encoded.data(), 1, encoded.size(), file.fp) != encoded.size() || std::fflush(file.fp) != 0)
+    throw std::runtime_error("writing '" + path + "' failed");
 }
 
 }  // namespace cryptounet::io

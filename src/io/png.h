@@ -4,7 +4,9 @@
 
 #include "io/image.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cryptounet::io {
 
@@ -13,5 +15,8 @@ Image read_png(const std::string& path);
 
 // Writes 8-bit samples (bit_depth 8) or 16-bit samples (bit_depth 16), channels 1..4.
 void write_png(const std::string& path, const Image& image);
+
+// The same PNG file, in memory (for embedding, e.g. as a data URI).
+std::vector<std::uint8_t> encode_png(const Image& image);
 
 }  // namespace cryptounet::io
