@@ -150,7 +150,9 @@ void write_png(const std::string& path, const Image& image) {
   std::vector<std::uint8_t> encoded;
   try {
     encoded = encode_png(image);
-  } catch (const std::exception& e) {
+  } catch (const std::invalid_argument& e) {  // the same exception types, naming the file
+    throw std::invalid_argument("write_png '" + path + "': " + e.what());
+  } catch (const std::runtime_error& e) {
     throw std::runtime_error("write_png '" + path + "': " + e.what());
   }
   File file(path, "wb");

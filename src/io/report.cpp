@@ -38,7 +38,7 @@ section.image h3 { margin: 0 0 8px; font-size: 15px; word-break: break-all; }
 figure { margin: 0; }
 figure img { width: 256px; height: auto; image-rendering: pixelated; cursor: zoom-in; border: 1px solid #c3cad4; }
 figcaption { font-size: 13px; color: #4a5566; text-align: center; }
-#viewer { position: fixed; inset: 0; background: rgba(12, 16, 22, 0.94); display: flex; flex-direction: column; z-index: 10; }
+#viewer { position: fixed; inset: 0; background: #0c1016; display: flex; flex-direction: column; z-index: 10; }
 #viewer[hidden] { display: none; }
 #viewer-bar { color: #e8ecf1; padding: 8px 14px; display: flex; gap: 18px; align-items: center; }
 #viewer-bar .hint { color: #9aa5b4; flex: 1; }
@@ -50,7 +50,8 @@ figcaption { font-size: 13px; color: #4a5566; text-align: center; }
 svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
 )css";
 
-// Click a picture: every panel of that image opens side by side, sharing one zoom and pan.
+// Click a picture (or open the page at #compare-K for the K-th image): every panel of that image opens side by
+// side, sharing one zoom and pan.
 constexpr const char* kScript = R"js(
 (function () {
   'use strict';
@@ -132,6 +133,9 @@ constexpr const char* kScript = R"js(
   panes.addEventListener('pointerup', () => { drag = null; });
   panes.addEventListener('dblclick', reset);
   window.addEventListener('resize', () => { if (!viewer.hidden) reset(); });
+  const link = /^#compare-([0-9]+)$/.exec(location.hash);
+  const linked = link && document.getElementById('image-' + link[1]);
+  if (linked) open(linked);
   document.addEventListener('keydown', (e) => {
     if (viewer.hidden) return;
     const pane = panes.firstElementChild;
@@ -238,9 +242,9 @@ void append_chart(std::string& html, const std::string& title, const std::vector
   html += "</svg>\n";
 }
 
-void append_image(std::string& html, const ReportImage& im) {
-  html += "<section class=\"image\" data-name=\"" + html_escape(im.name) + "\"><h3>" + html_escape(im.name) +
-          "</h3><div class=\"panels\">\n";
+void append_image(std::string& html, const ReportImage& im, std::size_t number) {
+  html += fmt::format("<section class=\"image\" id=\"image-{}\" data-name=\"{}\"><h3>{}</h3><div class=\"panels\">\n",
+                      number, html_escape(im.name), html_escape(im.name));
   for (const ReportPanel& p : im.panels)
     html += fmt::format("<figure><img src=\"{}\" alt=\"{}\" data-width=\"{}\" data-height=\"{}\" "
                         "title=\"Click to compare side by side and zoom\"><figcaption>{}</figcaption></figure>\n",
@@ -300,8 +304,9 @@ std::string render_report(const Report& report) {
   if (!report.images.empty()) {
     html += "<h2>Images</h2>\n<p class=\"legend\">Each nucleus found is tinted and outlined in its own colour "
             "(ground truth alike). Click a picture to see all of that image's panels side by side: mouse wheel "
-            "or +/- zooms, drag pans, double-click or 0 fits, Esc closes.</p>\n";
-    for (const ReportImage& im : report.images) append_image(html, im);
+            "or +/- zooms, drag pans, double-click or 0 fits, Esc closes (#compare-K at the end of this page's "
+            "address opens the K-th image that way).</p>\n";
+    for (std::size_t i = 0; i < report.images.size(); ++i) append_image(html, report.images[i], i + 1);
   }
   html += "<div id=\"viewer\" hidden><div id=\"viewer-bar\"><strong id=\"viewer-title\"></strong>"
           "<span class=\"hint\">wheel or +/-: zoom &middot; drag: pan &middot; double-click or 0: fit &middot; "

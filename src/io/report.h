@@ -51,7 +51,7 @@ struct Report {
   std::optional<double> peak_rss_mb;
 };
 
-// The page. The summary row of the table averages the scores, sums the nucleus counts and takes the largest
+// The page. Opened at #compare-K it shows the K-th image (from 1) side by side at once. The summary row of the table averages the scores, sums the nucleus counts and takes the largest
 // logit error, each over the images that have them.
 std::string render_report(const Report& report);
 

@@ -30,6 +30,18 @@ TEST(Png, RoundTripGrayRgbRgba8And16Bit) {
     }
 }
 
+TEST(Png, EncodedInMemoryEqualsTheWrittenFile) {
+  test::TempDir dir;
+  const Image im = make_image(13, 7, 3, 16);
+  write_png(dir.file("im.png"), im);
+  std::ifstream in(dir.file("im.png"), std::ios::binary);
+  const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(encode_png(im), file);
+  Image broken = im;
+  broken.samples.pop_back();
+  EXPECT_THROW(encode_png(broken), std::invalid_argument);
+}
+
 TEST(Png, MaskRoundTripAndThreshold) {
   test::TempDir dir;
   Mask m(5, 3);
