@@ -110,7 +110,7 @@ void run_demo(const DemoOptions& o) {
   std::map<int, io::ReportBar> layer_time;  // by node index, summed over ciphertext groups
   auto progress = [&](const henn::NodeProgress& p) {
     auto& bar = layer_time[p.node];
-    bar.label = fmt::format("node {} {}", p.node, nn::op_name(p.model_node->op));
+    bar.label = fmt::format("{} {}", p.model_node->name, nn::op_name(p.model_node->op));
     bar.seconds += p.seconds;
     std::string line = henn::describe(p);
     if (o.debug) {
@@ -220,8 +220,8 @@ void run_demo(const DemoOptions& o) {
     report.title = "cryptounet demo: encrypted segmentation of " + o.data;
     report.facts = {{"model", loaded.model.name},
                     {"CKKS parameters", plan.describe()},
-                    {"images, tiles", fmt::format("{} images, {} tiles of {}x{} in {} ciphertexts", samples.size(),
-                                                  tiles, tile, tile, batch.ciphertexts.size())},
+                    {"images / tiles", fmt::format("{} / {} tiles of {}x{} in {} ciphertexts", samples.size(),
+                                                   tiles, tile, tile, batch.ciphertexts.size())},
                     {"time", fmt::format("keygen {:.1f} s, encrypt {:.1f} s, encrypted inference {:.1f} s ({:.1f} s "
                                          "per tile), decrypt {:.1f} s, plaintext reference {:.2f} s",
                                          keygen_s, encrypt_s, infer_s, per_tile, decrypt_s, plain_s)},

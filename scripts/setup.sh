@@ -15,6 +15,7 @@ PACKAGES=(
   libnats-dev nats-server  # the cluster: front end and workers over NATS JetStream (docs/SCALING.md)
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX model hand-off
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium                 # the HTML report rendered in a headless browser by the tests (tests/io/browser_report.cpp)
   clang-14 libclang-rt-14-dev libomp-14-dev   # fuzz/: libFuzzer + ASan/UBSan runtimes, OpenMP for clang (scripts/fuzz.sh)
   python3 python3-torch python3-onnx python3-numpy python3-pil python3-matplotlib  # training (train/)
 )

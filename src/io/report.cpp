@@ -31,6 +31,7 @@ th { background: #eef1f5; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.summary td { font-weight: 600; background: #f4f6f9; }
 .facts th { width: 190px; }
+.wide { overflow-x: auto; }
 .legend { color: #4a5566; margin: 6px 0 14px; }
 section.image { margin: 18px 0; padding: 10px 14px; background: #fff; border: 1px solid #d5dae1; border-radius: 6px; }
 section.image h3 { margin: 0 0 8px; font-size: 15px; word-break: break-all; }
@@ -185,7 +186,7 @@ void append_scores_table(std::string& html, const std::vector<ReportImage>& imag
   for (const Column& c : columns())
     if (std::any_of(images.begin(), images.end(), [&](const ReportImage& im) { return c.value(im.scores).has_value(); }))
       shown.push_back(&c);
-  html += "<table class=\"scores\"><thead><tr><th>image</th>";
+  html += "<div class=\"wide\"><table class=\"scores\"><thead><tr><th>image</th>";
   for (const Column* c : shown) html += "<th>" + html_escape(c->header) + "</th>";
   html += "</tr></thead><tbody>\n";
   for (const ReportImage& im : images) {
@@ -197,7 +198,7 @@ void append_scores_table(std::string& html, const std::vector<ReportImage>& imag
     html += "</tr>\n";
   }
   if (images.size() > 1 && !shown.empty()) {
-    html += "<tr class=\"summary\"><td>all (mean; nuclei: total; error: max)</td>";
+    html += "<tr class=\"summary\"><td>all</td>";
     for (const Column* c : shown) {
       double acc = 0;
       int n = 0;
@@ -211,7 +212,9 @@ void append_scores_table(std::string& html, const std::vector<ReportImage>& imag
     }
     html += "</tr>\n";
   }
-  html += "</tbody></table>\n";
+  html += "</tbody></table></div>\n";
+  if (images.size() > 1 && !shown.empty())
+    html += "<p class=\"legend\">all: scores averaged over the images, nuclei summed, the largest logit error.</p>\n";
 }
 
 // Horizontal bars, one per entry, scaled to the longest.
