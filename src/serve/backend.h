@@ -73,6 +73,8 @@ class InferenceBackend {
   // Called when the last running job has finished and none is queued: give scratch memory back to the system so
   // that an idle server does not keep the peak of its last job.
   virtual void release_memory() {}
+  // Lines the backend adds to /metrics, in the Prometheus text format (a cluster front end's queue and workers).
+  virtual std::string metrics() const { return {}; }
 };
 
 }  // namespace cryptounet::serve

@@ -10,6 +10,25 @@
 
 namespace cryptounet::serve {
 
+// A Prometheus histogram: counts of observations at or under each fixed upper bound (cumulative, as the format
+// wants), their sum and count. Not synchronised: its owner locks.
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+  void observe(double value);
+  // The _bucket, _sum and _count lines of `name`, with `labels` (`key="value"` pairs, may be empty) on each.
+  void render(std::string& out, const std::string& name, const std::string& labels = "") const;
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<std::uint64_t> counts_;  // per bound, not cumulative; the last one is +Inf
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+};
+
+// A label value with the characters the text format escapes (backslash, double quote, newline) escaped.
+std::string escape_label(const std::string& value);
+
 class Metrics {
  public:
   explicit Metrics(std::vector<std::string> layer_names);

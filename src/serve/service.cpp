@@ -224,7 +224,7 @@ Response Service::route_authenticated(const Request& request, const std::vector<
     if (!caller.admin) throw ApiError(403, "forbidden", "/metrics is for the server's admin clients");
     Response r;
     r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics_.render(jobs_.counts(), keys_.size());
+    r.body = metrics_.render(jobs_.counts(), keys_.size()) + backend_.metrics();
     return r;
   }
   if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "usage") {
