@@ -70,7 +70,20 @@ std::string default_name() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
+bool consumer_exists(NatsClient& nats) {
+  jsConsumerInfo* info = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus found = js_GetConsumerInfo(&info, nats.jetstream(), kTaskStream, kWorkerConsumer, nullptr, &error);
+  jsConsumerInfo_Destroy(info);
+  if (found == NATS_NOT_FOUND || error == JSConsumerNotFoundErr) return false;
+  check(found, "looking up the worker consumer", error);
+  return true;
+}
+
+// Creates the shared consumer unless it exists. Looked up first: the server takes an add with another
+// configuration for an update, and the settings of the worker that created it must stay in force.
 void ensure_consumer(NatsClient& nats, const WorkerConfig& config) {
+  if (consumer_exists(nats)) return;
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = kWorkerConsumer;
@@ -82,14 +95,8 @@ void ensure_consumer(NatsClient& nats, const WorkerConfig& config) {
   jsErrCode error = static_cast<jsErrCode>(0);
   const natsStatus added = js_AddConsumer(&info, nats.jetstream(), kTaskStream, &cc, nullptr, &error);
   jsConsumerInfo_Destroy(info);
-  if (added == NATS_OK) return;
-  // Already created by another worker (possibly with other settings: the first one's stay in force).
-  info = nullptr;
-  jsErrCode lookup_error = static_cast<jsErrCode>(0);
-  const natsStatus found = js_GetConsumerInfo(&info, nats.jetstream(), kTaskStream, kWorkerConsumer, nullptr,
-                                              &lookup_error);
-  jsConsumerInfo_Destroy(info);
-  if (found != NATS_OK) check(added, "creating the worker consumer", error);
+  // Another worker created it meanwhile (with the same settings or its own: those stay).
+  if (added != NATS_OK && !consumer_exists(nats)) check(added, "creating the worker consumer", error);
 }
 
 }  // namespace
