@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,7 @@ std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOpt
 #ifdef CRYPTOUNET_HAS_CLUSTER
     cryptounet::cluster::ClusterConfig cluster;
     cluster.nats = {o.nats_url, o.nats_credentials, "cryptounet-serve"};
+    cluster.kept_keys_file = std::filesystem::path(o.data_dir) / "cluster-key-blobs.json";
     return std::make_unique<cryptounet::cluster::ClusterBackend>(cluster,
                                                                  cryptounet::nn::LoadedModel::load(o.model).model);
 #else

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
@@ -11,9 +13,36 @@
 #include "cluster/topology.h"
 #include "henn/batch.h"
 #include "henn/key_bundle.h"
+#include "io/json_number.h"
+#include "serve/atomic_file.h"
 
 namespace cryptounet::cluster {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+constexpr std::size_t kMaxKeptKeysFileBytes = 64 * 1024;
+constexpr std::int64_t kAdvisoryDrainMs = 5000;  // longest wait at destruction for an advisory being handled
+
+// The hashes a kept-keys file lists, most recently used first; an unreadable or damaged file lists none (its
+// bundles then stay in NATS until deleted by hand, as before the file existed).
+std::vector<std::string> read_kept_keys(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::string text(kMaxKeptKeysFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (text.size() > kMaxKeptKeysFileBytes || !j.is_array()) {
+    spdlog::warn("{} is not a list of key blobs: ignored", path.string());
+    return {};
+  }
+  std::vector<std::string> hashes;
+  for (const auto& h : j)
+    if (h.is_string() && is_content_hash(h.get<std::string>())) hashes.push_back(h.get<std::string>());
+  return hashes;
+}
 
 std::pair<std::uint64_t, std::uint64_t> inode_of(const std::filesystem::path& path) {
   struct stat st {};
@@ -32,6 +61,99 @@ std::string serialize(const ckks::Context& context, const std::vector<ckks::Ciph
 ClusterBackend::ClusterBackend(ClusterConfig config, nn::Model model)
     : config_(std::move(config)), local_(std::move(model)), nats_(config_.nats), blobs_(nats_) {
   ensure_streams(nats_);
+  adopt_kept_keys();
+  // From the first advisory kept: those that came while no front end was running are handled now.
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = kAdvisoryStream;
+  options.Ordered = true;
+  options.Config.DeliverPolicy = js_DeliverAll;
+  natsSubscription* sub = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_Subscribe(&sub, nats_.jetstream(), kMaxDeliveriesAdvisories, &ClusterBackend::on_advisory, this, nullptr,
+                     &options, &error),
+        "subscribing to delivery advisories", error);
+  advisories_.reset(sub);
+}
+
+ClusterBackend::~ClusterBackend() {
+  if (natsSubscription_Drain(advisories_.get()) == NATS_OK)
+    natsSubscription_WaitForDrainCompletion(advisories_.get(), kAdvisoryDrainMs);
+  advisories_.reset();
+}
+
+void ClusterBackend::on_advisory(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
+  const MsgPtr owned(msg);
+  try {
+    static_cast<ClusterBackend*>(self)->give_up_task(
+        std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+  } catch (const std::exception& e) {
+    spdlog::warn("delivery advisory: {}", e.what());
+  }
+}
+
+void ClusterBackend::give_up_task(std::string_view advisory) {
+  if (advisory.size() > kMaxMessageBytes) throw std::runtime_error("advisory too large");
+  const auto j = nlohmann::json::parse(advisory, nullptr, false);
+  if (!j.is_object() || !j.contains("stream_seq") || !j.contains("deliveries"))
+    throw std::runtime_error("not a max-deliveries advisory");
+  const auto seq = io::json_integer<std::uint64_t>(j.at("stream_seq"), "stream_seq", 1);
+  const auto deliveries = io::json_integer<std::uint64_t>(j.at("deliveries"), "deliveries", 0);
+  // The task stays in the work queue after its last delivery; gone means its job is over (purged).
+  natsMsg* raw = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus found = js_GetMsg(&raw, nats_.jetstream(), kTaskStream, seq, nullptr, &error);
+  const MsgPtr task_msg(raw);
+  if (found == NATS_NOT_FOUND || error == JSNoMessageFoundErr) return;
+  check(found, "reading a task given up", error);
+  const Task task = decode_task(
+      std::string_view(natsMsg_GetData(task_msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(task_msg.get()))));
+  if (!has_result(task.job, task.group)) {
+    TaskResult r;
+    r.job = task.job;
+    r.group = task.group;
+    r.error = "the task was delivered " + std::to_string(deliveries) +
+              " times and no worker finished it (each one stopped or lost its connection while running it)";
+    // Every front end sees the advisory; the message id keeps one error result.
+    nats_.publish(result_subject(task.job, task.group), encode(r), task.job + "." + std::to_string(task.group),
+                  "reporting a task given up");
+    metrics_.task_gave_up();
+    spdlog::warn("job {} group {}: {}", task.job, task.group, r.error);
+  }
+  // Left, it would never be delivered again, only counted as queued; purged already if its job has ended since.
+  if (js_DeleteMsg(nats_.jetstream(), kTaskStream, seq, nullptr, &error) != NATS_OK)
+    spdlog::debug("task {} given up: already deleted", seq);
+}
+
+std::string ClusterBackend::metrics() const {
+  std::optional<QueueState> queue;
+  jsConsumerInfo* info = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  if (js_GetConsumerInfo(&info, nats_.jetstream(), kTaskStream, kWorkerConsumer, nullptr, &error) == NATS_OK)
+    queue = QueueState{info->NumPending, static_cast<std::uint64_t>(std::max<std::int64_t>(0, info->NumAckPending)),
+                       static_cast<std::uint64_t>(std::max<std::int64_t>(0, info->NumRedelivered))};
+  jsConsumerInfo_Destroy(info);
+  return metrics_.render(queue);
+}
+
+void ClusterBackend::adopt_kept_keys() {
+  if (config_.kept_keys_file.empty()) return;
+  const auto hashes = read_kept_keys(config_.kept_keys_file);
+  const std::size_t limit = std::max<std::size_t>(1, config_.key_blobs_kept);
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < hashes.size() && i < limit; ++i) bundles_.push_back(KeyBundle{{}, hashes[i], nullptr});
+    if (hashes.size() > limit) save_kept_keys_locked();
+  }
+  for (std::size_t i = limit; i < hashes.size(); ++i)
+    if (std::find(hashes.begin(), hashes.begin() + limit, hashes[i]) == hashes.begin() + limit) blobs_.remove(hashes[i]);
+}
+
+void ClusterBackend::save_kept_keys_locked() const {
+  if (config_.kept_keys_file.empty()) return;
+  auto list = nlohmann::json::array();
+  for (const auto& b : bundles_) list.push_back(b.hash);
+  serve::write_file_atomically(config_.kept_keys_file, list.dump());
 }
 
 std::string ClusterBackend::job_key(const std::filesystem::path& batch) {
@@ -58,6 +180,7 @@ ClusterBackend::KeyBundle ClusterBackend::key_bundle(const std::filesystem::path
   {
     std::lock_guard lock(mutex_);
     ++blobs_in_use_[bundle.hash];
+    bundles_.remove_if([&](const KeyBundle& b) { return !b.inode && b.hash == bundle.hash; });
     bundles_.push_front(bundle);
     while (bundles_.size() > std::max<std::size_t>(1, config_.key_blobs_kept)) {
       const std::string hash = bundles_.back().hash;
@@ -65,6 +188,7 @@ ClusterBackend::KeyBundle ClusterBackend::key_bundle(const std::filesystem::path
       const bool listed = std::any_of(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.hash == hash; });
       if (!listed && blobs_in_use_[hash] == 0) evicted.push_back(hash);
     }
+    save_kept_keys_locked();
   }
   for (const auto& hash : evicted) blobs_.remove(hash);
   return bundle;
@@ -108,6 +232,20 @@ void ClusterBackend::purge(const char* stream, const std::string& subject) {
 
 void ClusterBackend::run(const std::filesystem::path& keys, const std::filesystem::path& batch,
                          const std::filesystem::path& result, const serve::ProgressCallback& progress) {
+  const auto started = Clock::now();
+  try {
+    run_job(keys, batch, result, progress);
+  } catch (const serve::Cancelled&) {
+    throw;
+  } catch (...) {
+    metrics_.job_done(false, seconds_since(started));
+    throw;
+  }
+  metrics_.job_done(true, seconds_since(started));
+}
+
+void ClusterBackend::run_job(const std::filesystem::path& keys, const std::filesystem::path& batch,
+                             const std::filesystem::path& result, const serve::ProgressCallback& progress) {
   const KeyBundle bundle = key_bundle(keys);
   struct KeyUse {
     ClusterBackend& self;
@@ -133,6 +271,7 @@ void ClusterBackend::run(const std::filesystem::path& keys, const std::filesyste
   const SubscriptionPtr results =
       nats_.subscribe_ordered(kResultStream, job_results_filter(job), "subscribing to results");
 
+  std::vector<std::optional<Clock::time_point>> published(groups);  // by this run, not one before a restart
   std::vector<std::string> blobs;  // this job's ciphertext blobs, inputs and outputs
   const auto clean_up = [&] {
     try {
@@ -150,6 +289,7 @@ void ClusterBackend::run(const std::filesystem::path& keys, const std::filesyste
     blobs.push_back(blobs_.put(serialize(*bundle.context, slice)));
     if (has_result(job, g)) continue;
     publish_task(Task{job, g, groups, bundle.hash, blobs.back(), slice.size()});
+    published[g] = Clock::now();
   }
 
   const std::size_t layer_count = local_.layer_names().size();
@@ -189,6 +329,7 @@ void ClusterBackend::run(const std::filesystem::path& keys, const std::filesyste
     if (cts.size() != group_size(r.group))
       throw std::runtime_error("group " + std::to_string(r.group) + ": the worker returned " +
                                std::to_string(cts.size()) + " ciphertexts");
+    metrics_.task_done(r, published[r.group] ? std::optional(seconds_since(*published[r.group])) : std::nullopt);
     if (config_.on_task) config_.on_task(r);
     spdlog::info("job {} group {}/{}: worker {} delivery {} keys {} (fetch {:.2f} s, parse {:.2f} s), "
                  "input {:.2f} s, compute {:.2f} s, upload {:.2f} s", job, r.group + 1, groups, r.worker, r.delivery,

@@ -6,7 +6,12 @@
 //
 // Tasks are named after the job's input file (unique per job), so a front end restarted mid-job finds the
 // results already published and publishes only the missing tasks (a duplicate of one still queued is dropped
-// by the server's duplicate window, or computed twice, harmlessly).
+// by the server's duplicate window, or computed twice, harmlessly). The key bundles it keeps in NATS for the next
+// jobs are listed in a file, so that a restarted front end still evicts (and deletes) them.
+//
+// A task whose deliveries run out without a result (every worker that took it died) would leave its job waiting
+// forever: the front end turns the server's MAX_DELIVERIES advisory into an error result for that task, so the
+// job fails with a clear message, also when the advisory came while no front end was running.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -16,11 +21,13 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "ckks/context.h"
 #include "cluster/blob_store.h"
+#include "cluster/cluster_metrics.h"
 #include "cluster/nats_client.h"
 #include "cluster/task.h"
 #include "serve/henn_backend.h"
@@ -31,6 +38,7 @@ struct ClusterConfig {
   NatsSettings nats;
   std::uint64_t max_blob_bytes = std::uint64_t{64} << 30;  // largest result a worker may send back
   std::size_t key_blobs_kept = 4;                          // key bundles left in NATS for the next jobs
+  std::filesystem::path kept_keys_file;                    // where their hashes survive a restart; empty: nowhere
   std::chrono::milliseconds poll{500};                     // how often a waiting job checks for shutdown
   std::function<void(const TaskResult&)> on_task;          // every accepted task result (logs, measurements)
 };
@@ -38,6 +46,9 @@ struct ClusterConfig {
 class ClusterBackend : public serve::InferenceBackend {
  public:
   ClusterBackend(ClusterConfig config, nn::Model model);
+  ~ClusterBackend() override;
+  ClusterBackend(const ClusterBackend&) = delete;
+  ClusterBackend& operator=(const ClusterBackend&) = delete;
 
   std::vector<std::string> layer_names() const override { return local_.layer_names(); }
   serve::HeaderVerdict check_keys_header(std::string_view head) const override {
@@ -53,6 +64,7 @@ class ClusterBackend : public serve::InferenceBackend {
   void run(const std::filesystem::path& keys, const std::filesystem::path& batch,
            const std::filesystem::path& result, const serve::ProgressCallback& progress) override;
   void release_memory() override { local_.release_memory(); }
+  std::string metrics() const override;
 
   // Shutdown: jobs waiting for workers ask the service whether to stop (through their progress callback) at
   // every poll instead of only when a result arrives. Their tasks and results stay in NATS for the restart.
@@ -63,15 +75,22 @@ class ClusterBackend : public serve::InferenceBackend {
 
  private:
   struct KeyBundle {
-    std::pair<std::uint64_t, std::uint64_t> inode;
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> inode;  // none: kept by a previous run of the front end
     std::string hash;
     ckks::ContextPtr context;
   };
+  void run_job(const std::filesystem::path& keys, const std::filesystem::path& batch,
+               const std::filesystem::path& result, const serve::ProgressCallback& progress);
   KeyBundle key_bundle(const std::filesystem::path& keys);
   void release_key_blob(const std::string& hash);
+  // Key bundles a previous run kept: listed again (evicted as usual later), those over the limit deleted now.
+  void adopt_kept_keys();
+  void save_kept_keys_locked() const;
   bool has_result(const std::string& job, std::size_t group);
   void publish_task(const Task& task);
   void purge(const char* stream, const std::string& subject);
+  void give_up_task(std::string_view advisory);
+  static void on_advisory(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
 
   ClusterConfig config_;
   serve::HennBackend local_;
@@ -81,6 +100,8 @@ class ClusterBackend : public serve::InferenceBackend {
   std::list<KeyBundle> bundles_;             // most recently used first, at most key_blobs_kept
   std::map<std::string, int> blobs_in_use_;  // key hash -> running jobs
   std::atomic<bool> stopping_{false};
+  ClusterMetrics metrics_;
+  SubscriptionPtr advisories_;  // last: its callback uses everything above
 };
 
 }  // namespace cryptounet::cluster

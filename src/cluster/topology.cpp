@@ -44,6 +44,7 @@ void ensure_streams(NatsClient& nats) {
   add_stream(nats, kTaskStream, kTaskFilter, js_WorkQueuePolicy, std::chrono::nanoseconds(0));
   add_stream(nats, kResultStream, "cryptounet.result.>", js_LimitsPolicy, kResultMaxAge);
   add_stream(nats, kBlobStream, "cryptounet.blob.>", js_LimitsPolicy, std::chrono::nanoseconds(0));
+  add_stream(nats, kAdvisoryStream, kMaxDeliveriesAdvisories, js_LimitsPolicy, kResultMaxAge);
 }
 
 }  // namespace cryptounet::cluster

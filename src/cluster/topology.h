@@ -3,6 +3,8 @@
 //   CRYPTOUNET_RESULTS  cryptounet.result.<job>.<group>    one small JSON message per finished task
 //   CRYPTOUNET_BLOBS    cryptounet.blob.meta.<hash>        content-addressed blobs (blob_store.h)
 //                       cryptounet.blob.data.<hash>.<upload>
+//   CRYPTOUNET_ADVISORIES  $JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.CRYPTOUNET_TASKS.*   the server's notices of
+//                       tasks whose deliveries ran out, kept for front ends that were down when they came
 // <job> is a 32-hex-digit job key, <group> the lane group's index, <hash> a 64-hex-digit BLAKE2b-256 digest.
 #pragma once
 #include <chrono>
@@ -18,13 +20,15 @@ inline constexpr const char* kResultStream = "CRYPTOUNET_RESULTS";
 inline constexpr const char* kBlobStream = "CRYPTOUNET_BLOBS";
 inline constexpr const char* kWorkerConsumer = "cryptounet-workers";  // the durable pull consumer all workers share
 inline constexpr const char* kTaskFilter = "cryptounet.task.>";
+inline constexpr const char* kAdvisoryStream = "CRYPTOUNET_ADVISORIES";
+inline constexpr const char* kMaxDeliveriesAdvisories = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.CRYPTOUNET_TASKS.*";
 
 std::string task_subject(const std::string& job, std::size_t group);
 std::string result_subject(const std::string& job, std::size_t group);
 std::string job_tasks_filter(const std::string& job);    // every task subject of a job
 std::string job_results_filter(const std::string& job);  // every result subject of a job
 
-// Creates the three streams if they do not exist (file storage, so they survive a NATS restart). Idempotent; both
+// Creates the four streams if they do not exist (file storage, so they survive a NATS restart). Idempotent; both
 // the front end and the workers call it at start, so either may come up first.
 void ensure_streams(NatsClient& nats);
 

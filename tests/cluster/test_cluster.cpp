@@ -9,6 +9,8 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -24,6 +26,9 @@
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "nats_server.h"
+#include "serve/job_store.h"
+#include "serve/metrics.h"
+#include "serve/scheduler.h"
 
 namespace cryptounet::cluster::testing {
 namespace {
@@ -33,6 +38,14 @@ constexpr int kTile = 16;
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The value of one series in a Prometheus exposition; 0 when it is not there (a counter not yet counted).
+double metric_value(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return 0;
 }
 
 // An encrypted batch and the local backend's result for it.
@@ -124,6 +137,29 @@ class Cluster : public ::testing::Test {
     workers_.clear();
   }
 
+  // Takes one task from the worker consumer and vanishes without acking: for the server, a worker killed mid-task.
+  void take_task_and_die(const std::string& name) {
+    NatsClient doomed(server_.settings(name));
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = kTaskStream;
+    options.Consumer = kWorkerConsumer;
+    natsSubscription* sub = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    check(js_PullSubscribe(&sub, doomed.jetstream(), kTaskFilter, kWorkerConsumer, nullptr, &options, &error),
+          "doomed subscription", error);
+    const SubscriptionPtr subscription(sub);
+    natsMsgList taken{};
+    check(natsSubscription_Fetch(&taken, sub, 1, 120000, &error), "doomed fetch", error);
+    ASSERT_EQ(taken.Count, 1);
+    natsMsgList_Destroy(&taken);
+  }
+
+  std::size_t results_seen() {
+    std::lock_guard lock(mutex_);
+    return task_results_.size();
+  }
+
   std::uint64_t stream_messages(NatsClient& nats, const char* stream) {
     jsStreamInfo* info = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
@@ -173,6 +209,20 @@ TEST_F(Cluster, TwoWorkersGiveTheLocalResultByteForByte) {
   EXPECT_EQ(read_file(server_.dir() / "small.ct"), read_file(small.local_result));
   EXPECT_LE(a.counters().key_misses + b.counters().key_misses, 2u);
   EXPECT_GE(a.counters().key_hits + b.counters().key_hits, 1u);
+
+  // The front end's /metrics lines: what the workers' results said, the latencies, the queue drained.
+  const std::string exposition = front_end.metrics();
+  const auto value = [&](const std::string& series) { return metric_value(exposition, series); };
+  EXPECT_EQ(value("cryptounet_cluster_worker_tasks_total{worker=\"worker-a\"}"), static_cast<double>(a.counters().tasks_done));
+  EXPECT_EQ(value("cryptounet_cluster_worker_tasks_total{worker=\"worker-b\"}"), static_cast<double>(b.counters().tasks_done));
+  EXPECT_EQ(value("cryptounet_cluster_key_cache_total{worker=\"worker-a\",result=\"hit\"}"), static_cast<double>(a.counters().key_hits));
+  EXPECT_EQ(value("cryptounet_cluster_key_cache_total{worker=\"worker-b\",result=\"miss\"}"), static_cast<double>(b.counters().key_misses));
+  EXPECT_EQ(value("cryptounet_cluster_task_seconds_count"), static_cast<double>(job.groups + 1));
+  EXPECT_EQ(value("cryptounet_cluster_job_seconds_count{outcome=\"succeeded\"}"), 2);
+  EXPECT_TRUE(eventually([&] {  // the last ack may reach the server after the result
+    return metric_value(front_end.metrics(), "cryptounet_cluster_tasks{state=\"in_flight\"}") == 0;
+  }));
+  EXPECT_EQ(value("cryptounet_cluster_tasks{state=\"pending\"}"), 0);
 }
 
 TEST_F(Cluster, TaskOfAWorkerThatDiesIsDeliveredAgain) {
@@ -185,23 +235,7 @@ TEST_F(Cluster, TaskOfAWorkerThatDiesIsDeliveredAgain) {
   auto running = std::async(std::launch::async, [&] {
     front_end.run(shared->keys, job.batch, result, [](const serve::LayerDone&) { return true; });
   });
-  {
-    // Takes the task and vanishes without acking: for the server, a worker killed mid-task.
-    NatsClient doomed(server_.settings("doomed"));
-    jsSubOptions options;
-    jsSubOptions_Init(&options);
-    options.Stream = kTaskStream;
-    options.Consumer = kWorkerConsumer;
-    natsSubscription* sub = nullptr;
-    jsErrCode error = static_cast<jsErrCode>(0);
-    check(js_PullSubscribe(&sub, doomed.jetstream(), kTaskFilter, kWorkerConsumer, nullptr, &options, &error),
-          "doomed subscription", error);
-    const SubscriptionPtr subscription(sub);
-    natsMsgList taken{};
-    check(natsSubscription_Fetch(&taken, sub, 1, 120000, &error), "doomed fetch", error);
-    ASSERT_EQ(taken.Count, 1);
-    natsMsgList_Destroy(&taken);
-  }
+  take_task_and_die("doomed");
   Worker* w = survivor.get();
   workers_.push_back(std::move(survivor));
   threads_.emplace_back([this, w] { w->run(stop_, std::chrono::milliseconds(100)); });
@@ -209,6 +243,107 @@ TEST_F(Cluster, TaskOfAWorkerThatDiesIsDeliveredAgain) {
   EXPECT_EQ(read_file(result), read_file(job.local_result));
   ASSERT_EQ(task_results_.size(), 1u);
   EXPECT_EQ(task_results_[0].delivery, 2u);
+}
+
+TEST_F(Cluster, TaskWhoseDeliveriesRunOutFailsItsJob) {
+  const Job& job = shared->one_ciphertext;
+  // The consumer as a first worker creates it with --max-deliver 2; that worker never pulls.
+  WorkerConfig config = worker_config("creator", std::chrono::milliseconds(1000));
+  config.max_deliver = 2;
+  const Worker creator(config, shared->model);
+  ClusterBackend front_end(front_end_config(), shared->model);
+  auto running = std::async(std::launch::async, [&] {
+    front_end.run(shared->keys, job.batch, server_.dir() / "cluster.ct", [](const serve::LayerDone&) { return true; });
+  });
+  take_task_and_die("doomed-1");
+  take_task_and_die("doomed-2");
+  // A live worker asks for work: the server finds the task's deliveries spent and announces it instead.
+  Worker& survivor = start_worker(worker_config("survivor"));
+  try {
+    running.get();
+    ADD_FAILURE() << "the job succeeded";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("delivered 2 times and no worker finished it"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(survivor.counters().tasks_done, 0u);
+  EXPECT_NE(front_end.metrics().find("cryptounet_cluster_tasks_gave_up_total 1\n"), std::string::npos);
+  EXPECT_NE(front_end.metrics().find("cryptounet_cluster_job_seconds_count{outcome=\"failed\"} 1\n"), std::string::npos);
+  NatsClient nats(server_.settings("observer"));
+  EXPECT_EQ(stream_messages(nats, kTaskStream), 0u);
+  EXPECT_EQ(stream_messages(nats, kResultStream), 0u);
+}
+
+TEST_F(Cluster, FrontEndRestartedMidJobFinishesIt) {
+  // The front end of `serve --nats` (job store, scheduler, ClusterBackend) stops after one of the job's two
+  // groups has its result; a second one on the same data directory and NATS finishes the job without computing
+  // that group again.
+  const Job& job = shared->two_groups;
+  const auto data = server_.dir() / "front-end";
+  const auto kept_keys = data / "cluster-key-blobs.json";
+  std::filesystem::create_directories(data);
+  const auto front_end_with_data = [&](const std::string& name) {
+    ClusterConfig config = front_end_config(name);
+    config.kept_keys_file = kept_keys;
+    return config;
+  };
+  NatsClient nats(server_.settings("observer"));
+  auto worker = std::make_unique<Worker>(worker_config("worker"), shared->model);
+  std::string id;
+  {
+    serve::JobStore jobs(serve::JobStore::Options{data / "jobs"});
+    std::filesystem::copy_file(job.batch, data / "upload.ct");
+    id = jobs.create("client", "keys", shared->keys, data / "upload.ct");
+    ClusterBackend front_end(front_end_with_data("front-end-1"), shared->model);
+    serve::Metrics metrics(front_end.layer_names());
+    std::optional<serve::Scheduler> scheduler(std::in_place, jobs, front_end, metrics, 1);
+    scheduler->enqueue(id);
+    ASSERT_TRUE(eventually([&] { return stream_messages(nats, kTaskStream) == job.groups; }));
+    ASSERT_TRUE(worker->run_once(std::chrono::seconds(120)));  // one group, computed by hand
+    ASSERT_TRUE(eventually([&] { return results_seen() == 1; }, std::chrono::seconds(600)));
+    // Stopped as `serve` stops on SIGTERM: the backend first, then the scheduler (the job goes back to the queue).
+    front_end.stop();
+    scheduler.reset();
+    EXPECT_EQ(jobs.status(id)->state, serve::JobState::Queued);
+  }
+  EXPECT_EQ(stream_messages(nats, kResultStream), 1u);
+  EXPECT_EQ(stream_messages(nats, kTaskStream), job.groups - 1);
+  Worker* w = worker.get();
+  workers_.push_back(std::move(worker));
+  threads_.emplace_back([this, w] { w->run(stop_, std::chrono::milliseconds(100)); });
+  {
+    serve::JobStore jobs(serve::JobStore::Options{data / "jobs"});
+    ASSERT_EQ(jobs.unfinished(), std::vector<std::string>{id});
+    ClusterBackend front_end(front_end_with_data("front-end-2"), shared->model);
+    serve::Metrics metrics(front_end.layer_names());
+    const serve::Scheduler scheduler(jobs, front_end, metrics, 1);  // re-queues the unfinished job
+    ASSERT_TRUE(eventually([&] {
+      const auto state = jobs.status(id)->state;
+      return state == serve::JobState::Done || state == serve::JobState::Failed;
+    }, std::chrono::seconds(600)));
+    ASSERT_EQ(jobs.status(id)->state, serve::JobState::Done) << jobs.status(id)->error;
+    EXPECT_EQ(read_file(jobs.result_path(id)), read_file(job.local_result));
+  }
+  EXPECT_EQ(w->counters().tasks_done, job.groups);  // the group finished before the restart ran once
+  EXPECT_EQ(results_seen(), 1 + job.groups);        // and was replayed to the second front end
+  EXPECT_EQ(stream_messages(nats, kTaskStream), 0u);
+  EXPECT_EQ(stream_messages(nats, kResultStream), 0u);
+}
+
+TEST_F(Cluster, RestartedFrontEndDeletesTheKeyBlobsItKeptBeyondItsLimit) {
+  NatsClient nats(server_.settings("observer"));
+  ensure_streams(nats);
+  BlobStore blobs(nats);
+  const std::vector<std::string> kept = {blobs.put("bundle 1"), blobs.put("bundle 2"), blobs.put("bundle 3")};
+  const auto kept_keys = server_.dir() / "cluster-key-blobs.json";
+  std::ofstream(kept_keys) << nlohmann::json(kept).dump();
+  ClusterConfig config = front_end_config();
+  config.kept_keys_file = kept_keys;
+  config.key_blobs_kept = 2;
+  const ClusterBackend front_end(config, shared->model);
+  EXPECT_TRUE(blobs.contains(kept[0]));
+  EXPECT_TRUE(blobs.contains(kept[1]));
+  EXPECT_FALSE(blobs.contains(kept[2]));
+  EXPECT_EQ(nlohmann::json::parse(read_file(kept_keys)), nlohmann::json(std::vector{kept[0], kept[1]}));
 }
 
 TEST_F(Cluster, DuplicateTasksAreHarmless) {
