@@ -171,8 +171,8 @@ void Worker::handle(natsMsg* msg) {
     const Heartbeat heartbeat(msg, config_.ack_wait / 3);
     result = execute(task);
     result.delivery = delivery;
+    ++counters_.tasks_done;  // before the result is visible: whoever has seen a result sees it counted
     publish(result);
-    ++counters_.tasks_done;
   } catch (const Interrupted&) {
     natsMsg_Nak(msg, nullptr);
     return;
@@ -184,13 +184,13 @@ void Worker::handle(natsMsg* msg) {
       return;
     }
     result = failure(task, "gave up after " + std::to_string(delivery) + " deliveries: " + e.what());
-    publish(result);
     ++counters_.tasks_failed;
+    publish(result);
   } catch (const std::exception& e) {
     spdlog::warn("worker {}: task {}.{} failed: {}", config_.name, task.job, task.group, e.what());
     result = failure(task, e.what());
-    publish(result);
     ++counters_.tasks_failed;
+    publish(result);
     natsMsg_Term(msg, nullptr);
     return;
   }

@@ -31,7 +31,8 @@ struct WorkerConfig {
 };
 
 struct WorkerCounters {
-  std::atomic<std::uint64_t> tasks_done{0};
+  std::atomic<std::uint64_t> tasks_done{0};    // counted just before the result is published (a failed publish that
+                                               // is delivered again counts again)
   std::atomic<std::uint64_t> tasks_failed{0};  // permanent failures reported to the front end
   std::atomic<std::uint64_t> key_hits{0};
   std::atomic<std::uint64_t> key_misses{0};
