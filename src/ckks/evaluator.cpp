@@ -359,4 +359,56 @@ std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, std::span
   return out;
 }
 
+Ciphertext Evaluator::rotate_and_sum(std::span<const Ciphertext> terms, std::span<const int> steps,
+                                     const GaloisKeys& gk) const {
+  if (terms.empty() || terms.size() != steps.size())
+    throw std::invalid_argument("rotate_and_sum: needs one step per term, at least one term");
+  for (size_t t = 0; t < terms.size(); ++t) {
+    check_ct(*ctx_, terms[t], "rotate_and_sum");
+    check_same_level(terms[t].level(), terms[0].level(), "rotate_and_sum");
+    check_same_scale(terms[t].scale(), terms[0].scale(), "rotate_and_sum");
+    const uint64_t g = ctx_->galois_element(steps[t]);
+    if (g != 1) galois_key(g, gk, steps[t]);
+  }
+  const int level = terms[0].level();
+  const size_t n = ctx_->poly_degree();
+  // sum: the step-0 terms and the permuted c0 of the others; acc0, acc1: the key-switched c1 products over Q * P.
+  Ciphertext sum(n, level, terms[0].scale());
+  LimbBuffer acc0, acc1;
+  bool switched = false;
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const Ciphertext& a = terms[t];
+    const uint64_t g = ctx_->galois_element(steps[t]);
+    if (g == 1) {
+      add_inplace(sum, a);
+      continue;
+    }
+    const auto perm = ctx_->galois_permutation_ntt(g);
+    const DecomposedPoly d = decompose_mod_up(*ctx_, a.poly(1), level);
+    key_inner_product(*ctx_, d, gk.keys.at(g), perm.data(), acc0, acc1, /*accumulate=*/switched);
+    switched = true;
+    for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
+      const uint64_t* c0 = a.limb(0, i);
+      uint64_t* s0 = sum.limb(0, i);
+      for (size_t k = 0; k < n; ++k) s0[k] = add_mod(s0[k], c0[perm[k]], mod.value);
+    });
+  }
+  if (switched) {
+    LimbBuffer k0(sum.limb_count() * n), k1(sum.limb_count() * n);
+    mod_down(*ctx_, acc0, level, k0.data());
+    mod_down(*ctx_, acc1, level, k1.data());
+    for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
+      uint64_t* s0 = sum.limb(0, i);
+      uint64_t* s1 = sum.limb(1, i);
+      const uint64_t* x0 = k0.data() + i * n;
+      const uint64_t* x1 = k1.data() + i * n;
+      for (size_t k = 0; k < n; ++k) {
+        s0[k] = add_mod(s0[k], x0[k], mod.value);
+        s1[k] = add_mod(s1[k], x1[k], mod.value);
+      }
+    });
+  }
+  return sum;
+}
+
 }  // namespace cryptounet::ckks

@@ -70,6 +70,11 @@ class Evaluator {
   // Hoisted rotations (Halevi–Shoup 2018; Bossuat et al. 2020/1203): one INTT + digit decomposition + ModUp of c1,
   // then per step an automorphism (an index permutation in NTT form), the key inner product and ModDown.
   std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, std::span<const int> steps, const GaloisKeys& gk) const;
+  // sum_t rotate(terms[t], steps[t]) with one ModDown (double hoisting, Bossuat et al. 2021): every term's key
+  // switch stays over Q * P, the products are summed there and divided by P once, so n rotations cost n ModUps and
+  // one ModDown instead of n of each (and one rounding instead of n). Terms at one level and scale; step 0 adds.
+  Ciphertext rotate_and_sum(std::span<const Ciphertext> terms, std::span<const int> steps,
+                            const GaloisKeys& gk) const;
 
   // Applies X -> X^g with the matching key from gk (throws if missing).
   Ciphertext apply_galois(const Ciphertext& a, uint64_t galois_elt, const GaloisKeys& gk) const;

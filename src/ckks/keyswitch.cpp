@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ckks/modarith.h"
 #include "ckks/vector_ops.h"
 
 namespace cryptounet::ckks {
@@ -48,9 +49,6 @@ DecomposedPoly decompose_mod_up(const Context& ctx, const uint64_t* c_ntt, int l
   return d;
 }
 
-namespace {
-
-// acc (NTT form over Q_level * P) -> (acc - ModUp_P->Q([acc]_P)) * P^-1 over Q_level, written to out.
 void mod_down(const Context& ctx, LimbBuffer& acc, int level, uint64_t* out) {
   const size_t n = ctx.poly_degree();
   const int k_special = ctx.special_prime_count();
@@ -70,10 +68,8 @@ void mod_down(const Context& ctx, LimbBuffer& acc, int level, uint64_t* out) {
   }
 }
 
-}  // namespace
-
-void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, const KeySwitchKey& key,
-                                const uint32_t* perm, uint64_t* out0, uint64_t* out1) {
+void key_inner_product(const Context& ctx, const DecomposedPoly& d, const KeySwitchKey& key, const uint32_t* perm,
+                       LimbBuffer& acc0, LimbBuffer& acc1, bool accumulate) {
   const size_t n = ctx.poly_degree();
   const int level = d.level, k_special = ctx.special_prime_count(), width = level + 1 + k_special;
   const size_t key_limbs = static_cast<size_t>(key.level) + 1 + k_special;
@@ -83,7 +79,13 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
   if (key.digit_count < d.digits || key.b.size() != static_cast<size_t>(key.digit_count) * key_limbs * n)
     throw std::invalid_argument("key switching: key does not match the parameters");
   if (d.digits > 256) throw std::invalid_argument("key switching: more than 256 digits");  // dot_product_pair bound
-  LimbBuffer acc0(static_cast<size_t>(width) * n), acc1(static_cast<size_t>(width) * n);
+  if (accumulate) {
+    if (acc0.size() != static_cast<size_t>(width) * n || acc1.size() != acc0.size())
+      throw std::invalid_argument("key switching: accumulator does not match the level");
+  } else {
+    acc0.resize(static_cast<size_t>(width) * n);
+    acc1.resize(static_cast<size_t>(width) * n);
+  }
 #pragma omp parallel for schedule(static)
   for (int pos = 0; pos < width; ++pos) {
     const int prime = pos <= level ? pos : ctx.special_prime_index(pos - level - 1);
@@ -94,6 +96,7 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
     // Blocks of 256 coefficients; with a permutation (hoisting) each digit's block is gathered first.
     constexpr size_t block = 256;
     std::vector<uint64_t> permuted(perm ? static_cast<size_t>(d.digits) * block : 0);
+    std::vector<uint64_t> sum0(accumulate ? block : 0), sum1(accumulate ? block : 0);
     std::vector<const uint64_t*> xs(d.digits), bs(d.digits), as(d.digits);
     for (size_t k0 = 0; k0 < n; k0 += block) {
       for (int j = 0; j < d.digits; ++j) {
@@ -109,9 +112,24 @@ void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, con
         bs[j] = key.b.data() + key_offset;
         as[j] = key.a.data() + key_offset;
       }
-      dot_product_pair(xs.data(), bs.data(), as.data(), d.digits, r0 + k0, r1 + k0, block, mod);
+      if (!accumulate) {
+        dot_product_pair(xs.data(), bs.data(), as.data(), d.digits, r0 + k0, r1 + k0, block, mod);
+        continue;
+      }
+      dot_product_pair(xs.data(), bs.data(), as.data(), d.digits, sum0.data(), sum1.data(), block, mod);
+      for (size_t k = 0; k < block; ++k) {
+        r0[k0 + k] = add_mod(r0[k0 + k], sum0[k], mod.value);
+        r1[k0 + k] = add_mod(r1[k0 + k], sum1[k], mod.value);
+      }
     }
   }
+}
+
+void key_inner_product_mod_down(const Context& ctx, const DecomposedPoly& d, const KeySwitchKey& key,
+                                const uint32_t* perm, uint64_t* out0, uint64_t* out1) {
+  LimbBuffer acc0, acc1;
+  key_inner_product(ctx, d, key, perm, acc0, acc1, /*accumulate=*/false);
+  const int level = d.level;
   mod_down(ctx, acc0, level, out0);
   mod_down(ctx, acc1, level, out1);
 }

@@ -13,7 +13,8 @@ namespace cryptounet::henn {
 template <typename B>
 concept LayerBackend = requires(const B& be, typename B::Value& target, const typename B::Value& v,
                                 const typename B::Mask& mask, typename B::Accumulator& acc,
-                                std::span<const double> values, std::span<const int> steps, int step, int level,
+                                std::span<const double> values, std::span<const typename B::Value> terms,
+                                std::span<const int> steps, int step, int level,
                                 double scale, std::int64_t coefficient) {
   // Levels and scales, read without the backend (a value carries its own).
   { B::level(v) } -> std::same_as<int>;
@@ -25,6 +26,8 @@ concept LayerBackend = requires(const B& be, typename B::Value& target, const ty
   { be.encode(values, level, scale) } -> std::same_as<typename B::Mask>;
   { be.rotate_hoisted(v, steps) } -> std::same_as<std::vector<typename B::Value>>;
   { be.rotate(v, step) } -> std::same_as<typename B::Value>;
+  // sum_t rotate(terms[t], steps[t]), terms at one level and scale (one ModDown for all on ciphertexts).
+  { be.rotate_and_sum(terms, steps) } -> std::same_as<typename B::Value>;
   // Sums need equal levels and scales (within ckks::check_same_scale's tolerance).
   be.add_inplace(target, v);
   be.add_const_inplace(target, scale);

@@ -12,16 +12,34 @@ CkksBackend::Mask CkksBackend::encode(std::span<const double> values, int level,
 std::vector<CkksBackend::Value> CkksBackend::rotate_hoisted(const Value& v, std::span<const int> steps) const {
   std::uint64_t nonzero = 0;
   for (int s : steps) nonzero += (s % slot_count() != 0);
-  if (nonzero) ++counts_.hoisted_groups;
+  if (nonzero) {
+    ++counts_.hoisted_groups;
+    ++counts_.mod_ups;
+  }
   counts_.rotations += nonzero;
+  counts_.hoisted_rotations += nonzero;
   counts_.key_switches += nonzero;
   return evaluator_.rotate_hoisted(v, steps, galois_keys_);
 }
 
 CkksBackend::Value CkksBackend::rotate(const Value& v, int step) const {
   ++counts_.rotations;
+  ++counts_.mod_ups;
   ++counts_.key_switches;
   return evaluator_.rotate(v, step, galois_keys_);
+}
+
+CkksBackend::Value CkksBackend::rotate_and_sum(std::span<const Value> terms, std::span<const int> steps) const {
+  std::uint64_t nonzero = 0;
+  for (int s : steps) nonzero += (s % slot_count() != 0);
+  if (nonzero) {
+    ++counts_.rotation_sums;
+    ++counts_.key_switches;
+  }
+  counts_.rotations += nonzero;
+  counts_.summed_rotations += nonzero;
+  counts_.mod_ups += nonzero;
+  return evaluator_.rotate_and_sum(terms, steps, galois_keys_);
 }
 
 CkksBackend::Value CkksBackend::mul_plain(const Value& v, const Mask& m) const {
@@ -31,12 +49,14 @@ CkksBackend::Value CkksBackend::mul_plain(const Value& v, const Mask& m) const {
 
 CkksBackend::Value CkksBackend::multiply_relin(const Value& a, const Value& b) const {
   ++counts_.relinearizations;
+  ++counts_.mod_ups;
   ++counts_.key_switches;
   return evaluator_.multiply_relin(a, b, relin_key_);
 }
 
 CkksBackend::Value CkksBackend::square_relin(const Value& a) const {
   ++counts_.relinearizations;
+  ++counts_.mod_ups;
   ++counts_.key_switches;
   return evaluator_.square_relin(a, relin_key_);
 }

@@ -17,10 +17,17 @@
 
 namespace cryptounet::henn {
 
+// A key switch is a ModUp (decompose and extend one polynomial to Q * P) and a ModDown (bring two back, about twice
+// the work). A single rotation or relinearization has one of each, a hoisted group one ModUp for all its rotations, a
+// rotation sum (double hoisting) one ModDown for all its rotations.
 struct OpCounts {
-  std::uint64_t key_switches = 0;    // rotations (hoisted or not) and relinearizations
-  std::uint64_t rotations = 0;
-  std::uint64_t hoisted_groups = 0;  // one ModUp each
+  std::uint64_t key_switches = 0;      // ModDowns: single and hoisted rotations, rotation sums, relinearizations
+  std::uint64_t mod_ups = 0;           // single rotations, hoisted groups, summed rotations, relinearizations
+  std::uint64_t rotations = 0;         // all of them
+  std::uint64_t hoisted_groups = 0;
+  std::uint64_t hoisted_rotations = 0;
+  std::uint64_t rotation_sums = 0;
+  std::uint64_t summed_rotations = 0;
   std::uint64_t relinearizations = 0;
   std::uint64_t mask_products = 0;   // ciphertext x plaintext
   std::uint64_t integer_macs = 0;    // lazy integer multiply-accumulates
@@ -57,6 +64,7 @@ class CkksBackend {
   Mask encode(std::span<const double> values, int level, double scale) const;
   std::vector<Value> rotate_hoisted(const Value& v, std::span<const int> steps) const;
   Value rotate(const Value& v, int step) const;
+  Value rotate_and_sum(std::span<const Value> terms, std::span<const int> steps) const;
   void add_inplace(Value& a, const Value& b) const { evaluator_.add_inplace(a, b); }
   void add_const_inplace(Value& a, double c) const { evaluator_.add_const_inplace(a, c); }
   void add_plain_inplace(Value& a, const Mask& m) const { evaluator_.add_plain_inplace(a, m); }

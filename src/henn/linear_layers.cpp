@@ -128,6 +128,27 @@ AccumulatorMultipliers accumulator_multipliers(ActivationMode mode, const Linear
   return m;
 }
 
+std::vector<std::vector<double>> source_masks(const LinearTaps& taps) {
+  std::vector<std::vector<double>> out;
+  for (std::size_t t = 0; t < taps.masks.size(); ++t) {
+    const std::vector<double>& m = taps.masks[t];
+    const long n = static_cast<long>(m.size());
+    const long shift = ((taps.steps[t] % n) + n) % n;
+    std::vector<double> source(m.size());
+    for (long j = 0; j < n; ++j) source[j] = m[(j - shift + n) % n];
+    out.push_back(std::move(source));
+  }
+  return out;
+}
+
+RotationSide rotation_side(const LinearTaps& taps, const LinearWeights& lw, ActivationMode mode) {
+  const long slots = static_cast<long>(taps.masks.front().size());
+  const long rotated = std::count_if(taps.steps.begin(), taps.steps.end(), [&](int s) { return s % slots != 0; });
+  const long input_side = lw.in_channels * (1 + 2 * rotated);
+  const long output_side = static_cast<long>(accumulators_per_output(mode)) * lw.out_channels * (rotated + 2);
+  return rotated > 0 && output_side < input_side ? RotationSide::Output : RotationSide::Input;
+}
+
 std::vector<double> offset_plane(const LinearTaps& taps, const LinearWeights& lw, const std::vector<double>& offsets,
                                  int co, double multiplier) {
   std::vector<double> v(taps.masks.front().size(), 0.0);

@@ -3,11 +3,13 @@
 // lane rule (when up to 4 ciphertexts are interleaved into one map and split again). Written once over a
 // LayerBackend; the taps, masks and weights are built in linear_layers.cpp from the model node and the Layout's grid.
 //
-// One linear layer costs one level (two with the activation): hoisted rotations of each input, one mask product per
-// tap, integer multiply-accumulate into one accumulator per output, one rescale per output. Every term lands on the
-// same scale P = D_out * q_l / 2^k, so the output is at exactly D_out (layer_options.h). Pending input factors fold
-// into the integer weights; pending input offsets o become the plaintext sum_t (sum_ci w o_ci) M_t (masked, so zero
-// padding stays exact at the borders).
+// One linear layer costs one level (two with the activation) and rotates whichever side is cheaper
+// (rotation_side): either each input once per tap (hoisted), masked and multiply-accumulated with integer weights into
+// every output, or, per output and tap, the integer-weighted sum of the inputs, masked, then all taps of the output
+// rotated and summed with one ModDown (double hoisting). One rescale per output. Every term lands on the same scale
+// P = D_out * q_l / 2^k, so the output is at exactly D_out (layer_options.h). Pending input factors fold into the
+// integer weights; pending input offsets o become the plaintext sum_t (sum_ci w o_ci) M_t (masked, so zero padding
+// stays exact at the borders).
 #pragma once
 
 #include "henn/backend.h"
@@ -20,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -75,6 +78,9 @@ LaneStep lane_step(nn::Op op, int in_stride, bool interleaved);
 // Every rotation step a merge or a split needs (Galois keys), besides the layer's own taps.
 std::vector<int> lane_rotation_steps(LaneStep step, const nn::Node& node, const Layout& layout);
 
+// The masks applied before the rotation instead of after: rotate(v * source_t, steps[t]) = rotate(v, steps[t]) * M_t.
+std::vector<std::vector<double>> source_masks(const LinearTaps& taps);
+
 // Number of levels a linear layer consumes: 1, or 2 with the fused activation.
 inline int linear_levels(const LinearWeights& w) { return w.quad_a ? 2 : 1; }
 
@@ -93,6 +99,20 @@ enum class ActivationMode {
   TwoAccumulators,
 };
 ActivationMode activation_mode(const LinearWeights& lw, const LayerOptions& opt);
+inline int accumulators_per_output(ActivationMode mode) { return mode == ActivationMode::TwoAccumulators ? 2 : 1; }
+
+// Which ciphertexts a linear layer rotates (the same arithmetic either way, only the key switches differ).
+enum class RotationSide {
+  // Every input once per tap, hoisted (one ModUp per input, one ModDown per rotation), shared by all outputs.
+  Input,
+  // Per output (and accumulator) and tap, the weighted sum over the inputs (no rotation), masked by the tap's source
+  // mask; the taps of one output are rotated and summed in one go (one ModUp per rotation, one ModDown per output).
+  Output,
+};
+// The side with less key-switching work, counted in ModUps: a ModDown brings two polynomials back where a ModUp
+// extends one, so it counts 2. With R rotated taps: input side C_in (1 + 2R), output side A C_out (R + 2) for A
+// accumulators per output. Ties go to the input side.
+RotationSide rotation_side(const LinearTaps& taps, const LinearWeights& lw, ActivationMode mode);
 
 // Per output channel, what each accumulator's weights are multiplied by: y by sqrt|a| for the completed square (else
 // 1), z by a with two accumulators (empty otherwise).
@@ -133,14 +153,15 @@ int linear_input_level(const FeatureMap<typename Backend::Value>& in, const Line
   return level;
 }
 
-// The skip alignment: the tap masks encoded once per distinct input scale, at mask scale term_scale / input scale,
-// so that inputs at different scales (the two branches of a concat) all give terms at term_scale.
+// The skip alignment: the tap masks (or source masks) encoded once per distinct input scale, at mask scale
+// term_scale / input scale, so that inputs at different scales (the two branches of a concat) all give terms at
+// term_scale.
 template <LayerBackend Backend>
 class ScaleAlignedMasks {
  public:
   using Mask = typename Backend::Mask;
-  ScaleAlignedMasks(const Backend& be, const LinearTaps& taps, int level, double term_scale)
-      : be_(be), taps_(taps), level_(level), term_scale_(term_scale) {}
+  ScaleAlignedMasks(const Backend& be, std::vector<std::vector<double>> masks, int level, double term_scale)
+      : be_(be), masks_(std::move(masks)), level_(level), term_scale_(term_scale) {}
 
   const std::vector<Mask>& for_input_scale(double input_scale) {
     auto it = by_scale_.find(input_scale);
@@ -150,19 +171,19 @@ class ScaleAlignedMasks {
       throw std::runtime_error("linear layer: input scale 2^" + std::to_string(std::log2(input_scale)) +
                                " leaves masks only 2^" + std::to_string(std::log2(mask_scale)) + " of precision");
     std::vector<Mask> masks;
-    for (const auto& m : taps_.masks) masks.push_back(be_.encode(m, level_, mask_scale));
+    for (const auto& m : masks_) masks.push_back(be_.encode(m, level_, mask_scale));
     return by_scale_.emplace(input_scale, std::move(masks)).first->second;
   }
 
  private:
   const Backend& be_;
-  const LinearTaps& taps_;
+  std::vector<std::vector<double>> masks_;
   int level_;
   double term_scale_;
   std::map<double, std::vector<Mask>> by_scale_;
 };
 
-// The multiply-accumulate: every input channel (dropped to `level`) is rotated once per tap (hoisted), masked, and
+// RotationSide::Input: every input channel (dropped to `level`) is rotated once per tap (hoisted), masked, and
 // added with integer weights w * factor_ci * multiplier into each output's accumulators.
 template <LayerBackend Backend>
 void accumulate_taps(const Backend& be, const FeatureMap<typename Backend::Value>& in, const LinearTaps& taps,
@@ -188,13 +209,57 @@ void accumulate_taps(const Backend& be, const FeatureMap<typename Backend::Value
   }
 }
 
-// Rescales one accumulator and adds its constant (multiplier * bias + shift) and the pending-offset plane, if any.
+// RotationSide::Output: for output co (weights times `multiplier`), tap t's term is the integer-weighted sum of the
+// inputs times the source mask of t, one sum per distinct input scale (the masks align the scales, so the parts add);
+// the terms of all taps are rotated and summed at once. Returns one sum per output, at `level`, before the rescale.
+template <LayerBackend Backend>
+std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const FeatureMap<typename Backend::Value>& in,
+                                                    const LinearTaps& taps, const LinearWeights& lw, int level,
+                                                    ScaleAlignedMasks<Backend>& source_masks,
+                                                    const std::vector<double>& multiplier, double int_scale) {
+  using Value = typename Backend::Value;
+  std::map<double, std::vector<int>> channels_by_scale;
+  for (int ci = 0; ci < lw.in_channels; ++ci) channels_by_scale[Backend::scale(in.channels[ci])].push_back(ci);
+  std::vector<Value> sums;
+  for (int co = 0; co < lw.out_channels; ++co) {
+    std::vector<Value> terms;
+    std::vector<int> steps;
+    for (int t = 0; t < lw.taps; ++t) {
+      std::optional<Value> term;
+      for (const auto& [scale, channels] : channels_by_scale) {
+        typename Backend::Accumulator acc = be.accumulator(level, int_scale);
+        bool weighted = false;
+        for (int ci : channels) {
+          const double w = lw.at(co, ci, t) * in.factor[ci];
+          if (w == 0.0) continue;
+          acc.add(in.channels[ci], integer_weight(multiplier[co] * w, int_scale));
+          weighted = true;
+        }
+        if (!weighted) continue;
+        Value part = be.mul_plain(be.finish(std::move(acc)), source_masks.for_input_scale(scale)[t]);
+        if (term)
+          be.add_inplace(*term, part);
+        else
+          term = std::move(part);
+      }
+      if (!term) continue;
+      terms.push_back(std::move(*term));
+      steps.push_back(taps.steps[t]);
+    }
+    if (terms.empty())
+      throw std::runtime_error("linear layer: output channel " + std::to_string(co) + " has only zero weights");
+    sums.push_back(be.rotate_and_sum(terms, steps));
+  }
+  return sums;
+}
+
+// Rescales one output sum and adds its constant (multiplier * bias + shift) and the pending-offset plane, if any.
 // With a clean mask the constant is added only where the mask is 1, so slots outside the valid grid stay zero (as
 // interleaving lanes needs).
 template <LayerBackend Backend>
-typename Backend::Value finish_output(const Backend& be, typename Backend::Accumulator& acc, double constant,
+typename Backend::Value finish_output(const Backend& be, typename Backend::Value sum, double constant,
                                       const std::vector<double>* offsets, const std::vector<double>* clean_mask) {
-  typename Backend::Value y = be.rescale(be.finish(std::move(acc)));
+  typename Backend::Value y = be.rescale(sum);
   if (clean_mask) {
     std::vector<double> v(clean_mask->size());
     for (std::size_t k = 0; k < v.size(); ++k) v[k] = constant * (*clean_mask)[k];
@@ -219,21 +284,40 @@ Preactivation<typename Backend::Value> linear_preactivation(const Backend& be,
   const ActivationMode mode = activation_mode(lw, opt);
   const double int_scale = std::ldexp(1.0, opt.weight_bits);
   const double out_scale = mode == ActivationMode::None ? opt.output_scale : opt.square_input_scale;
-  ScaleAlignedMasks<Backend> masks(be, taps, level, out_scale * be.prime(level) / int_scale);
+  const double term_scale = out_scale * be.prime(level) / int_scale;
   const AccumulatorMultipliers mult = accumulator_multipliers(mode, lw);
 
-  std::vector<typename Backend::Accumulator> acc_y, acc_z;
-  for (int co = 0; co < lw.out_channels; ++co) {
-    acc_y.push_back(be.accumulator(level, int_scale));
-    if (!mult.z.empty()) acc_z.push_back(be.accumulator(level, int_scale));
+  using Value = typename Backend::Value;
+  std::vector<Value> sum_y, sum_z;  // per output, at `level` before the rescale
+  if (rotation_side(taps, lw, mode) == RotationSide::Output) {
+    ScaleAlignedMasks<Backend> masks(be, source_masks(taps), level, term_scale);
+    sum_y = rotate_outputs(be, in, taps, lw, level, masks, mult.y, int_scale);
+    if (!mult.z.empty()) sum_z = rotate_outputs(be, in, taps, lw, level, masks, mult.z, int_scale);
+  } else {
+    ScaleAlignedMasks<Backend> masks(be, taps.masks, level, term_scale);
+    std::vector<typename Backend::Accumulator> acc_y, acc_z;
+    for (int co = 0; co < lw.out_channels; ++co) {
+      acc_y.push_back(be.accumulator(level, int_scale));
+      if (!mult.z.empty()) acc_z.push_back(be.accumulator(level, int_scale));
+    }
+    accumulate_taps(be, in, taps, lw, level, masks, mult, int_scale, acc_y, acc_z);
+    // Each accumulator is released as soon as it is read (one ciphertext each).
+    auto finish_all = [&](std::vector<typename Backend::Accumulator>& accs, std::vector<Value>& sums) {
+      for (auto& acc : accs) {
+        typename Backend::Accumulator done = std::move(acc);
+        sums.push_back(be.finish(std::move(done)));
+      }
+    };
+    finish_all(acc_y, sum_y);
+    finish_all(acc_z, sum_z);
   }
-  accumulate_taps(be, in, taps, lw, level, masks, mult, int_scale, acc_y, acc_z);
 
   const bool has_offsets = std::any_of(in.offset.begin(), in.offset.end(), [](double o) { return o != 0.0; });
-  auto finish = [&](typename Backend::Accumulator& acc, int co, double multiplier, double shift) {
+  auto finish = [&](Value& sum, int co, double multiplier, double shift) {
     const std::vector<double> plane = has_offsets ? offset_plane(taps, lw, in.offset, co, multiplier)
                                                   : std::vector<double>{};
-    return finish_output(be, acc, multiplier * lw.bias[co] + shift, has_offsets ? &plane : nullptr, clean_mask);
+    return finish_output(be, std::move(sum), multiplier * lw.bias[co] + shift, has_offsets ? &plane : nullptr,
+                         clean_mask);
   };
   Preactivation<typename Backend::Value> pre;
   pre.mode = mode;
@@ -242,11 +326,11 @@ Preactivation<typename Backend::Value> linear_preactivation(const Backend& be,
   for (int co = 0; co < lw.out_channels; ++co) {
     if (mode == ActivationMode::CompletedSquare) {
       const double a = (*lw.quad_a)[co], b = (*lw.quad_b)[co];
-      pre.y.push_back(finish(acc_y[co], co, mult.y[co], mult.y[co] * b / (2 * a)));
+      pre.y.push_back(finish(sum_y[co], co, mult.y[co], mult.y[co] * b / (2 * a)));
     } else {
-      pre.y.push_back(finish(acc_y[co], co, 1.0, 0.0));
+      pre.y.push_back(finish(sum_y[co], co, 1.0, 0.0));
       if (mode == ActivationMode::TwoAccumulators)
-        pre.z.push_back(finish(acc_z[co], co, mult.z[co], (*lw.quad_b)[co]));
+        pre.z.push_back(finish(sum_z[co], co, mult.z[co], (*lw.quad_b)[co]));
     }
   }
   return pre;

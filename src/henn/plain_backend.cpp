@@ -62,6 +62,15 @@ std::vector<PlainBackend::Value> PlainBackend::rotate_hoisted(const Value& v, st
   return out;
 }
 
+// As ckks::Evaluator::rotate_and_sum: one step per term, all terms at one level and scale.
+PlainBackend::Value PlainBackend::rotate_and_sum(std::span<const Value> terms, std::span<const int> steps) const {
+  if (terms.empty() || terms.size() != steps.size())
+    throw std::invalid_argument("rotate_and_sum: needs one step per term, at least one term");
+  Value sum = rotate(terms[0], steps[0]);
+  for (std::size_t t = 1; t < terms.size(); ++t) add_inplace(sum, rotate(terms[t], steps[t]));
+  return sum;
+}
+
 void PlainBackend::add_inplace(Value& a, const Value& b) const {
   check_same(a.scale, b.scale, a.level, b.level, "add");
   for (std::size_t i = 0; i < a.slots.size(); ++i) a.slots[i] += b.slots[i];

@@ -50,6 +50,7 @@ class PlainBackend {
 
   std::vector<Value> rotate_hoisted(const Value& v, std::span<const int> steps) const;
   Value rotate(const Value& v, int step) const;
+  Value rotate_and_sum(std::span<const Value> terms, std::span<const int> steps) const;
   void add_inplace(Value& a, const Value& b) const;
   void add_const_inplace(Value& a, double c) const;
   void add_plain_inplace(Value& a, const Mask& m) const;

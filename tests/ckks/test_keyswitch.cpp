@@ -88,6 +88,45 @@ TEST_F(KeySwitch, HoistedRotationsMatchSingleRotations) {
   }
 }
 
+TEST_F(KeySwitch, RotateAndSumMatchesRotationsThenAdditions) {
+  const std::vector<int> sum_steps = {1, 0, -16, steps.back(), 1};
+  for (int level : {ctx->max_level(), 1}) {
+    std::vector<Ciphertext> terms;
+    std::vector<cplx> expected(ctx->slot_count());
+    Ciphertext reference;
+    for (size_t t = 0; t < sum_steps.size(); ++t) {
+      const auto v = random_complex(ctx->slot_count(), 40 + static_cast<int>(t));
+      terms.push_back(encryptor.encrypt(encoder.encode(std::span<const cplx>(v), level, kScale)));
+      const auto r = rotated(v, sum_steps[t]);
+      for (size_t k = 0; k < r.size(); ++k) expected[k] += r[k];
+      const Ciphertext single = eval.rotate(terms.back(), sum_steps[t], gk);
+      if (t == 0)
+        reference = single;
+      else
+        eval.add_inplace(reference, single);
+    }
+    const Ciphertext sum = eval.rotate_and_sum(terms, sum_steps, gk);
+    EXPECT_EQ(sum.level(), level);
+    EXPECT_EQ(sum.scale(), kScale);
+    const auto got = decrypt(sum);
+    EXPECT_LE(max_error(got, expected), kBound) << "level " << level;
+    EXPECT_LE(max_error(got, decrypt(reference)), kBound) << "level " << level;
+  }
+}
+
+TEST_F(KeySwitch, RotateAndSumRefusesMismatchedTerms) {
+  const auto v = random_complex(ctx->slot_count(), 50);
+  const Ciphertext top = encryptor.encrypt(encoder.encode(std::span<const cplx>(v), ctx->max_level(), kScale));
+  const Ciphertext low = encryptor.encrypt(encoder.encode(std::span<const cplx>(v), 1, kScale));
+  const Ciphertext other_scale = encryptor.encrypt(encoder.encode(std::span<const cplx>(v), 1, 2 * kScale));
+  const std::vector<int> two = {1, 2}, one = {1}, missing = {3, 1};
+  EXPECT_THROW(eval.rotate_and_sum(std::vector<Ciphertext>{top, low}, two, gk), std::invalid_argument);
+  EXPECT_THROW(eval.rotate_and_sum(std::vector<Ciphertext>{low, other_scale}, two, gk), std::invalid_argument);
+  EXPECT_THROW(eval.rotate_and_sum(std::vector<Ciphertext>{low, low}, one, gk), std::invalid_argument);
+  EXPECT_THROW(eval.rotate_and_sum(std::vector<Ciphertext>{low, low}, missing, gk), std::invalid_argument);
+  EXPECT_THROW(eval.rotate_and_sum(std::vector<Ciphertext>{}, std::vector<int>{}, gk), std::invalid_argument);
+}
+
 TEST_F(KeySwitch, MissingKeyIsAClearError) {
   const auto v = random_complex(ctx->slot_count(), 24);
   const Ciphertext ct = encryptor.encrypt(encoder.encode(std::span<const cplx>(v), ctx->max_level(), kScale));
