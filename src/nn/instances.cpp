@@ -138,28 +138,56 @@ std::vector<std::uint32_t> h_maxima_markers(const io::Mask& mask, const io::Plan
   return markers;
 }
 
-// Seeded watershed on -D restricted to the mask (priority flood, Meyer 1991): pixels join the marker that reaches
-// them first when flooding from the highest distance down; ties go first-come first-served, so the result is
-// deterministic. Every object of the mask holds at least one marker (its highest plateau), so all of it is labelled.
-std::vector<std::uint32_t> flood(const io::Mask& mask, const io::Plane& distance, std::vector<std::uint32_t> labels,
+// Seeded watershed restricted to the mask (priority flood, Meyer 1991): pixels join the marker that reaches them
+// first when flooding from the highest priority down; ties go first-come first-served, so the result is
+// deterministic. Mask pixels that no marker reaches stay 0.
+std::vector<std::uint32_t> flood(const io::Mask& mask, const io::Plane& priority, std::vector<std::uint32_t> labels,
                                  Connectivity c) {
   const int w = mask.width, ht = mask.height;
   using Entry = std::tuple<double, std::int64_t, std::size_t>;  // distance, -arrival order, pixel
   std::priority_queue<Entry> queue;
   std::int64_t arrival = 0;
   for (std::size_t p = 0; p < labels.size(); ++p)
-    if (labels[p]) queue.emplace(distance.pixels[p], -arrival++, p);
+    if (labels[p]) queue.emplace(priority.pixels[p], -arrival++, p);
   while (!queue.empty()) {
     const std::size_t p = std::get<2>(queue.top());
     queue.pop();
     for_each_neighbour(static_cast<int>(p / w), static_cast<int>(p % w), w, ht, c, [&](std::size_t n) {
       if (mask.pixels[n] && !labels[n]) {
         labels[n] = labels[p];
-        queue.emplace(distance.pixels[n], -arrival++, n);
+        queue.emplace(priority.pixels[n], -arrival++, n);
       }
     });
   }
   return labels;
+}
+
+void check_mask(const io::Mask& mask) {
+  if (mask.pixels.size() != static_cast<std::size_t>(mask.width) * mask.height)
+    throw std::invalid_argument("label_instances: inconsistent mask");
+}
+
+// Drops objects under `min_area` pixels and renumbers the rest 1..K in raster order of their first pixel.
+io::LabelImage renumber(const std::vector<std::uint32_t>& labels, int width, int height, int min_area) {
+  std::vector<long> area;
+  for (std::uint32_t l : labels) {
+    if (l >= area.size()) area.resize(l + 1, 0);
+    ++area[l];
+  }
+  std::vector<std::uint32_t> renumbered(area.size(), 0);
+  std::uint32_t count = 0;
+  io::LabelImage out(width, height);
+  for (std::size_t p = 0; p < labels.size(); ++p) {
+    const std::uint32_t l = labels[p];
+    if (l == 0 || area[l] < min_area) continue;
+    if (!renumbered[l]) {
+      if (count == std::numeric_limits<std::uint16_t>::max())
+        throw std::length_error("label_instances: more than " + std::to_string(count) + " objects");
+      renumbered[l] = ++count;
+    }
+    out.pixels[p] = static_cast<std::uint16_t>(renumbered[l]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -195,8 +223,7 @@ io::Plane distance_to_background(const io::Mask& mask) {
 }
 
 io::LabelImage label_instances(const io::Mask& mask, const InstanceOptions& options) {
-  if (mask.pixels.size() != static_cast<std::size_t>(mask.width) * mask.height)
-    throw std::invalid_argument("label_instances: inconsistent mask");
+  check_mask(mask);
   std::vector<std::uint32_t> labels;
   if (options.split_touching) {
     const io::Plane distance = distance_to_background(mask);
@@ -205,27 +232,39 @@ io::LabelImage label_instances(const io::Mask& mask, const InstanceOptions& opti
   } else {
     labels = connected_components(mask, options.connectivity);
   }
+  return renumber(labels, mask.width, mask.height, options.min_area);
+}
 
-  // Drop small objects and renumber 1..K in raster order of first pixel.
-  std::vector<long> area;
-  for (std::uint32_t l : labels) {
-    if (l >= area.size()) area.resize(l + 1, 0);
-    ++area[l];
+io::LabelImage label_instances(const io::Mask& mask, const io::Plane& boundary_probability,
+                               const InstanceOptions& options) {
+  check_mask(mask);
+  if (boundary_probability.width != mask.width || boundary_probability.height != mask.height ||
+      boundary_probability.pixels.size() != mask.pixels.size())
+    throw std::invalid_argument("label_instances: boundary probability " + std::to_string(boundary_probability.width) +
+                                "x" + std::to_string(boundary_probability.height) + " vs mask " +
+                                std::to_string(mask.width) + "x" + std::to_string(mask.height));
+  io::Mask interior(mask.width, mask.height);
+  io::Plane priority(mask.width, mask.height);  // flooded from the highest down: low boundary probability first
+  for (std::size_t p = 0; p < mask.pixels.size(); ++p) {
+    const double q = boundary_probability.pixels[p];
+    const double boundary = std::isnan(q) ? 1.0 : q;  // NaN: boundary (seeds nothing, flooded last)
+    interior.pixels[p] = mask.pixels[p] && boundary < options.seed_below;
+    priority.pixels[p] = -boundary;
   }
-  std::vector<std::uint32_t> renumbered(area.size(), 0);
-  std::uint32_t count = 0;
-  io::LabelImage out(mask.width, mask.height);
+  std::vector<std::uint32_t> labels =
+      flood(mask, priority, connected_components(interior, options.connectivity), options.connectivity);
+
+  // What no seed reached is a part of the mask without a seed: each such part is one object.
+  io::Mask unreached(mask.width, mask.height);
+  std::uint32_t seeds = 0;
   for (std::size_t p = 0; p < labels.size(); ++p) {
-    const std::uint32_t l = labels[p];
-    if (l == 0 || area[l] < options.min_area) continue;
-    if (!renumbered[l]) {
-      if (count == std::numeric_limits<std::uint16_t>::max())
-        throw std::length_error("label_instances: more than " + std::to_string(count) + " objects");
-      renumbered[l] = ++count;
-    }
-    out.pixels[p] = static_cast<std::uint16_t>(renumbered[l]);
+    unreached.pixels[p] = mask.pixels[p] && !labels[p];
+    seeds = std::max(seeds, labels[p]);
   }
-  return out;
+  const std::vector<std::uint32_t> rest = connected_components(unreached, options.connectivity);
+  for (std::size_t p = 0; p < labels.size(); ++p)
+    if (rest[p]) labels[p] = seeds + rest[p];
+  return renumber(labels, mask.width, mask.height, options.min_area);
 }
 
 std::vector<Instance> measure_instances(const io::LabelImage& labels) {

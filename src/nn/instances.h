@@ -1,5 +1,6 @@
 // Nuclei as objects: a binary mask split into instances on the client, after decryption (plaintext, no HE cost).
-// Connected components, then a seeded watershed on the distance transform separates touching nuclei.
+// Connected components, then a seeded watershed on the distance transform separates touching nuclei; a
+// contour-aware model (nucleus and nucleus-boundary channels, DCAN) seeds the watershed from its boundary channel.
 #pragma once
 
 #include "io/image.h"
@@ -21,11 +22,21 @@ struct InstanceOptions {
   double h = 5.0;
   // Objects smaller than this many pixels are dropped (noise, not nuclei).
   int min_area = 10;
+  // Contour split only: a mask pixel may seed an object where the boundary probability is below this.
+  double seed_below = 0.5;
 };
 
 // Instances of `mask`, labelled 1..K in raster order of their first pixel. Throws std::length_error above 65535
 // objects (the 16-bit label range).
 io::LabelImage label_instances(const io::Mask& mask, const InstanceOptions& options = {});
+
+// Instances of `mask` split along the predicted nucleus boundaries (`boundary_probability` in [0, 1], same size):
+// the seeds are the connected parts of the mask where the boundary probability is below `seed_below`; they flood
+// the mask in order of increasing boundary probability, so objects meet on the boundary ridge. A part of the mask
+// that holds no seed (all boundary) is one object. Uses `connectivity`, `min_area` and `seed_below`; labels and
+// limits as above.
+io::LabelImage label_instances(const io::Mask& mask, const io::Plane& boundary_probability,
+                               const InstanceOptions& options = {});
 
 // Exact Euclidean distance of every foreground pixel to the nearest background pixel; outside the image counts as
 // background, so an object cut by the border peaks inside the field of view. Background pixels are 0.

@@ -105,6 +105,83 @@ TEST(Instances, SmallObjectsAreDroppedAndEmptyMaskHasNone) {
   EXPECT_TRUE(labels_in(label_instances(io::Mask(8, 8))).empty());
 }
 
+// Boundary probability as a contour-aware model is trained to predict it: high where the 3x3 neighbourhood spans
+// more than one label (background included), low elsewhere. Mask pixels belong to the nearest circle's centre.
+io::Plane label_boundaries(const io::Mask& m, const std::vector<std::array<double, 3>>& circles) {
+  io::LabelImage labels(m.width, m.height);
+  for (int y = 0; y < m.height; ++y)
+    for (int x = 0; x < m.width; ++x) {
+      if (!m.at(y, x)) continue;
+      double nearest = std::numeric_limits<double>::infinity();
+      for (std::size_t i = 0; i < circles.size(); ++i) {
+        const double d = std::hypot(x - circles[i][0], y - circles[i][1]);
+        if (d < nearest) nearest = d, labels.at(y, x) = static_cast<std::uint16_t>(i + 1);
+      }
+    }
+  io::Plane p(m.width, m.height, 0.05);
+  for (int y = 0; y < m.height; ++y)
+    for (int x = 0; x < m.width; ++x)
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int ny = y + dy, nx = x + dx;
+          const std::uint16_t other = ny < 0 || ny >= m.height || nx < 0 || nx >= m.width ? 0 : labels.at(ny, nx);
+          if (other != labels.at(y, x)) p.at(y, x) = 0.9;
+        }
+  return p;
+}
+
+TEST(Instances, ContourSplitSeparatesTouchingNucleiAlongTheirBoundary) {
+  // Overlapping disks: the distance transform sees one blob with a shallow neck, the boundary channel a ridge.
+  const std::vector<std::array<double, 3>> circles = {{{18, 20, 12}}, {{38, 20, 12}}};
+  const io::Mask m = disks(60, 40, circles);
+  InstanceOptions o;
+  o.split_touching = false;
+  ASSERT_EQ(labels_in(label_instances(m, o)).size(), 1u);
+  const io::LabelImage split = label_instances(m, label_boundaries(m, circles));
+  ASSERT_EQ(labels_in(split).size(), 2u);
+  for (int y = 0; y < m.height; ++y)
+    for (int x = 0; x < m.width; ++x) {
+      if (!m.at(y, x)) {
+        EXPECT_EQ(split.at(y, x), 0);  // only the mask is labelled
+      } else if (std::abs(x - 28) > 2) {  // away from the ridge each side belongs to its own disk
+        EXPECT_EQ(split.at(y, x), x < 28 ? 1 : 2) << x << "," << y;
+      }
+    }
+  // Without a boundary ridge the seeds join: one object.
+  EXPECT_EQ(labels_in(label_instances(m, io::Plane(m.width, m.height, 0.05))).size(), 1u);
+}
+
+TEST(Instances, ContourSplitFloodsAlongLowBoundaryProbability) {
+  // A bar with two seeds at its ends and a valley of boundary probability off centre: the objects meet on the ridge
+  // (the highest probability), not half-way.
+  io::Mask m(30, 5);
+  io::Plane p(30, 5);
+  for (int y = 0; y < 5; ++y)
+    for (int x = 0; x < 30; ++x) {
+      m.at(y, x) = 1;
+      p.at(y, x) = x < 3 || x > 26 ? 0.1 : x == 20 ? 0.95 : 0.6;
+    }
+  InstanceOptions o;
+  o.min_area = 0;
+  const io::LabelImage split = label_instances(m, p, o);
+  ASSERT_EQ(labels_in(split).size(), 2u);
+  for (int x = 0; x < 30; ++x) EXPECT_EQ(split.at(2, x), x < 20 ? 1 : 2) << x;
+}
+
+TEST(Instances, ContourSplitKeepsUnseededObjectsAndDropsSmallOnes) {
+  io::Mask m = disks(40, 20, {{{8, 10, 5}}, {{30, 10, 5}}});
+  m.at(0, 39) = 1;  // a one-pixel speck
+  io::Plane p(40, 20, 0.1);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 20; x < 40; ++x) p.at(y, x) = std::nan("");  // right disk: no seed anywhere (NaN counts as boundary)
+  const io::LabelImage labels = label_instances(m, p);
+  EXPECT_EQ(labels_in(labels), (std::set<std::uint16_t>{1, 2}));
+  EXPECT_EQ(labels.at(10, 8), 1);
+  EXPECT_EQ(labels.at(10, 30), 2);
+  EXPECT_EQ(labels.at(0, 39), 0);
+  EXPECT_THROW(label_instances(m, io::Plane(39, 20)), std::invalid_argument);
+}
+
 TEST(Instances, AreaCentroidAndCsv) {
   io::LabelImage labels(6, 4);
   for (int y = 1; y < 3; ++y)
