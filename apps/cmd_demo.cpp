@@ -3,6 +3,7 @@
 // on the same tiles: Dice of both against the ground truth, pixel agreement, time per phase, peak memory, overlays,
 // and optionally one HTML page with all of it.
 #include "command.h"
+#include "demo_mri.h"
 #include "plan_cli.h"
 #include "report_panels.h"
 #include "ckks/decryptor.h"
@@ -50,6 +51,8 @@ struct DemoOptions {
   bool json = false;
   bool debug = false;  // per-layer max abs error against the plaintext reference (decrypts every layer)
   henn::PlanOptions plan;
+  bool mri = false;  // brain MRI volume instead of the image folder (demo_mri.h)
+  app::MriDemoOptions mri_options;
 };
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -254,7 +257,7 @@ void run_demo(const DemoOptions& o) {
 void setup_demo(CLI::App& root) {
   auto o = std::make_shared<DemoOptions>();
   auto* cmd = root.add_subcommand("demo", "Encrypted segmentation of the bundled images, checked against plaintext");
-  cmd->add_option("--model", o->model, "ONNX model (with its JSON sidecar)");
+  auto* model = cmd->add_option("--model", o->model, "ONNX model (with its JSON sidecar; --mri: models/brain_he.onnx)");
   cmd->add_option("--data", o->data, "DSB-layout folder (images/, masks/, labels/)")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Only the first K images")->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--out", o->out, "Folder for mask and overlay PNGs (empty: none)");
@@ -262,7 +265,20 @@ void setup_demo(CLI::App& root) {
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_flag("--debug", o->debug, "Report every layer's max abs error against the plaintext reference");
   app::add_plan_options(cmd, o->plan);
-  cmd->callback([o] { run_demo(*o); });
+  cmd->add_flag("--mri", o->mri, "Brain extraction on a T1 MRI volume (NIfTI): a few slices encrypted, all in plaintext");
+  cmd->add_option("--volume", o->mri_options.volume, "--mri: the T1 volume")->capture_default_str();
+  cmd->add_option("--brain-mask", o->mri_options.truth, "--mri: its brain mask (brain > 0)")->capture_default_str();
+  cmd->add_option("--slices", o->mri_options.slices, "--mri: slices run encrypted")->capture_default_str();
+  cmd->callback([o, model] {
+    if (!o->mri) return run_demo(*o);
+    if (!o->report.empty()) throw std::invalid_argument("demo --mri writes no --report");
+    app::MriDemoOptions m = o->mri_options;
+    if (model->count()) m.model = o->model;
+    m.out = o->out;
+    m.json = o->json;
+    m.plan = o->plan;
+    app::run_mri_demo(m);
+  });
 }
 
 }  // namespace
