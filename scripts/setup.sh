@@ -17,7 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium                 # the HTML report rendered in a headless browser by the tests (tests/io/browser_report.cpp)
   clang-14 libclang-rt-14-dev libomp-14-dev   # fuzz/: libFuzzer + ASan/UBSan runtimes, OpenMP for clang (scripts/fuzz.sh)
-  python3 python3-torch python3-onnx python3-numpy python3-pil python3-matplotlib  # training (train/)
+  python3 python3-torch python3-onnx python3-numpy python3-pil python3-matplotlib python3-scipy  # training (train/)
+  python3-nibabel mricron-data insighttoolkit5-examples  # brain MRI: training volumes and the `demo --mri` subject
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -6,7 +6,9 @@ implements the same steps, so change both or neither:
   if mean(gray) > 0.5: gray = 1 - gray                      (brightfield -> dark background)
   x = (gray - mean(gray)) / max(std(gray), min_std)          (population std over the whole image)
   x = clip(x, -clip, clip)
-Masks: PNG value > 127 -> 1.
+Masks: PNG value > 127 -> 1. Instance labels (labels/<id>.png, 0 background) give the boundary target of the
+contour-aware model: every pixel whose 3x3 neighbourhood holds more than one label (background included), a band
+two pixels wide across each nucleus outline and between touching nuclei.
 
 Split (deterministic, by sorted image id): index % 10 == 8 -> validation, == 9 -> test, otherwise train.
 
@@ -66,6 +68,16 @@ def read_mask(path):
     return (m > 127).astype(np.uint8)
 
 
+def read_labels(path):
+    return np.asarray(Image.open(path)).astype(np.int32)
+
+
+def boundary_band(labels):
+    """1 where the 3x3 neighbourhood of a pixel spans more than one label (0 included), else 0."""
+    from scipy import ndimage
+    return (ndimage.maximum_filter(labels, 3) != ndimage.minimum_filter(labels, 3)).astype(np.uint8)
+
+
 def preprocess(gray, clip, min_std=1e-3):
     """gray float64 [H,W] in [0,1] -> normalized float32 image (the contract's steps)."""
     gray = np.asarray(gray, dtype=np.float64)
@@ -99,8 +111,9 @@ def pack(data_dir, out_path):
 class Dataset:
     """Images of one folder (or packed file), preprocessed, grouped by split."""
 
-    def __init__(self, source, clip, min_std=1e-3):
+    def __init__(self, source, clip, min_std=1e-3, with_labels=False):
         self.items = {s: [] for s in SPLITS}  # split -> list of (id, x float32 [H,W], mask uint8 [H,W])
+        self.labels = {}  # id -> instance labels int32 [H,W] (folders with labels/, when asked for)
         if os.path.isfile(source):
             z = np.load(source)
             ids = list(z["ids"])
@@ -115,6 +128,8 @@ class Dataset:
                 mask_path = os.path.join(source, "masks", id_ + ".png")
                 mask = read_mask(mask_path) if os.path.exists(mask_path) else None
                 self.items[split_of(i)].append((id_, preprocess(num / den, clip, min_std), mask))
+                if with_labels:
+                    self.labels[id_] = read_labels(os.path.join(source, "labels", id_ + ".png"))
 
     def all_items(self):
         """Every image regardless of split (for folders that are evaluation-only, like data/demo)."""
@@ -124,11 +139,13 @@ class Dataset:
 class CropSampler:
     """Random crops with flips, rot90 and intensity jitter, from the train split.
 
+    Targets are masks [H,W] or stacks of K target channels [K,H,W]; batches are [N,1,c,c] and [N,K,c,c].
+
     Images are drawn with probability proportional to sqrt(area), so large images are seen more often
     without drowning the many small ones."""
 
     def __init__(self, items, crop, seed, jitter_scale=0.15, jitter_shift=0.15, noise=0.05, clip=4.0):
-        self.items = [(x, m) for _, x, m in items if min(x.shape) >= crop]
+        self.items = [(x, m if m.ndim == 3 else m[None]) for _, x, m in items if min(x.shape) >= crop]
         if not self.items:
             raise ValueError(f"no training image is at least {crop}x{crop}")
         w = np.array([np.sqrt(x.size) for x, _ in self.items])
@@ -139,22 +156,22 @@ class CropSampler:
     def batch(self, n):
         c, rng = self.crop, self.rng
         xs = np.empty((n, 1, c, c), np.float32)
-        ms = np.empty((n, 1, c, c), np.float32)
+        ms = np.empty((n, self.items[0][1].shape[0], c, c), np.float32)
         for k, i in enumerate(rng.choice(len(self.items), size=n, p=self.p)):
             x, m = self.items[i]
             r0 = rng.integers(0, x.shape[0] - c + 1)
             c0 = rng.integers(0, x.shape[1] - c + 1)
-            xc, mc = x[r0:r0 + c, c0:c0 + c], m[r0:r0 + c, c0:c0 + c]
+            xc, mc = x[r0:r0 + c, c0:c0 + c], m[:, r0:r0 + c, c0:c0 + c]
             rot = rng.integers(0, 4)
-            xc, mc = np.rot90(xc, rot), np.rot90(mc, rot)
+            xc, mc = np.rot90(xc, rot), np.rot90(mc, rot, axes=(1, 2))
             if rng.random() < 0.5:
-                xc, mc = xc[:, ::-1], mc[:, ::-1]
+                xc, mc = xc[:, ::-1], mc[:, :, ::-1]
             # intensity jitter on the normalized values (the z-score would undo a jitter applied before it)
             s = 1.0 + rng.uniform(-self.jitter_scale, self.jitter_scale)
             t = rng.uniform(-self.jitter_shift, self.jitter_shift)
             xc = xc * s + t + self.noise * rng.standard_normal(xc.shape)
             xs[k, 0] = np.clip(xc, -self.clip, self.clip)
-            ms[k, 0] = mc
+            ms[k] = mc
         return xs, ms
 
 

@@ -2,7 +2,8 @@
 
 HE-friendly (CryptoUNets, arXiv 2504.21543): 3x3 conv -> BatchNorm -> quadratic a*y^2 + b*y (learnable per
 channel; pure square a=1, b=0 is the "square" activation) ; 2x2 average pooling ; ConvTranspose2d k2 s2 ;
-skips concatenated as cat([upsampled, skip], 1) ; 1x1 head to one logit.
+skips concatenated as cat([upsampled, skip], 1) ; 1x1 head to `out_channels` logits (1: nucleus; 2: nucleus and
+nucleus boundary, the contour-aware model of DCAN, Chen et al. 2016).
 Standard reference of the same size: ReLU and 2x2 max pooling instead.
 
 `forward(x, record=list)` appends (name, tensor) for every recorded layer output in execution order; those
@@ -71,12 +72,13 @@ def _rec(record, name, t):
 
 class UNet(nn.Module):
     def __init__(self, depth=2, base_channels=8, convs_per_stage=2, activation="quadratic", pool="avg",
-                 norm=True, a_init=0.1, b_init=1.0):
+                 norm=True, a_init=0.1, b_init=1.0, out_channels=1):
         super().__init__()
         if pool not in ("avg", "max"):
             raise ValueError(f"unknown pool {pool!r} (avg or max)")
         self.config = dict(depth=depth, base_channels=base_channels, convs_per_stage=convs_per_stage,
-                           activation=activation, pool=pool, a_init=a_init, b_init=b_init)
+                           activation=activation, pool=pool, a_init=a_init, b_init=b_init,
+                           out_channels=out_channels)
         self.pool_kind = pool
 
         def stage(cin, cout):
@@ -88,7 +90,7 @@ class UNet(nn.Module):
         self.mid = stage(ch[depth - 1] if depth else 1, ch[depth])
         self.up = nn.ModuleList([nn.ConvTranspose2d(ch[d + 1], ch[d], 2, stride=2) for d in range(depth)])
         self.dec = nn.ModuleList([stage(2 * ch[d], ch[d]) for d in range(depth)])
-        self.head = nn.Conv2d(ch[0], 1, 1)
+        self.head = nn.Conv2d(ch[0], out_channels, 1)
 
     def _stage(self, units, x, prefix, record):
         for i, u in enumerate(units):
@@ -149,3 +151,42 @@ def fold_batchnorm(model):
             folded.up[d].load_state_dict(model.up[d].state_dict())
         folded.head.load_state_dict(model.head.state_dict())
     return folded.eval()
+
+
+def load_folded_onnx(path, out_channels=1):
+    """A BN-free UNet holding the weights of an exported (folded) ONNX model, e.g. to fine-tune it.
+
+    The architecture comes from the producer's doc string (export_onnx writes the config there). With more
+    `out_channels` than the file has, the file's head fills the first channels and the rest start small and random."""
+    import json
+    import onnx
+    import onnx.numpy_helper
+    m = onnx.load(path)
+    cfg = json.loads(m.doc_string.split(" ", 1)[1])
+    cfg["out_channels"] = out_channels
+    net = UNet(norm=False, **cfg)
+    weights = {i.name: torch.from_numpy(onnx.numpy_helper.to_array(i).copy()) for i in m.graph.initializer}
+    params = dict(net.named_parameters())
+
+    def module_name(tensor):  # "enc0.1.conv.weight" -> "enc.0.1.conv.weight", "dec1.up.bias" -> "up.1.bias"
+        head, _, rest = tensor.partition(".")
+        if head == "logits":
+            return "head." + rest
+        if head == "mid":
+            return tensor
+        kind, index = head[:3], head[3:]
+        return f"up.{index}.{rest[3:]}" if rest.startswith("up.") else f"{kind}.{index}.{rest}"
+
+    with torch.no_grad():
+        for name, value in weights.items():
+            if name.endswith((".ay", ".ay_b")):
+                continue
+            target = params[module_name(name)]
+            if target.shape == value.shape:
+                target.copy_(value)
+            elif name.startswith("logits."):
+                target.mul_(0.1)
+                target[:value.shape[0]].copy_(value)
+            else:
+                raise ValueError(f"{path}: {name} has shape {tuple(value.shape)}, model {tuple(target.shape)}")
+    return net

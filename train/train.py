@@ -21,6 +21,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data as D  # noqa: E402
 import export as E  # noqa: E402
+import instances as I  # noqa: E402
 import model as M  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -28,7 +29,8 @@ DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, act
                 a_init=0.1, b_init=1.0, clip=4.0, min_std=1e-3, crop=128, batch=16, steps=3000, lr=2e-3,
                 lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
                 patience=6, seed=0, threads=2, range_images=0, range_weight=0.0, range_bound=4.0,
-                freeze_bn_frac=0.0, range_limit=1000.0)
+                freeze_bn_frac=0.0, range_limit=1000.0, out_channels=1, contour_weight=1.0, seed_below=0.5,
+                init_onnx="", dataset="dsb")
 
 
 def load_config(path, overrides):
@@ -83,6 +85,14 @@ def set_bn_frozen(net, frozen):
             m.train(not frozen)
 
 
+def total_loss(logits, target, cfg):
+    """Nucleus loss, plus for the contour-aware model (channel 1) the same loss on the boundary band."""
+    loss = loss_fn(logits[:, :1], target[:, :1], cfg["dice_weight"])
+    if cfg["out_channels"] == 2:
+        loss = loss + cfg["contour_weight"] * loss_fn(logits[:, 1:], target[:, 1:], cfg["dice_weight"])
+    return loss
+
+
 def dice_iou(pred, gt):
     """Per-image Dice and IoU of boolean masks; both empty counts as a perfect 1."""
     inter = np.logical_and(pred, gt).sum()
@@ -91,18 +101,49 @@ def dice_iou(pred, gt):
     return (2 * inter / (ps + gs) if ps + gs else 1.0), (inter / union if union else 1.0)
 
 
-def evaluate(net, items, device, depth, threshold=0.0):
-    """Mean Dice / IoU over whole images: fully convolutional inference, zero-padded to a multiple of 2^depth."""
+def predict_masks(net, items, device, depth, threshold=0.0):
+    """Whole-image masks (channel 0 > threshold): fully convolutional, zero-padded to a multiple of 2^depth."""
     net.eval()
-    dices, ious = [], []
+    masks = []
     with torch.no_grad():
-        for _, x, m in items:
+        for _, x, _ in items:
             t = E.pad_to_multiple(torch.from_numpy(x)[None, None].to(device), 2 ** depth)
-            logits = net(t)[0, 0, :x.shape[0], :x.shape[1]].cpu().numpy()
-            d, i = dice_iou(logits > threshold, m > 0)
-            dices.append(d)
-            ious.append(i)
-    return float(np.mean(dices)), float(np.mean(ious))
+            masks.append(net(t)[0, 0, :x.shape[0], :x.shape[1]].cpu().numpy() > threshold)
+    return masks
+
+
+def evaluate(net, items, device, depth, threshold=0.0):
+    """Mean Dice / IoU over whole images."""
+    scores = [dice_iou(p, m > 0) for p, (_, _, m) in zip(predict_masks(net, items, device, depth, threshold), items)]
+    return float(np.mean([d for d, _ in scores])), float(np.mean([i for _, i in scores]))
+
+
+def evaluate_instances(net, items, labels, device, depth, seed_below):
+    """Mean DSB average precision of the contour split and of plain connected components over whole images."""
+    net.eval()
+    contour, comps = [], []
+    with torch.no_grad():
+        for id_, x, _ in items:
+            t = E.pad_to_multiple(torch.from_numpy(x)[None, None].to(device), 2 ** depth)
+            logits = net(t)[0, :, :x.shape[0], :x.shape[1]].cpu().numpy()
+            contour.append(I.dsb_average_precision(I.contour_split(logits[0], logits[1], seed_below), labels[id_]))
+            comps.append(I.dsb_average_precision(I.components(logits[0] > 0), labels[id_]))
+    return float(np.mean(contour)), float(np.mean(comps))
+
+
+def build_net(cfg, device):
+    """A fresh UNet with BN, or (init_onnx) the BN-free weights of an exported model to fine-tune."""
+    if cfg["init_onnx"]:
+        return M.load_folded_onnx(os.path.join(ROOT, cfg["init_onnx"]), cfg["out_channels"]).to(device)
+    return M.UNet(cfg["depth"], cfg["base_channels"], cfg["convs_per_stage"], cfg["activation"], cfg["pool"],
+                  True, cfg["a_init"], cfg["b_init"], cfg["out_channels"]).to(device)
+
+
+def training_items(cfg, ds):
+    """Train items with their targets: the mask, or for the contour-aware model mask and boundary band."""
+    if cfg["out_channels"] == 1:
+        return ds.items["train"]
+    return [(id_, x, np.stack([m, D.boundary_band(ds.labels[id_])])) for id_, x, m in ds.items["train"]]
 
 
 def plot_curves(rows, path, title):
@@ -125,8 +166,7 @@ def plot_curves(rows, path, title):
 
 def train(cfg, ds, device, out_dir):
     seed_everything(cfg["seed"], device)
-    net = M.UNet(cfg["depth"], cfg["base_channels"], cfg["convs_per_stage"], cfg["activation"], cfg["pool"],
-                 True, cfg["a_init"], cfg["b_init"]).to(device)
+    net = build_net(cfg, device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
     def lr_at(step):  # linear warm-up, then cosine decay to lr_min_frac * lr
@@ -136,7 +176,7 @@ def train(cfg, ds, device, out_dir):
         return cfg["lr_min_frac"] + (1 - cfg["lr_min_frac"]) * 0.5 * (1 + np.cos(np.pi * f))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    sampler = D.CropSampler(ds.items["train"], cfg["crop"], cfg["seed"], clip=cfg["clip"])
+    sampler = D.CropSampler(training_items(cfg, ds), cfg["crop"], cfg["seed"], clip=cfg["clip"])
     rows, best, best_state, best_row, stale, losses, frozen_seen = [], -1.0, None, None, 0, [], False
     skipped = bad_run = 0
     t0 = time.time()
@@ -148,7 +188,7 @@ def train(cfg, ds, device, out_dir):
         xb, mb = sampler.batch(cfg["batch"])
         xb, mb = torch.from_numpy(xb).to(device), torch.from_numpy(mb).to(device)
         rec = [] if cfg["range_weight"] > 0 else None
-        loss = loss_fn(net(xb, rec), mb, cfg["dice_weight"])
+        loss = total_loss(net(xb, rec), mb, cfg)
         if rec is not None:
             loss = loss + cfg["range_weight"] * range_penalty(rec, cfg["range_bound"])
         opt.zero_grad()
@@ -197,8 +237,7 @@ def train(cfg, ds, device, out_dir):
 def load_checkpoint(path, device):
     ckpt = torch.load(path, map_location=device)
     cfg = ckpt["config"]
-    net = M.UNet(cfg["depth"], cfg["base_channels"], cfg["convs_per_stage"], cfg["activation"], cfg["pool"],
-                 True, cfg["a_init"], cfg["b_init"]).to(device)
+    net = build_net(cfg, device)
     net.load_state_dict(ckpt["state_dict"])
     return cfg, net.eval(), ckpt["info"]
 
@@ -236,18 +275,26 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
         "name": name, "format_version": 1,
         "architecture": {"depth": cfg["depth"], "base_channels": cfg["base_channels"],
                          "convs_per_stage": cfg["convs_per_stage"], "activation": cfg["activation"],
-                         "pool": cfg["pool"], "concat_order": "upsampled_decoder, encoder_skip"},
+                         "pool": cfg["pool"], "concat_order": "upsampled_decoder, encoder_skip",
+                         "out_channels": cfg["out_channels"]},
         "tile": cfg["crop"],
         "normalization": {"grayscale": "mean_rgb", "invert_if_mean_above": 0.5, "method": "zscore_per_image",
                           "min_std": cfg["min_std"], "clip": cfg["clip"]},
         "threshold_logit": 0.0,
+        **({"output": "mask+contour", "channels": ["nucleus", "boundary"],
+            "instances": {"method": "contour", "seed_below": cfg["seed_below"], "min_area": 10}}
+           if cfg["out_channels"] == 2 else {}),
         "levels": M.multiplicative_levels(cfg["depth"], cfg["convs_per_stage"]),
         "activation_ranges": ranges,
-        "metrics": {k: info[k] for k in ("test_dice", "test_iou", "val_dice", "val_iou")} | {
-            "split": "sorted ids: index % 10 == 8 validation, == 9 test, else train; mean over whole images",
+        "metrics": {k: info[k] for k in ("test_dice", "test_iou", "val_dice", "val_iou", "test_volume_dice",
+                                         "test_map_contour", "test_map_components") if k in info} | {
+            "split": ("train/mri.py: ch2 template slices (every tenth position validation), test the second subject"
+                      if cfg["dataset"] == "mri" else
+                      "sorted ids: index % 10 == 8 validation, == 9 test, else train") + "; mean over whole images",
             "test_images": len(ds.items["test"])},
         "training": {k: cfg[k] for k in ("steps", "batch", "crop", "lr", "seed", "grad_clip", "dice_weight",
-                                         "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac")}
+                                         "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac",
+                                         "out_channels", "contour_weight", "init_onnx", "dataset")}
                     | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
                     | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
                        "ranges_within_limit": info["ranges_within_limit"], "range_limit": cfg["range_limit"],
@@ -286,13 +333,23 @@ def main():
     torch.set_num_threads(cfg["threads"])  # also with cuda: the crop sampler and evaluation run on the CPU
     out_dir = a.out or os.path.join(ROOT, "train", "runs", cfg["name"])
     os.makedirs(out_dir, exist_ok=True)
-    ds = D.Dataset(a.data, cfg["clip"], cfg["min_std"])
+    if cfg["dataset"] == "mri":
+        import mri  # brain extraction: Debian's mricron-data and insighttoolkit5-examples (train/mri.py)
+        ds = mri.MriDataset(cfg["clip"], cfg["min_std"])
+    else:
+        ds = D.Dataset(a.data, cfg["clip"], cfg["min_std"], with_labels=cfg["out_channels"] == 2)
     print(f"{cfg['name']}: train {len(ds.items['train'])}, val {len(ds.items['val'])}, "
           f"test {len(ds.items['test'])} images; levels {M.multiplicative_levels(cfg['depth'], cfg['convs_per_stage'])}",
           flush=True)
     if not a.from_checkpoint:
         net, info = train(cfg, ds, device, out_dir)
     info["test_dice"], info["test_iou"] = evaluate(net, ds.items["test"], device, cfg["depth"])
+    if cfg["dataset"] == "mri":
+        info["test_volume_dice"] = mri.volume_dice(predict_masks(net, ds.items["test"], device, cfg["depth"]),
+                                                   ds.items["test"])
+    if cfg["out_channels"] == 2:
+        info["test_map_contour"], info["test_map_components"] = evaluate_instances(
+            net, ds.items["test"], ds.labels, device, cfg["depth"], cfg["seed_below"])
     for d in a.eval_data:
         info.setdefault("extra_eval", {})[d] = evaluate(net, D.Dataset(d, cfg["clip"], cfg["min_std"]).all_items(),
                                                         device, cfg["depth"])
