@@ -29,7 +29,8 @@ DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, act
                 a_init=0.1, b_init=1.0, clip=4.0, min_std=1e-3, crop=128, batch=16, steps=3000, lr=2e-3,
                 lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
                 patience=6, seed=0, threads=2, range_images=0, range_weight=0.0, range_bound=4.0,
-                freeze_bn_frac=0.0, range_limit=1000.0, out_channels=1, contour_weight=1.0, seed_below=0.5,
+                freeze_bn_frac=0.0, range_limit=1000.0, out_channels=1, contour_weight=1.0, contour_dice_weight=1.0,
+                seed_below=0.5,
                 init_onnx="", dataset="dsb")
 
 
@@ -86,10 +87,11 @@ def set_bn_frozen(net, frozen):
 
 
 def total_loss(logits, target, cfg):
-    """Nucleus loss, plus for the contour-aware model (channel 1) the same loss on the boundary band."""
+    """Nucleus loss, plus for the contour-aware model (channel 1) the loss on the boundary band (soft Dice weighted
+    apart: on a thin band it pushes the whole probability map up, and the split needs calibrated probabilities)."""
     loss = loss_fn(logits[:, :1], target[:, :1], cfg["dice_weight"])
     if cfg["out_channels"] == 2:
-        loss = loss + cfg["contour_weight"] * loss_fn(logits[:, 1:], target[:, 1:], cfg["dice_weight"])
+        loss = loss + cfg["contour_weight"] * loss_fn(logits[:, 1:], target[:, 1:], cfg["contour_dice_weight"])
     return loss
 
 
@@ -281,7 +283,7 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
         "normalization": {"grayscale": "mean_rgb", "invert_if_mean_above": 0.5, "method": "zscore_per_image",
                           "min_std": cfg["min_std"], "clip": cfg["clip"]},
         "threshold_logit": 0.0,
-        **({"output": "mask+contour", "channels": ["nucleus", "boundary"],
+        **({"output": "mask+contour", "output_channels": 2, "channels": ["nucleus", "boundary"],
             "instances": {"method": "contour", "seed_below": cfg["seed_below"], "min_area": 10}}
            if cfg["out_channels"] == 2 else {}),
         "levels": M.multiplicative_levels(cfg["depth"], cfg["convs_per_stage"]),
@@ -294,7 +296,8 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
             "test_images": len(ds.items["test"])},
         "training": {k: cfg[k] for k in ("steps", "batch", "crop", "lr", "seed", "grad_clip", "dice_weight",
                                          "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac",
-                                         "out_channels", "contour_weight", "init_onnx", "dataset")}
+                                         "out_channels", "contour_weight", "contour_dice_weight", "init_onnx",
+                                         "dataset")}
                     | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
                     | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
                        "ranges_within_limit": info["ranges_within_limit"], "range_limit": cfg["range_limit"],
