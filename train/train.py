@@ -30,7 +30,7 @@ DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, act
                 lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
                 patience=6, seed=0, threads=2, range_images=0, range_weight=0.0, range_bound=4.0,
                 freeze_bn_frac=0.0, range_limit=1000.0, out_channels=1, contour_weight=1.0, contour_dice_weight=1.0,
-                seed_below=0.5,
+                seed_below=0.5, head_lr_mult=1.0,
                 init_onnx="", dataset="dsb")
 
 
@@ -169,7 +169,11 @@ def plot_curves(rows, path, title):
 def train(cfg, ds, device, out_dir):
     seed_everything(cfg["seed"], device)
     net = build_net(cfg, device)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    # head_lr_mult: a head channel added to a fine-tuned model starts from scratch and needs a larger step
+    head = list(net.head.parameters())
+    body = [p for p in net.parameters() if all(p is not h for h in head)]
+    opt = torch.optim.Adam([{"params": body}, {"params": head, "lr": cfg["lr"] * cfg["head_lr_mult"]}],
+                           lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
     def lr_at(step):  # linear warm-up, then cosine decay to lr_min_frac * lr
         if step < cfg["warmup"]:
@@ -296,7 +300,7 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
             "test_images": len(ds.items["test"])},
         "training": {k: cfg[k] for k in ("steps", "batch", "crop", "lr", "seed", "grad_clip", "dice_weight",
                                          "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac",
-                                         "out_channels", "contour_weight", "contour_dice_weight", "init_onnx",
+                                         "out_channels", "contour_weight", "contour_dice_weight", "head_lr_mult", "init_onnx",
                                          "dataset")}
                     | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
                     | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
