@@ -58,8 +58,8 @@ Normalization Normalization::from_json(const nlohmann::json& j) {
   if (!(n.min_std > 0) || !(n.clip > 0)) throw std::runtime_error("normalization: min_std and clip must be > 0");
   if (n.method == Method::Fixed) {
     n.mean = finite_array(j, "mean", static_cast<std::size_t>(n.channels()));
-    n.std = finite_array(j, "std", static_cast<std::size_t>(n.channels()));
-    for (double s : n.std)
+    n.stddev = finite_array(j, "std", static_cast<std::size_t>(n.channels()));
+    for (double s : n.stddev)
       if (!(s > 0)) throw std::runtime_error("normalization: every std must be > 0");
   }
   return n;
@@ -74,7 +74,7 @@ nlohmann::json Normalization::to_json() const {
                       {"clip", clip}};
   if (method == Method::Fixed) {
     j["mean"] = mean;
-    j["std"] = std;
+    j["std"] = stddev;
   }
   return j;
 }
@@ -114,7 +114,7 @@ Plane normalize_gray(Plane gray, const Normalization& norm) {
     mean = 1.0 - mean;
   }
   if (norm.method == Normalization::Method::Fixed)
-    standardize(gray.pixels, norm.mean[0], norm.std[0], norm.clip);
+    standardize(gray.pixels, norm.mean[0], norm.stddev[0], norm.clip);
   else
     standardize(gray.pixels, mean, std::max(population_std(gray.pixels, mean), norm.min_std), norm.clip);
   return gray;
@@ -134,7 +134,7 @@ std::vector<Plane> preprocess_channels(const Image& image, const Normalization& 
     if (invert)
       for (double& x : v) x = 1.0 - x;
     if (norm.method == Normalization::Method::Fixed) {
-      standardize(v, norm.mean[c], norm.std[c], norm.clip);
+      standardize(v, norm.mean[c], norm.stddev[c], norm.clip);
     } else {
       const double mean = mean_of(v);
       standardize(v, mean, std::max(population_std(v, mean), norm.min_std), norm.clip);

@@ -23,8 +23,8 @@ struct Normalization {
   double invert_if_mean_above = 0.5;
   double min_std = 1e-3;
   double clip = 4.0;
-  std::vector<double> mean;  // Method::Fixed: one per channel, on intensities in [0, 1]
-  std::vector<double> std;   // Method::Fixed: one per channel, > 0
+  std::vector<double> mean;    // Method::Fixed: one per channel, on intensities in [0, 1]
+  std::vector<double> stddev;  // Method::Fixed: one per channel, > 0
 
   // Planes per image: 1 (gray) or 3 (RGB).
   int channels() const { return color == Color::Rgb ? 3 : 1; }
