@@ -12,6 +12,7 @@
 #include "henn/plain_backend.h"
 #include "henn/planner.h"
 #include "henn/schedule.h"
+#include "henn/upload_check.h"
 #include "nn/forward.h"
 #include "nn/output_decoding.h"
 #include "tiny_unet.h"
@@ -22,6 +23,8 @@
 #include <cstdio>
 #include <random>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <utility>
 
 namespace cryptounet::henn {
@@ -127,7 +130,14 @@ TEST(HennChannels, EncryptedColourThreeClassModelDecryptsToTheArgmaxLabels) {
     const std::string path = ::testing::TempDir() + "henn_channels.ct";
     save_batch(path, *client.context, submitted);
     std::ifstream in(path, std::ios::binary);
-    EXPECT_EQ(read_batch_header(in).channels, kInChannels);
+    const std::string head(std::istreambuf_iterator<char>(in), {});
+    std::istringstream header_bytes(head);
+    EXPECT_EQ(read_batch_header(header_bytes).channels, kInChannels);
+    // The service judges the channel count from the header alone, before the body arrives.
+    const auto upload = read_batch_upload_header(head);
+    ASSERT_TRUE(upload.has_value());
+    EXPECT_NO_THROW(check_batch_channels(model, *upload));
+    EXPECT_THROW(check_batch_channels(testing::tiny_unet(1, 2), *upload), std::invalid_argument);
     std::remove(path.c_str());
   }
 
