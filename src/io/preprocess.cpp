@@ -39,6 +39,12 @@ double population_std(const std::vector<double>& v, double mean) {
   return std::sqrt(var / static_cast<double>(v.size()));
 }
 
+void check_fixed_statistics(const Normalization& norm) {
+  const auto channels = static_cast<std::size_t>(norm.channels());
+  if (norm.method == Normalization::Method::Fixed && (norm.mean.size() != channels || norm.stddev.size() != channels))
+    throw std::invalid_argument("normalization: 'fixed' needs a mean and a std per channel");
+}
+
 }  // namespace
 
 Normalization Normalization::from_json(const nlohmann::json& j) {
@@ -108,6 +114,7 @@ std::vector<Plane> to_rgb(const Image& image) {
 
 Plane normalize_gray(Plane gray, const Normalization& norm) {
   if (gray.pixels.empty()) throw std::invalid_argument("normalize_gray: empty image");
+  check_fixed_statistics(norm);
   double mean = mean_of(gray.pixels);
   if (mean > norm.invert_if_mean_above) {  // brightfield: dark nuclei on a bright background
     for (double& v : gray.pixels) v = 1.0 - v;
@@ -124,6 +131,7 @@ Plane preprocess(const Image& image, const Normalization& norm) { return normali
 
 std::vector<Plane> preprocess_channels(const Image& image, const Normalization& norm) {
   if (norm.color == Normalization::Color::Gray) return {preprocess(image, norm)};
+  check_fixed_statistics(norm);
   std::vector<Plane> rgb = to_rgb(image);
   if (rgb[0].pixels.empty()) throw std::invalid_argument("preprocess_channels: empty image");
   double overall = 0;
