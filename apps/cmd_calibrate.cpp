@@ -4,10 +4,9 @@
 #include "command.h"
 #include "io/dataset.h"
 #include "io/png.h"
-#include "io/preprocess.h"
 #include "nn/forward.h"
 #include "nn/model_info.h"
-#include "nn/onnx_loader.h"
+#include "nn/predict.h"
 #include "nn/tiling.h"
 
 #include <fmt/core.h>
@@ -39,8 +38,9 @@ struct CalibrateOptions {
 
 void run_calibrate(const CalibrateOptions& o) {
   if (!(o.margin >= 0 && o.margin <= 10)) throw std::invalid_argument("calibrate: --margin must be in [0, 10]");
-  const nn::Model model = nn::load_onnx(o.model);
-  nn::ModelInfo info = nn::ModelInfo::load_or_defaults(o.model);
+  nn::LoadedModel loaded = nn::LoadedModel::load(o.model);
+  const nn::Model& model = loaded.model;
+  nn::ModelInfo& info = loaded.info;
   if (o.tile > 0) info.tile = o.tile;
   if (info.tile % (1 << model.pooling_depth()) != 0)
     throw std::invalid_argument(fmt::format("calibrate: tile {} is not a multiple of 2^{}", info.tile,
@@ -56,7 +56,7 @@ void run_calibrate(const CalibrateOptions& o) {
                                                                     -std::numeric_limits<double>::infinity()});
   std::size_t tiles = 0;
   for (const auto& sample : samples) {
-    const io::Plane image = io::preprocess(io::read_png(sample.image_path), info.normalization);
+    const nn::Tensor image = nn::preprocess(io::read_png(sample.image_path), info);
     const nn::TileGrid grid = nn::make_tile_grid(image.width, image.height, info.tile, info.tile * 3 / 4);
     for (const nn::Tensor& tile : nn::extract_tiles(image, grid)) {
       const auto acts = nn::forward(model, tile);

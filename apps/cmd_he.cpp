@@ -21,6 +21,7 @@
 #include "nn/instances.h"
 #include "nn/metrics.h"
 #include "nn/model_info.h"
+#include "nn/output_decoding.h"
 #include "nn/predict.h"
 
 #include <fmt/core.h>
@@ -82,20 +83,21 @@ void run_encrypt(const EncryptOptions& o) {
   if (info.tile != keys.plan.layout.height)
     throw std::invalid_argument(fmt::format("encrypt: the model tile is {}, the keys were made for {}", info.tile,
                                             keys.plan.layout.height));
-  std::vector<io::Plane> planes;
+  std::vector<nn::Tensor> images;
   std::vector<std::string> names;
   for (const auto& path : o.images) {
-    planes.push_back(io::preprocess(io::read_image(path), info.normalization));
+    images.push_back(nn::preprocess(io::read_image(path), info));
     names.push_back(fs::path(path).stem().string());
   }
-  if (planes.empty()) throw std::invalid_argument("encrypt: no images");
+  if (images.empty()) throw std::invalid_argument("encrypt: no images");
   const int stride = o.stride > 0 ? o.stride : info.tile * 3 / 4;
-  const henn::EncryptedBatch batch = henn::encrypt_images(keys, planes, names, stride);
-  henn::save_batch_record(o.keys, henn::BatchRecord::of(keys, batch));  // first: a batch nobody can decrypt is useless
+  const henn::EncryptedBatch batch = henn::encrypt_images(keys, images, names, stride);
+  // First: a batch nobody can decrypt is useless.
+  henn::save_batch_record(o.keys, henn::BatchRecord::of(keys, batch, info.output_channels));
   henn::save_batch(o.out, *keys.context, batch);
   fmt::print("{}: batch {}, {} images, {} tiles in {} ciphertexts ({} per ciphertext), {:.1f} MiB, {:.1f}s "
              "(recorded in {})\n",
-             o.out, henn::to_hex(batch.id), planes.size(), batch.tile_count(), batch.ciphertexts.size(),
+             o.out, henn::to_hex(batch.id), images.size(), batch.tile_count(), batch.ciphertexts.size(),
              keys.plan.layout.tiles_per_ciphertext, fs::file_size(o.out) / 1048576.0, seconds_since(t0),
              henn::batch_record_path(o.keys, batch.id));
 }
@@ -149,7 +151,7 @@ void run_decrypt(const DecryptOptions& o) {
   const henn::EncryptedBatch result = henn::load_batch(o.batch, *keys.context);
   const double load_s = seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
-  const auto logits = henn::decrypt_logits(keys, submitted, result);
+  const auto logits = henn::decrypt_logit_maps(keys, submitted, result);
   const double decrypt_s = seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
   const auto stems = submitted.output_stems();
@@ -157,8 +159,10 @@ void run_decrypt(const DecryptOptions& o) {
   fs::create_directories(out);
   io::Report report;
   for (std::size_t i = 0; i < logits.size(); ++i) {
-    const io::Mask mask = nn::threshold_logits(logits[i], info.threshold_logit);
+    const io::Mask mask = nn::foreground_mask(logits[i], info);
     io::write_mask((out / (stems[i] + "_mask.png")).string(), mask);
+    if (info.output == nn::OutputKind::Classes)
+      io::write_labels((out / (stems[i] + "_classes.png")).string(), nn::class_labels(logits[i]));
     const fs::path original_path = fs::path(o.images) / (submitted.images[i].name + ".png");
     std::optional<io::Image> original;
     if (!o.images.empty() && fs::exists(original_path)) {
@@ -175,7 +179,7 @@ void run_decrypt(const DecryptOptions& o) {
         report.images.push_back(app::report_image(stems[i], *original, {{"decrypted result", nuclei}}, scores));
       else  // without the original, the nuclei are drawn on the decrypted logit map itself
         report.images.push_back(
-            {stems[i], {{"decrypted result on its logits", io::make_instance_overlay(logits[i], nuclei)}}, scores});
+            {stems[i], {{"decrypted result on its logits", io::make_instance_overlay(logits[i].to_plane(0), nuclei)}}, scores});
     }
   }
   if (!o.report.empty()) {
@@ -227,7 +231,7 @@ void setup_he(CLI::App& root) {
   auto* dec = root.add_subcommand(
       "decrypt", "Decrypt the result of a batch these keys encrypted into mask (and overlay) PNGs (client)");
   dec->add_option("--keys", dec_opts->keys, "Key folder");
-  dec->add_option("--model", dec_opts->model, "Model (its sidecar gives the threshold)");
+  dec->add_option("--model", dec_opts->model, "Model (its sidecar gives the threshold and the output kind)");
   dec->add_option("batch", dec_opts->batch, "Encrypted result of infer")->required();
   dec->add_option("-o,--out", dec_opts->out, "Output folder");
   dec->add_option("--images", dec_opts->images, "Folder with the original <name>.png, for overlays");

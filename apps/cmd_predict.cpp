@@ -11,6 +11,7 @@
 #include "io/report.h"
 #include "nn/instances.h"
 #include "nn/metrics.h"
+#include "nn/output_decoding.h"
 #include "nn/predict.h"
 
 #include <fmt/core.h>
@@ -88,9 +89,8 @@ void run_predict(const PredictCliOptions& o) {
   for (const auto& s : samples) {
     const auto t0 = std::chrono::steady_clock::now();
     const io::Image image = io::read_image(s.image_path, s.page);
-    const io::Plane normalized = io::preprocess(image, loaded.info.normalization);
-    const io::Plane logits = nn::predict_logits(loaded.model, normalized, popts);
-    const io::Mask predicted = nn::threshold_logits(logits, loaded.info.threshold_logit);
+    const nn::Tensor logits = nn::predict_logits(loaded.model, nn::preprocess(image, loaded.info), popts);
+    const io::Mask predicted = nn::foreground_mask(logits, loaded.info);
     const io::LabelImage nuclei = nn::label_instances(predicted, instance_options);
     const std::vector<nn::Instance> measured = nn::measure_instances(nuclei);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

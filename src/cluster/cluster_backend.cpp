@@ -262,7 +262,11 @@ void ClusterBackend::run_job(const std::filesystem::path& keys, const std::files
   const henn::EncryptedBatch input = henn::load_batch(batch.string(), *bundle.context);
   const std::string job = job_key(batch);
   const std::size_t count = input.ciphertexts.size();
-  const std::size_t lanes = henn::Layout::kMaxLanes;
+  // A task is what run_inference runs at once: up to kMaxLanes tile groups, each a team of one ciphertext per input
+  // channel; it returns one ciphertext per output channel and tile group.
+  const std::size_t in_channels = static_cast<std::size_t>(local_.model().input().channels);
+  const std::size_t out_channels = static_cast<std::size_t>(local_.model().output().channels);
+  const std::size_t lanes = henn::Layout::kMaxLanes * in_channels;
   const std::size_t groups = (count + lanes - 1) / lanes;
   const auto group_size = [&](std::size_t g) { return std::min(lanes, count - g * lanes); };
 
@@ -326,7 +330,7 @@ void ClusterBackend::run_job(const std::filesystem::path& keys, const std::files
       cts = ckks::load_ciphertexts(in, *bundle.context);
     }
     blobs.push_back(r.output);
-    if (cts.size() != group_size(r.group))
+    if (cts.size() != group_size(r.group) / in_channels * out_channels)
       throw std::runtime_error("group " + std::to_string(r.group) + ": the worker returned " +
                                std::to_string(cts.size()) + " ciphertexts");
     metrics_.task_done(r, published[r.group] ? std::optional(seconds_since(*published[r.group])) : std::nullopt);

@@ -86,10 +86,12 @@ BatchHeader read_batch_header(std::istream& in) {
                                " tiles that " + std::to_string(b.ciphertext_count) + " ciphertexts hold");
     b.images.push_back(std::move(img));
   }
-  const std::uint64_t needed = (tiles + b.layout.tiles_per_ciphertext - 1) / b.layout.tiles_per_ciphertext;
-  if (needed != b.ciphertext_count)
-    throw std::runtime_error("encrypted batch: " + std::to_string(tiles) + " tiles need " + std::to_string(needed) +
-                             " ciphertexts, the header declares " + std::to_string(b.ciphertext_count));
+  const std::uint64_t groups = (tiles + b.layout.tiles_per_ciphertext - 1) / b.layout.tiles_per_ciphertext;
+  if (groups == 0 || b.ciphertext_count % groups != 0 || b.ciphertext_count / groups > kMaxBatchChannels)
+    throw std::runtime_error("encrypted batch: " + std::to_string(tiles) + " tiles need " + std::to_string(groups) +
+                             " ciphertexts per channel (at most " + std::to_string(kMaxBatchChannels) +
+                             " channels), the header declares " + std::to_string(b.ciphertext_count));
+  b.channels = static_cast<int>(b.ciphertext_count / groups);
   return b;
 }
 

@@ -66,7 +66,9 @@ std::string safe_stem(const std::string& name) {
 
 }  // namespace
 
-BatchRecord BatchRecord::of(const ClientKeys& keys, const EncryptedBatch& submitted) {
+BatchRecord BatchRecord::of(const ClientKeys& keys, const EncryptedBatch& submitted, int result_channels) {
+  if (result_channels < 1 || result_channels > kMaxBatchChannels)
+    throw std::invalid_argument("batch record: " + std::to_string(result_channels) + " result channels");
   BatchRecord r;
   r.id = submitted.id;
   r.parameters = keys.context->parameters().fingerprint();
@@ -74,6 +76,8 @@ BatchRecord BatchRecord::of(const ClientKeys& keys, const EncryptedBatch& submit
   r.slots = submitted.layout.slots;
   r.tile_stride = submitted.tile_stride;
   r.ciphertext_count = static_cast<std::uint32_t>(submitted.ciphertexts.size());
+  r.channels = submitted.channels();
+  r.result_channels = result_channels;
   r.result_level = kResultLevel;
   r.result_scale = keys.plan.layer.output_scale;
   r.images = submitted.images;
@@ -95,9 +99,11 @@ void BatchRecord::check_result(const ClientKeys& keys, const EncryptedBatch& res
     if (result.images[i].width != images[i].width || result.images[i].height != images[i].height)
       refuse("image " + std::to_string(i) + " is " + describe(result.images[i]) + ", it was submitted as " +
              describe(images[i]));
-  if (result.ciphertexts.size() != ciphertext_count)
-    refuse(std::to_string(result.ciphertexts.size()) + " ciphertexts, the batch had " +
-           std::to_string(ciphertext_count));
+  const std::uint64_t expected = std::uint64_t{ciphertext_count} / channels * result_channels;
+  if (result.ciphertexts.size() != expected)
+    refuse(std::to_string(result.ciphertexts.size()) + " ciphertexts, the batch's " +
+           std::to_string(ciphertext_count / channels) + " tile groups of " + std::to_string(result_channels) +
+           " logit channels are " + std::to_string(expected));
   for (std::size_t c = 0; c < result.ciphertexts.size(); ++c) {
     const ckks::Ciphertext& ct = result.ciphertexts[c];
     if (ct.poly_degree() != keys.context->parameters().poly_degree())
@@ -141,6 +147,8 @@ void save_batch_record(const std::string& key_dir, const BatchRecord& record) {
                   {"slots", record.slots},
                   {"tile_stride", record.tile_stride},
                   {"ciphertexts", record.ciphertext_count},
+                  {"channels", record.channels},
+                  {"result_channels", record.result_channels},
                   {"result", {{"level", record.result_level}, {"scale", record.result_scale}}},
                   {"images", images}};
   const std::string text = j.dump(1) + "\n";
@@ -186,6 +194,8 @@ BatchRecord load_batch_record(const std::string& key_dir, const BatchId& id) {
     r.slots = io::json_integer<int>(j.at("slots"), "slots", 1, 1 << 16);
     r.tile_stride = io::json_integer<int>(j.at("tile_stride"), "tile_stride", 1, r.tile);
     r.ciphertext_count = io::json_integer<std::uint32_t>(j.at("ciphertexts"), "ciphertexts", 1, 1 << 20);
+    r.channels = io::json_integer_or(j, "channels", 1, 1, kMaxBatchChannels);
+    r.result_channels = io::json_integer_or(j, "result_channels", 1, 1, kMaxBatchChannels);
     r.result_level = io::json_integer<int>(j.at("result").at("level"), "result.level", 0, 1 << 10);
     r.result_scale = io::json_finite(j.at("result").at("scale"), "result.scale");
     const json& images = j.at("images");
@@ -198,30 +208,36 @@ BatchRecord load_batch_record(const std::string& key_dir, const BatchId& id) {
     }
     const Layout layout = Layout::create(r.tile, r.tile, r.slots, 0);
     const EncryptedBatch shape{layout, r.tile_stride, r.images, {}, r.id};
-    if ((shape.tile_count() + layout.tiles_per_ciphertext - 1) / layout.tiles_per_ciphertext != r.ciphertext_count)
-      throw std::runtime_error("its images do not fill its " + std::to_string(r.ciphertext_count) + " ciphertexts");
+    if (shape.group_count() * static_cast<std::uint64_t>(r.channels) != r.ciphertext_count)
+      throw std::runtime_error("its images do not fill its " + std::to_string(r.ciphertext_count) + " ciphertexts of " +
+                               std::to_string(r.channels) + " channels");
     return r;
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
 }
 
-std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const BatchRecord& submitted,
-                                      const EncryptedBatch& result) {
+std::vector<nn::Tensor> decrypt_logit_maps(const ClientKeys& keys, const BatchRecord& submitted,
+                                           const EncryptedBatch& result) {
   submitted.check_result(keys, result);
   ckks::Encoder encoder(keys.context);
   ckks::Decryptor decryptor(keys.context, keys.secret);
   const Layout& l = result.layout;
+  const int channels = submitted.result_channels;
   const EncryptedBatch shape{l, submitted.tile_stride, submitted.images, {}, submitted.id};
-  std::vector<nn::Tensor> tiles(shape.tile_count(), nn::Tensor(1, l.height, l.width));
-  for (std::size_t c = 0; c < result.ciphertexts.size(); ++c) {
-    const auto slots = encoder.decode(decryptor.decrypt(result.ciphertexts[c]));
+  std::vector<nn::Tensor> tiles(shape.tile_count(), nn::Tensor(channels, l.height, l.width));
+  for (std::size_t i = 0; i < result.ciphertexts.size(); ++i) {
+    const std::size_t group = i / channels;
+    const int channel = static_cast<int>(i % channels);
+    const auto slots = encoder.decode(decryptor.decrypt(result.ciphertexts[i]));
     for (int k = 0; k < l.tiles_per_ciphertext; ++k) {
-      const std::size_t t = c * l.tiles_per_ciphertext + k;
-      if (t < tiles.size()) tiles[t].data = l.unpack(slots, k);
+      const std::size_t t = group * l.tiles_per_ciphertext + k;
+      if (t >= tiles.size()) break;
+      const auto plane = l.unpack(slots, k);
+      std::copy(plane.begin(), plane.end(), tiles[t].channel(channel));
     }
   }
-  std::vector<io::Plane> out;
+  std::vector<nn::Tensor> out;
   std::size_t first = 0;
   for (const auto& img : submitted.images) {
     const nn::TileGrid grid = shape.grid(img);
@@ -230,6 +246,16 @@ std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const BatchRecord&
     first += grid.count();
   }
   return out;
+}
+
+std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const BatchRecord& submitted,
+                                      const EncryptedBatch& result) {
+  if (submitted.result_channels != 1)
+    throw std::invalid_argument("decrypt_logits: the result has " + std::to_string(submitted.result_channels) +
+                                " logit channels; use decrypt_logit_maps");
+  std::vector<io::Plane> planes;
+  for (const nn::Tensor& maps : decrypt_logit_maps(keys, submitted, result)) planes.push_back(maps.to_plane(0));
+  return planes;
 }
 
 }  // namespace cryptounet::henn

@@ -11,6 +11,7 @@
 #include "henn/batch.h"
 #include "henn/key_bundle.h"
 #include "io/image.h"
+#include "nn/tensor.h"
 
 #include <array>
 #include <cstdint>
@@ -33,15 +34,18 @@ struct BatchRecord {
   int slots = 0;
   int tile_stride = 0;
   std::uint32_t ciphertext_count = 0;
+  int channels = 1;         // input ciphertexts per tile group (the model's input channels)
+  int result_channels = 1;  // logit ciphertexts per tile group the result must have (the model's output channels)
   int result_level = 0;
   double result_scale = 0;
   std::vector<ImageInfo> images;  // the client's names and the original sizes
 
-  // The record of a batch just made by encrypt_images with `keys`.
-  static BatchRecord of(const ClientKeys& keys, const EncryptedBatch& submitted);
+  // The record of a batch just made by encrypt_images with `keys`, for a model with `result_channels` logit channels.
+  static BatchRecord of(const ClientKeys& keys, const EncryptedBatch& submitted, int result_channels = 1);
 
   // Throws ResultMismatch naming the first difference unless `result` answers this batch under `keys`: same batch
-  // id, parameters, layout, stride and image sizes, as many ciphertexts, each at result_level and result_scale.
+  // id, parameters, layout, stride and image sizes, result_channels ciphertexts per tile group, each at result_level
+  // and result_scale.
   void check_result(const ClientKeys& keys, const EncryptedBatch& result) const;
 
   // One file-name stem per image, unique, from the client's names reduced to [A-Za-z0-9._+-] without leading dots
@@ -54,7 +58,11 @@ void save_batch_record(const std::string& key_dir, const BatchRecord& record);
 // Throws ResultMismatch when these keys encrypted no batch with this id.
 BatchRecord load_batch_record(const std::string& key_dir, const BatchId& id);
 
-// check_result, then decryption: the logit map of each recorded image (original size), in the record's order.
+// check_result, then decryption: the logit maps (result_channels x height x width, original size) of each recorded
+// image, in the record's order.
+std::vector<nn::Tensor> decrypt_logit_maps(const ClientKeys& keys, const BatchRecord& submitted,
+                                           const EncryptedBatch& result);
+// The same for a 1-channel result: the logit map of each image as a plane.
 std::vector<io::Plane> decrypt_logits(const ClientKeys& keys, const BatchRecord& submitted,
                                       const EncryptedBatch& result);
 

@@ -28,14 +28,20 @@ EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys,
   InferenceStats local;
   local.node_seconds.assign(model.nodes.size(), 0.0);
   const auto start = std::chrono::steady_clock::now();
-  const int count = static_cast<int>(batch.ciphertexts.size());
+  const int channels = model.input().channels;
+  if (batch.ciphertexts.size() % static_cast<std::size_t>(channels) != 0)
+    throw std::invalid_argument("encrypted inference: " + std::to_string(batch.ciphertexts.size()) +
+                                " ciphertexts are no whole tile groups of " + std::to_string(channels) +
+                                " input channels");
+  const int count = static_cast<int>(batch.ciphertexts.size()) / channels;
   for (int first = 0; first < count; first += Layout::kMaxLanes) {
     const int group = std::min(Layout::kMaxLanes, count - first);
     auto on_node = [&](int node, double seconds, const LaneMaps<ckks::Ciphertext>& out) {
       local.node_seconds[node] += seconds;
       if (progress) progress({node, &model.nodes[node], first, group, count, seconds, &out});
     };
-    std::vector<ckks::Ciphertext> inputs(batch.ciphertexts.begin() + first, batch.ciphertexts.begin() + first + group);
+    std::vector<ckks::Ciphertext> inputs(batch.ciphertexts.begin() + first * channels,
+                                         batch.ciphertexts.begin() + (first + group) * channels);
     for (auto& input : inputs)
       if (input.level() > schedule.levels) input.drop_to_level(schedule.levels);
     for (auto& out : run_network(backend, model, layout, std::move(inputs), keys.plan.layer, on_node))

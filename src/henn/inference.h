@@ -19,9 +19,11 @@ namespace cryptounet::henn {
 struct NodeProgress {
   int node = 0;                 // model node index (a fused convolution reports its activation node)
   const nn::Node* model_node = nullptr;
-  int first_ciphertext = 0;     // the group of input ciphertexts being processed together (up to 4 lanes)
+  // The tile groups being processed together (up to 4 lanes), counted in tile groups: each holds
+  // layout.tiles_per_ciphertext tiles in one ciphertext per input channel (one ciphertext each for a gray model).
+  int first_ciphertext = 0;
   int group_size = 0;
-  int ciphertext_count = 0;     // in the whole batch (each holds layout.tiles_per_ciphertext tiles)
+  int ciphertext_count = 0;     // tile groups in the whole batch
   double seconds = 0;           // this node's time for this group
   const LaneMaps<ckks::Ciphertext>* output = nullptr;  // for debug clients holding the secret key
 };
@@ -37,9 +39,10 @@ struct InferenceStats {
   OpCounts counts;
 };
 
-// Runs the model on every ciphertext of the batch, up to Layout::kMaxLanes at a time (interleaved at low resolution);
-// the result holds the encrypted logit maps (same batch id, layout, images and tiles). Throws if the model, the keys
-// and the batch do not belong together.
+// Runs the model on every tile group of the batch (C = model.input().channels ciphertexts each), up to
+// Layout::kMaxLanes groups at a time (interleaved at low resolution); the result holds the encrypted logit maps, K =
+// model.output().channels ciphertexts per tile group (same batch id, layout, images and tiles). Throws
+// std::invalid_argument if the model, the keys and the batch do not belong together.
 EncryptedBatch run_inference(const nn::Model& model, const EvaluationKeys& keys, const EncryptedBatch& batch,
                              const NodeProgressCallback& progress = {}, InferenceStats* stats = nullptr);
 

@@ -1,7 +1,8 @@
 // Runs a whole model on the layout, node by node, with any LayerBackend (the same code for slot vectors and
-// ciphertexts). Up to Layout::kMaxLanes input ciphertexts go through together; the lane rule (lane_step in
-// linear_layers.h) interleaves them into one map at low resolution and splits them again, so every low-resolution
-// layer runs once for all of them.
+// ciphertexts). Up to Layout::kMaxLanes lanes go through together, each a team of C input ciphertexts (one per input
+// channel, same slot layout: the first convolution sums over them like any multi-channel layer); the lane rule
+// (lane_step in linear_layers.h) interleaves the lanes into one map at low resolution and splits them again, so every
+// low-resolution layer runs once for all of them. Each lane comes back as K ciphertexts, one per output channel.
 #pragma once
 
 #include "henn/backend.h"
@@ -13,6 +14,7 @@
 #include "henn/schedule.h"
 #include "nn/model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -29,8 +31,9 @@ using LaneMaps = std::vector<FeatureMap<Value>>;
 template <typename Value>
 using NodeCallback = std::function<void(int node_index, double seconds, const LaneMaps<Value>& output)>;
 
-// `inputs` hold the 1-channel input of every tile at stride 1 (at most Layout::kMaxLanes ciphertexts). Returns the
-// logit map of each input ciphertext (stride 1).
+// `inputs` hold the C-channel input of every lane at stride 1, lane by lane (inputs[lane * C + c], C =
+// model.input().channels, at most Layout::kMaxLanes lanes). Returns the K logit maps of every lane at stride 1, lane
+// by lane (outputs[lane * K + k], K = model.output().channels).
 template <LayerBackend Backend>
 std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Model& model, const Layout& layout,
                                                  std::vector<typename Backend::Value> inputs,
@@ -38,18 +41,24 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
                                                  const NodeCallback<typename Backend::Value>& on_node = {}) {
   using Value = typename Backend::Value;
   const Schedule schedule = Schedule::create(model);
-  if (model.input().channels != 1) throw std::invalid_argument("encrypted inference: the model input must be 1 channel");
-  if (inputs.empty() || inputs.size() > static_cast<std::size_t>(Layout::kMaxLanes))
-    throw std::invalid_argument("encrypted inference: 1 to 4 input ciphertexts at a time");
+  const std::size_t in_channels = static_cast<std::size_t>(model.input().channels);
+  if (inputs.empty() || inputs.size() % in_channels != 0 ||
+      inputs.size() > static_cast<std::size_t>(Layout::kMaxLanes) * in_channels)
+    throw std::invalid_argument("encrypted inference: 1 to 4 lanes of " + std::to_string(in_channels) +
+                                " input ciphertexts at a time, got " + std::to_string(inputs.size()));
   for (const Value& in : inputs)
     if (Backend::level(in) < schedule.levels)
       throw std::invalid_argument("encrypted inference: the model needs " + std::to_string(schedule.levels) +
                                   " levels, the input ciphertext has " + std::to_string(Backend::level(in)));
   const int n = static_cast<int>(model.nodes.size());
-  const std::size_t lane_count = inputs.size();
+  const std::size_t lane_count = inputs.size() / in_channels;
   std::vector<std::optional<LaneMaps<Value>>> maps(n);
   maps[0].emplace();
-  for (Value& in : inputs) maps[0]->push_back(FeatureMap<Value>{{std::move(in)}, {1.0}, {0.0}, 1, 1});
+  for (std::size_t lane = 0; lane < lane_count; ++lane) {
+    FeatureMap<Value> team{{}, std::vector<double>(in_channels, 1.0), std::vector<double>(in_channels, 0.0), 1, 1};
+    for (std::size_t c = 0; c < in_channels; ++c) team.channels.push_back(std::move(inputs[lane * in_channels + c]));
+    maps[0]->push_back(std::move(team));
+  }
 
   for (int i = 1; i < n; ++i) {
     const nn::Node& node = model.nodes[i];
@@ -119,13 +128,14 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
     }
   }
   std::vector<Value> outputs;
+  if (maps[n - 1]->size() != lane_count) throw std::runtime_error("encrypted inference: lanes were not split back");
   for (FeatureMap<Value>& out : *maps[n - 1]) {
-    if (out.channel_count() != 1 || out.stride != 1 || out.lanes != 1 || out.factor[0] != 1.0 ||
-        out.offset[0] != 0.0)
-      throw std::runtime_error("encrypted inference: the output is not a 1-channel full-resolution map");
-    outputs.push_back(std::move(out.channels.front()));
+    const bool pending = std::any_of(out.factor.begin(), out.factor.end(), [](double f) { return f != 1.0; }) ||
+                         std::any_of(out.offset.begin(), out.offset.end(), [](double o) { return o != 0.0; });
+    if (out.channel_count() != model.output().channels || out.stride != 1 || out.lanes != 1 || pending)
+      throw std::runtime_error("encrypted inference: the output is not a full-resolution logit map");
+    for (Value& channel : out.channels) outputs.push_back(std::move(channel));
   }
-  if (outputs.size() != lane_count) throw std::runtime_error("encrypted inference: lanes were not split back");
   return outputs;
 }
 

@@ -127,4 +127,11 @@ void check_batch(const InferencePlan& plan, const ckks::Parameters& parameters, 
     throw std::invalid_argument("the batch was encrypted under other CKKS parameters than the evaluation keys'");
 }
 
+void check_batch_channels(const nn::Model& model, const BatchUploadHeader& header) {
+  if (header.batch.channels != model.input().channels)
+    throw std::invalid_argument("the batch holds " + std::to_string(header.batch.channels) +
+                                " channels per tile group, model '" + model.name + "' takes " +
+                                std::to_string(model.input().channels));
+}
+
 }  // namespace cryptounet::henn

@@ -55,5 +55,8 @@ void check_plan(const nn::Model& model, const InferencePlan& plan);
 void check_batch_layout(const InferencePlan& plan, const Layout& layout);
 // Throws std::invalid_argument unless a batch's header matches keys for `plan` under `parameters`.
 void check_batch(const InferencePlan& plan, const ckks::Parameters& parameters, const BatchUploadHeader& header);
+// Throws std::invalid_argument unless the batch holds as many ciphertexts per tile group as the model has input
+// channels.
+void check_batch_channels(const nn::Model& model, const BatchUploadHeader& header);
 
 }  // namespace cryptounet::henn

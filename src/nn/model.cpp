@@ -89,7 +89,6 @@ void Model::validate() const {
         break;
     }
   }
-  if (nodes.back().channels != 1) throw std::runtime_error("model '" + name + "': the output must have 1 channel");
 }
 
 int Model::pooling_depth() const {

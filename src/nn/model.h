@@ -1,5 +1,6 @@
 // The model representation every layer codes against (docs/CONTRACTS.md, "src/nn"): a topologically ordered list
-// of nodes; node 0 is the input, the last node is the 1-channel logit map.
+// of nodes; node 0 is the input (C channels: 1 gray, 3 RGB), the last node the K-channel logit map (K >= 1; what the
+// channels mean is the sidecar's "output", nn/model_info.h).
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,7 @@
 namespace cryptounet::nn {
 
 enum class Op {
-  Input,            // the normalized image, 1 channel
+  Input,            // the normalized image, C channels
   Conv2d,           // same-padding conv, odd kernel k, BN folded; weight [out][in][k][k], bias [out]
   ConvTranspose2d,  // kernel 2, stride 2; weight [in][out][2][2] (PyTorch layout), bias [out]
   AvgPool2x2,       // mean of each 2x2 block, stride 2

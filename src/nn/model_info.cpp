@@ -16,8 +16,35 @@ namespace {
 // build holds more than a few dozen levels.
 constexpr int kMaxTile = 1 << 14;
 constexpr int kMaxLevels = 1024;
+constexpr int kMaxClasses = 256;
+
+OutputKind parse_output_kind(const std::string& text) {
+  if (text == "mask") return OutputKind::Mask;
+  if (text == "classes") return OutputKind::Classes;
+  if (text == "mask+contour") return OutputKind::MaskContour;
+  throw std::runtime_error("unsupported output '" + text + "' (mask, classes or mask+contour)");
+}
+
+// The channel count an output kind implies, 0 when the sidecar must give it.
+int implied_channels(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::Mask: return 1;
+    case OutputKind::MaskContour: return 2;
+    case OutputKind::Classes: return 0;
+  }
+  return 0;
+}
 
 }  // namespace
+
+const char* output_kind_name(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::Mask: return "mask";
+    case OutputKind::Classes: return "classes";
+    case OutputKind::MaskContour: return "mask+contour";
+  }
+  return "?";
+}
 
 ModelInfo ModelInfo::parse(const std::string& json_text) {
   nlohmann::json j;
@@ -36,6 +63,17 @@ ModelInfo ModelInfo::parse(const std::string& json_text) {
     if (j.contains("normalization")) info.normalization = io::Normalization::from_json(j.at("normalization"));
     info.threshold_logit = io::json_finite_or(j, "threshold_logit", 0.0);
     info.levels = io::json_integer_or(j, "levels", 0, 0, kMaxLevels);
+    if (j.contains("output")) {
+      if (!j.at("output").is_string()) throw std::runtime_error("'output' must be a string");
+      info.output = parse_output_kind(j.at("output").get<std::string>());
+    }
+    const int implied = implied_channels(info.output);
+    if (implied == 0) {
+      if (!j.contains("output_channels")) throw std::runtime_error("output 'classes' needs 'output_channels'");
+      info.output_channels = io::json_integer<int>(j.at("output_channels"), "output_channels", 2, kMaxClasses);
+    } else {
+      info.output_channels = io::json_integer_or(j, "output_channels", implied, implied, implied);
+    }
     if (j.contains("architecture")) {
       const auto& arch = j.at("architecture");
       info.activation = arch.value("activation", std::string());
@@ -82,13 +120,10 @@ nlohmann::json ModelInfo::to_json() const {
   nlohmann::json j = {{"name", name},
                       {"format_version", 1},
                       {"tile", tile},
-                      {"normalization",
-                       {{"grayscale", "mean_rgb"},
-                        {"invert_if_mean_above", normalization.invert_if_mean_above},
-                        {"method", "zscore_per_image"},
-                        {"min_std", normalization.min_std},
-                        {"clip", normalization.clip}}},
-                      {"threshold_logit", threshold_logit}};
+                      {"normalization", normalization.to_json()},
+                      {"threshold_logit", threshold_logit},
+                      {"output", output_kind_name(output)},
+                      {"output_channels", output_channels}};
   if (levels > 0) j["levels"] = levels;
   if (!activation.empty()) j["architecture"]["activation"] = activation;
   if (!pool.empty()) j["architecture"]["pool"] = pool;
@@ -96,6 +131,23 @@ nlohmann::json ModelInfo::to_json() const {
   for (const auto& [tensor, range] : activation_ranges) ranges[tensor] = {range.first, range.second};
   j["activation_ranges"] = std::move(ranges);
   return j;
+}
+
+void ModelInfo::adopt_channels(int input_channels, int model_output_channels) {
+  normalization.color = input_channels == 3 ? io::Normalization::Color::Rgb : io::Normalization::Color::Gray;
+  output = model_output_channels == 1 ? OutputKind::Mask : OutputKind::Classes;
+  output_channels = model_output_channels;
+}
+
+void ModelInfo::check_channels(int input_channels, int model_output_channels) const {
+  if (input_channels != normalization.channels())
+    throw std::runtime_error("model '" + name + "' takes " + std::to_string(input_channels) +
+                             " input channels, its sidecar's normalization gives " +
+                             std::to_string(normalization.channels()) + " (color gray: 1, rgb: 3)");
+  if (model_output_channels != output_channels)
+    throw std::runtime_error("model '" + name + "' has " + std::to_string(model_output_channels) +
+                             " output channels, its sidecar's output '" + output_kind_name(output) + "' has " +
+                             std::to_string(output_channels));
 }
 
 std::string ModelInfo::sidecar_path(const std::string& onnx_path) {

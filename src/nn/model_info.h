@@ -11,11 +11,21 @@
 
 namespace cryptounet::nn {
 
+// What the model's logit channels mean (sidecar "output"), channel order included.
+enum class OutputKind {
+  Mask,          // "mask": 1 channel, foreground where logit > threshold_logit
+  Classes,       // "classes": K >= 2 channels, one per class id 0..K-1, the label is the argmax
+  MaskContour,   // "mask+contour": 2 channels, 0 the nucleus logit, 1 the nucleus-boundary logit
+};
+const char* output_kind_name(OutputKind kind);
+
 struct ModelInfo {
   std::string name;
   int tile = 128;
   io::Normalization normalization;
   double threshold_logit = 0.0;
+  OutputKind output = OutputKind::Mask;
+  int output_channels = 1;           // K: 1 for "mask", 2 for "mask+contour", the class count for "classes"
   int levels = 0;                    // multiplicative levels the model needs (0 if not given)
   std::string activation;            // "quadratic" | "square" | "relu"
   std::string pool;                  // "avg" | "max"
@@ -30,6 +40,11 @@ struct ModelInfo {
   nlohmann::json to_json() const;
   // models/unet_he.onnx -> models/unet_he.json
   static std::string sidecar_path(const std::string& onnx_path);
+  // The defaults for a model without a sidecar: its input channels pick gray or RGB, its output channels "mask"
+  // (1) or "classes" (K >= 2).
+  void adopt_channels(int input_channels, int model_output_channels);
+  // Throws unless the model's input and output channel counts are the ones this sidecar describes.
+  void check_channels(int input_channels, int model_output_channels) const;
 };
 
 }  // namespace cryptounet::nn

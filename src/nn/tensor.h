@@ -3,6 +3,7 @@
 
 #include "io/image.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <vector>
@@ -30,6 +31,17 @@ struct Tensor {
   static Tensor from_plane(const io::Plane& plane) {
     Tensor t(1, plane.height, plane.width);
     t.data = plane.pixels;
+    return t;
+  }
+  // One channel per plane (e.g. the R, G, B planes of a preprocessed colour image); all the same size.
+  static Tensor from_planes(const std::vector<io::Plane>& planes) {
+    if (planes.empty()) throw std::invalid_argument("Tensor::from_planes: no planes");
+    Tensor t(static_cast<int>(planes.size()), planes.front().height, planes.front().width);
+    for (std::size_t c = 0; c < planes.size(); ++c) {
+      if (planes[c].width != t.width || planes[c].height != t.height)
+        throw std::invalid_argument("Tensor::from_planes: planes differ in size");
+      std::copy(planes[c].pixels.begin(), planes[c].pixels.end(), t.channel(static_cast<int>(c)));
+    }
     return t;
   }
   io::Plane to_plane(int c = 0) const {

@@ -51,41 +51,43 @@ TileGrid make_tile_grid(int width, int height, int tile, int stride) {
   return grid;
 }
 
-std::vector<Tensor> extract_tiles(const io::Plane& image, const TileGrid& grid) {
+std::vector<Tensor> extract_tiles(const Tensor& image, const TileGrid& grid) {
   if (image.width != grid.width || image.height != grid.height)
     throw std::invalid_argument("extract_tiles: image size differs from the grid's");
   std::vector<Tensor> tiles;
   tiles.reserve(grid.count());
   for (int oy : grid.ys)
     for (int ox : grid.xs) {
-      Tensor t(1, grid.tile, grid.tile);
-      for (int y = 0; y < grid.tile && oy + y < image.height; ++y)
-        for (int x = 0; x < grid.tile && ox + x < image.width; ++x) t.at(0, y, x) = image.at(oy + y, ox + x);
+      Tensor t(image.channels, grid.tile, grid.tile);
+      for (int c = 0; c < image.channels; ++c)
+        for (int y = 0; y < grid.tile && oy + y < image.height; ++y)
+          for (int x = 0; x < grid.tile && ox + x < image.width; ++x) t.at(c, y, x) = image.at(c, oy + y, ox + x);
       tiles.push_back(std::move(t));
     }
   return tiles;
 }
 
-io::Plane assemble_tiles(const std::vector<Tensor>& outputs, const TileGrid& grid) {
+Tensor assemble_tiles(const std::vector<Tensor>& outputs, const TileGrid& grid) {
   if (outputs.size() != grid.count()) throw std::invalid_argument("assemble_tiles: wrong number of tiles");
-  io::Plane out(grid.width, grid.height);
+  const int channels = outputs.empty() ? 0 : outputs.front().channels;
+  Tensor out(channels, grid.height, grid.width);
   std::size_t index = 0;
   for (std::size_t ty = 0; ty < grid.ys.size(); ++ty) {
     const auto [y0, y1] = owned_range(grid.ys, ty, grid.tile, grid.height);
     for (std::size_t tx = 0; tx < grid.xs.size(); ++tx, ++index) {
       const Tensor& t = outputs[index];
-      if (t.channels < 1 || t.height != grid.tile || t.width != grid.tile)
+      if (t.channels < 1 || t.channels != channels || t.height != grid.tile || t.width != grid.tile)
         throw std::invalid_argument("assemble_tiles: tile " + std::to_string(index) + " has the wrong shape");
       const auto [x0, x1] = owned_range(grid.xs, tx, grid.tile, grid.width);
-      for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) out.at(y, x) = t.at(0, y - grid.ys[ty], x - grid.xs[tx]);
+      for (int c = 0; c < channels; ++c)
+        for (int y = y0; y < y1; ++y)
+          for (int x = x0; x < x1; ++x) out.at(c, y, x) = t.at(c, y - grid.ys[ty], x - grid.xs[tx]);
     }
   }
   return out;
 }
 
-io::Plane predict_tiled(const io::Plane& image, const TileGrid& grid,
-                        const std::function<Tensor(const Tensor&)>& tile_fn) {
+Tensor predict_tiled(const Tensor& image, const TileGrid& grid, const std::function<Tensor(const Tensor&)>& tile_fn) {
   std::vector<Tensor> tiles = extract_tiles(image, grid);
   for (Tensor& t : tiles) t = tile_fn(t);
   return assemble_tiles(tiles, grid);

@@ -31,15 +31,15 @@ TileGrid make_tile_grid(int width, int height, int tile, int stride);
 // from a file before any grid is built. Same preconditions.
 std::uint64_t tile_count(int width, int height, int tile, int stride);
 
-// The tiles as 1-channel tile x tile tensors, row by row (ys outer, xs inner); outside the image is 0
+// The tiles of a C-channel image as C x tile x tile tensors, row by row (ys outer, xs inner); outside the image is 0
 // (the mean of a normalized image).
-std::vector<Tensor> extract_tiles(const io::Plane& image, const TileGrid& grid);
+std::vector<Tensor> extract_tiles(const Tensor& image, const TileGrid& grid);
 
-// Reassembles channel 0 of each tile's output (tile x tile, same order as extract_tiles) into an image-size plane.
-io::Plane assemble_tiles(const std::vector<Tensor>& outputs, const TileGrid& grid);
+// Reassembles every channel of the tiles' outputs (K x tile x tile, same order as extract_tiles) into an image-size
+// K-channel tensor.
+Tensor assemble_tiles(const std::vector<Tensor>& outputs, const TileGrid& grid);
 
 // extract_tiles -> tile_fn on each -> assemble_tiles.
-io::Plane predict_tiled(const io::Plane& image, const TileGrid& grid,
-                        const std::function<Tensor(const Tensor&)>& tile_fn);
+Tensor predict_tiled(const Tensor& image, const TileGrid& grid, const std::function<Tensor(const Tensor&)>& tile_fn);
 
 }  // namespace cryptounet::nn

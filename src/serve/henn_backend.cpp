@@ -104,7 +104,10 @@ HeaderVerdict HennBackend::check_batch_header(std::string_view head, const std::
   const auto header = read_header("batch", [&] { return henn::read_batch_upload_header(head); });
   if (!header) return HeaderVerdict::NeedMore;
   const auto keys_header = stored_keys_header(keys);
-  check_compatible([&] { henn::check_batch(keys_header.plan, keys_header.parameters, *header); });
+  check_compatible([&] {
+    henn::check_batch(keys_header.plan, keys_header.parameters, *header);
+    henn::check_batch_channels(model_, *header);
+  });
   return HeaderVerdict::Accepted;
 }
 

@@ -19,6 +19,7 @@ class HennBackend : public InferenceBackend {
  public:
   explicit HennBackend(nn::Model model);
 
+  const nn::Model& model() const { return model_; }
   std::vector<std::string> layer_names() const override;
   HeaderVerdict check_keys_header(std::string_view head) const override;
   HeaderVerdict check_batch_header(std::string_view head, const std::filesystem::path& keys) const override;

@@ -153,11 +153,13 @@ TEST(BatchFile, ImageSizesAreBoundedByTheCiphertextsBeforeAnyGrid) {
   const std::string many_error = load_error(many.write(dir / "many.ct"), *context);
   EXPECT_NE(many_error.find("cannot fit in 1 ciphertexts"), std::string::npos) << many_error;
 
-  // Fits the declared capacity but declares more ciphertexts than the images need.
-  RawBatch loose(kTile, slots, kTile, 3, 1);
+  // Fits the declared capacity but declares more ciphertexts than the most channels the images' tiles can have.
+  RawBatch loose(kTile, slots, kTile, kMaxBatchChannels + 1, 1);
   loose.image(16, 16);
   const std::string loose_error = load_error(loose.write(dir / "loose.ct"), *context);
-  EXPECT_NE(loose_error.find("1 tiles need 1 ciphertexts, the header declares 3"), std::string::npos) << loose_error;
+  EXPECT_NE(loose_error.find("1 tiles need 1 ciphertexts per channel (at most 256 channels), the header declares 257"),
+            std::string::npos)
+      << loose_error;
 
   EXPECT_NE(load_error(RawBatch(kTile, slots, kTile, 1, 0).write(dir / "empty.ct"), *context).find("image count"),
             std::string::npos);

@@ -1,5 +1,5 @@
 // A small random U-Net with the default model's structure (conv3x3 + quadratic twice per stage, avg pool,
-// ConvTranspose k2 s2, concat [up, skip], 1x1 head), for tests.
+// ConvTranspose k2 s2, concat [up, skip], 1x1 head), for tests; in_channels input channels, a head of out_channels.
 #pragma once
 
 #include "nn/model.h"
@@ -10,7 +10,7 @@
 
 namespace cryptounet::henn::testing {
 
-inline nn::Model tiny_unet(int depth, int base_channels, unsigned seed = 7) {
+inline nn::Model tiny_unet(int depth, int base_channels, unsigned seed = 7, int in_channels = 1, int out_channels = 1) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
@@ -22,7 +22,7 @@ inline nn::Model tiny_unet(int depth, int base_channels, unsigned seed = 7) {
     return static_cast<int>(m.nodes.size()) - 1;
   };
   nn::Node input;
-  input.channels = 1;
+  input.channels = in_channels;
   int x = push(input);
   auto conv = [&](int from, int out, int k) {
     nn::Node n;
@@ -80,7 +80,7 @@ inline nn::Model tiny_unet(int depth, int base_channels, unsigned seed = 7) {
     cat.channels = c + m.nodes[skips[d]].channels;
     x = block(push(cat), c);
   }
-  conv(x, 1, 1);
+  conv(x, out_channels, 1);
   m.validate();
   return m;
 }

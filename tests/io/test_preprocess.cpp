@@ -58,6 +58,51 @@ TEST(Preprocess, SixteenBitGrayAndAlphaIgnored) {
   EXPECT_DOUBLE_EQ(to_gray(rgba).pixels[0], 60.0 / 255.0);
 }
 
+// Colour models keep R, G, B: each channel z-scored on its own; the inversion is decided once for the whole image.
+TEST(Preprocess, RgbChannelsAreNormalizedEachOnItsOwn) {
+  Image im;
+  im.width = 2;
+  im.height = 1;
+  im.channels = 4;  // RGBA: alpha ignored
+  im.samples = {0, 100, 200, 7, 255, 50, 100, 9};
+  Normalization norm;
+  norm.color = Normalization::Color::Rgb;
+  const std::vector<Plane> rgb = preprocess_channels(im, norm);
+  ASSERT_EQ(rgb.size(), 3u);
+  for (const Plane& p : rgb) {  // two pixels: z = -1 and +1 for the smaller and the larger value
+    EXPECT_NEAR(p.pixels[0] + p.pixels[1], 0.0, 1e-12);
+    EXPECT_NEAR(std::abs(p.pixels[0]), 1.0, 1e-12);
+  }
+  EXPECT_LT(rgb[0].pixels[0], 0);  // R: 0 < 255
+  EXPECT_GT(rgb[1].pixels[0], 0);  // G: 100 > 50
+  EXPECT_GT(rgb[2].pixels[0], 0);  // B: 200 > 100
+
+  // Bright overall (mean 0.8 > 0.5): every channel inverted: the brighter pixel of each channel becomes
+  // the smaller value.
+  Image bright = im;
+  bright.samples = {255, 255, 150, 255, 200, 255, 255, 255};
+  const std::vector<Plane> inverted = preprocess_channels(bright, norm);
+  EXPECT_LT(inverted[0].pixels[0], inverted[0].pixels[1]);  // R: 255 > 200
+  EXPECT_GT(inverted[2].pixels[0], inverted[2].pixels[1]);  // B: 150 < 255
+
+  // Fixed per-channel statistics; a gray image gives its gray level in all three channels.
+  norm.method = Normalization::Method::Fixed;
+  norm.mean = {0.5, 0.25, 0.0};
+  norm.stddev = {0.5, 0.25, 1.0};
+  Image gray;
+  gray.width = 1;
+  gray.height = 1;
+  gray.channels = 1;
+  gray.samples = {51};  // 0.2
+  const std::vector<Plane> fixed = preprocess_channels(gray, norm);
+  EXPECT_NEAR(fixed[0].pixels[0], (0.2 - 0.5) / 0.5, 1e-12);
+  EXPECT_NEAR(fixed[1].pixels[0], (0.2 - 0.25) / 0.25, 1e-12);
+  EXPECT_NEAR(fixed[2].pixels[0], 0.2, 1e-12);
+
+  // Gray models: exactly the gray path.
+  EXPECT_EQ(preprocess_channels(im, Normalization{})[0].pixels, preprocess(im, Normalization{}).pixels);
+}
+
 TEST(Preprocess, NormalizationFromSidecarJson) {
   const auto j = nlohmann::json::parse(
       R"({"grayscale": "mean_rgb", "invert_if_mean_above": 0.5, "method": "zscore_per_image", "min_std": 0.001, "clip": 3.5})");

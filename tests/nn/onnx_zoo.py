@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SIDE = 16  # input tiles are 1 x 1 x SIDE x SIDE; multiple of 4 for depth 2
+SIDE = 16  # input tiles are 1 x C x SIDE x SIDE; multiple of 4 for depth 2
 
 
 class Quadratic(nn.Module):
@@ -61,14 +61,17 @@ def block(cin, cout, act, bn, kernel=3):
 
 
 class UNet(nn.Module):
-    """Depth 1 or 2 HE-friendly U-Net: conv (+BN) + activation, AvgPool2d(2), ConvTranspose2d(2, 2), concat skips."""
+    """Depth 1 or 2 HE-friendly U-Net: conv (+BN) + activation, AvgPool2d(2), ConvTranspose2d(2, 2), concat skips;
+    in_channels input channels (3: RGB), a 1x1 head of out_channels logits (3: classes)."""
 
-    def __init__(self, depth, base=2, bn=False, act=lambda c: Square(), kernel=3, residual=False):
+    def __init__(self, depth, base=2, bn=False, act=lambda c: Square(), kernel=3, residual=False, in_channels=1,
+                 out_channels=1):
         super().__init__()
         self.depth, self.residual = depth, residual
+        self.in_channels = in_channels
         chans = [base * 2**d for d in range(depth + 1)]
         self.enc = nn.ModuleList()
-        cin = 1
+        cin = in_channels
         for d in range(depth):
             self.enc.append(block(cin, chans[d], act, bn, kernel))
             cin = chans[d]
@@ -80,7 +83,7 @@ class UNet(nn.Module):
         for d in reversed(range(depth)):
             self.up.append(nn.ConvTranspose2d(chans[d + 1], chans[d], 2, stride=2))
             self.dec.append(block(2 * chans[d], chans[d], act, bn))
-        self.head = nn.Conv2d(chans[0], 1, 1)
+        self.head = nn.Conv2d(chans[0], out_channels, 1)
 
     def forward(self, x):
         skips = []
@@ -197,6 +200,12 @@ ZOO = {
     "size_matching_pad": (SizeMatchingPad, {}, None, None),
     "parallel_branch_sum": (ParallelBranchSum, {}, None, None),
     "unet_d1_residual_add": (lambda: UNet(1, residual=True), {}, None, ["different numbers of levels"]),
+    "unet_d1_rgb": (lambda: UNet(1, in_channels=3), {}, None, None),
+    "unet_d1_3class": (lambda: UNet(1, out_channels=3), {}, None, None),
+    "unet_d1_bn_rgb_3class": (lambda: UNet(1, bn=True, act=lambda c: Quadratic(c, "ayy+by"), in_channels=3,
+                                           out_channels=3), PRESERVE, None, None),
+    "unet_d2_bn_rgb_mask_contour": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "(ay+b)y"), in_channels=3,
+                                                 out_channels=2), {}, None, None),
     "unet_d1_quadratic_constant": (lambda: UNet(1, act=lambda c: Quadratic(c, "ayy+by", constant=True)), {}, None,
                                    None),
     "bn_after_concat": (BatchNormAfterConcat, PRESERVE, None, ["/bn/BatchNormalization", "batch norm"]),
@@ -206,6 +215,8 @@ ZOO = {
     "upsample": (lambda: NotHeFriendly("upsample"), {}, ["Resize", "ConvTranspose2d"], None),
 }
 OPSETS = (13, 17)
+# Also run on real ciphertexts (N = 2^15, 16x16 tiles) at the first opset: colour in, classes out.
+ENCRYPTED = ("unet_d1_bn_rgb_3class",)
 
 
 def main():
@@ -220,7 +231,7 @@ def main():
         model = build().double()
         randomize_batch_norm(model)
         model.eval()
-        x = torch.randn(1, 1, SIDE, SIDE, dtype=torch.float64)
+        x = torch.randn(1, getattr(model, "in_channels", 1), SIDE, SIDE, dtype=torch.float64)
         with torch.no_grad():
             y = model(x)
         for opset in OPSETS:
@@ -234,6 +245,8 @@ def main():
                 entry.update(input_shape=list(x.shape), input=x.flatten().tolist(), output=y.flatten().tolist())
             if encrypted_error_words:
                 entry["encrypted_error_words"] = encrypted_error_words
+            if name in ENCRYPTED and opset == OPSETS[0]:
+                entry["ckks"] = True
             manifest.append(entry)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f)

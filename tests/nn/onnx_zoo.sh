@@ -2,7 +2,7 @@
 # PyTorch -> ONNX -> C++ for models written the ordinary way: export the zoo (tests/nn/onnx_zoo.py with Debian's
 # python3-torch; a missing torch fails the test), check loader, float64 reference and encrypted layer code against
 # it (OnnxZoo.*), then the CLI on it: `inspect` plans an HE-friendly model and refuses a ReLU one naming the node and
-# the fix; `predict` runs a model without a sidecar; `calibrate` writes one that `predict` then reads.
+# the fix; `predict` runs a model without a sidecar (gray and RGB); `calibrate` writes one that `predict` then reads.
 # Usage: onnx_zoo.sh <cryptounet> <cryptounet_onnx_zoo_tests> <source dir> <output dir>
 set -euo pipefail
 cli=$1 zoo_tests=$2 src=$3 out=$4
@@ -39,5 +39,12 @@ assert sidecar["tile"] == 16, sidecar["tile"]
 ranges = sidecar["activation_ranges"]
 assert "image" in ranges and "logits" in ranges and len(ranges) >= 8, sorted(ranges)
 assert all(lo <= hi for lo, hi in ranges.values()), ranges
+PY
+# A colour 3-class model without a sidecar: the defaults follow its channels (RGB preprocessing, output "classes").
+"$cli" predict --plain --model "$out/unet_d1_bn_rgb_3class_op13.onnx" --data "$out/data" --json >"$out/predict_rgb.json"
+"$python" - "$out/predict_rgb.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["images"] == 3 and len(r["per_image"]) == 3, r
 PY
 echo "onnx zoo: all checks passed"

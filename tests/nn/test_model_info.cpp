@@ -64,6 +64,55 @@ TEST(ModelInfo, ToJsonReadsBackEqual) {
   EXPECT_EQ(back.activation_ranges, info.activation_ranges);
 }
 
+// The output kind names what the logit channels mean; the channel counts must agree with the model's.
+TEST(ModelInfo, OutputKindsAndChannels) {
+  EXPECT_EQ(ModelInfo::parse("{}").output, OutputKind::Mask);
+  EXPECT_EQ(ModelInfo::parse("{}").output_channels, 1);
+  const auto contour = ModelInfo::parse(R"({"output": "mask+contour"})");
+  EXPECT_EQ(contour.output, OutputKind::MaskContour);
+  EXPECT_EQ(contour.output_channels, 2);
+  const auto classes = ModelInfo::parse(R"({"output": "classes", "output_channels": 3,
+                                            "normalization": {"color": "rgb"}})");
+  EXPECT_EQ(classes.output, OutputKind::Classes);
+  EXPECT_EQ(classes.output_channels, 3);
+  EXPECT_EQ(classes.normalization.channels(), 3);
+  EXPECT_NO_THROW(classes.check_channels(3, 3));
+  EXPECT_THROW(classes.check_channels(1, 3), std::runtime_error);
+  EXPECT_THROW(classes.check_channels(3, 2), std::runtime_error);
+  expect_refused(R"({"output": "classes"})", "output_channels");
+  expect_refused(R"({"output": "classes", "output_channels": 1})", "output_channels");
+  expect_refused(R"({"output": "mask", "output_channels": 2})", "output_channels");
+  expect_refused(R"({"output": "softmax"})", "softmax");
+  expect_refused(R"({"output": 3})", "output");
+  expect_refused(R"({"normalization": {"color": "cmyk"}})", "cmyk");
+  expect_refused(R"({"normalization": {"color": "rgb", "method": "fixed", "mean": [0.5, 0.5], "std": [1, 1, 1]}})",
+                 "mean");
+  expect_refused(R"({"normalization": {"method": "fixed", "mean": [0.5], "std": [0]}})", "std");
+
+  ModelInfo info;
+  info.normalization.color = io::Normalization::Color::Rgb;
+  info.normalization.method = io::Normalization::Method::Fixed;
+  info.normalization.mean = {0.4, 0.5, 0.6};
+  info.normalization.stddev = {0.2, 0.25, 0.3};
+  info.output = OutputKind::Classes;
+  info.output_channels = 4;
+  const ModelInfo back = ModelInfo::parse(info.to_json().dump());
+  EXPECT_EQ(back.normalization.color, info.normalization.color);
+  EXPECT_EQ(back.normalization.method, info.normalization.method);
+  EXPECT_EQ(back.normalization.mean, info.normalization.mean);
+  EXPECT_EQ(back.normalization.stddev, info.normalization.stddev);
+  EXPECT_EQ(back.output, OutputKind::Classes);
+  EXPECT_EQ(back.output_channels, 4);
+
+  ModelInfo defaults;
+  defaults.adopt_channels(3, 5);
+  EXPECT_EQ(defaults.normalization.color, io::Normalization::Color::Rgb);
+  EXPECT_EQ(defaults.output, OutputKind::Classes);
+  EXPECT_EQ(defaults.output_channels, 5);
+  defaults.adopt_channels(1, 1);
+  EXPECT_EQ(defaults.output, OutputKind::Mask);
+}
+
 TEST(ModelInfo, DefaultsWithoutASidecar) {
   const ModelInfo info = ModelInfo::load_or_defaults("/nonexistent/dir/my_net.onnx");
   EXPECT_EQ(info.name, "my_net");
