@@ -295,7 +295,10 @@ void DicomFrames::write_segmentation(const std::string& path, const std::vector<
   }
   const auto orientation =
       split_values(frame_attribute(source, 0, DCM_PlaneOrientationSequence, DCM_ImageOrientationPatient));
-  if (in_frame_of_reference && orientation.size() == 6) {
+  if (in_frame_of_reference && (spacing.empty() || orientation.size() != 6))
+    out.fail("the source has a Frame of Reference but no Pixel Spacing or Image Orientation (Patient): a "
+             "segmentation in its frame of reference needs the plane geometry");
+  if (in_frame_of_reference) {
     FGPlaneOrientationPatient plane;
     out.check(plane.setImageOrientationPatient(orientation[0].c_str(), orientation[1].c_str(), orientation[2].c_str(),
                                                orientation[3].c_str(), orientation[4].c_str(), orientation[5].c_str()),
@@ -330,7 +333,9 @@ void DicomFrames::write_segmentation(const std::string& path, const std::vector<
     groups.push_back(derivation.get());
     FGPlanePosPatient position;
     const auto origin = split_values(frame_attribute(source, f, DCM_PlanePositionSequence, DCM_ImagePositionPatient));
-    if (in_frame_of_reference && origin.size() == 3) {
+    if (in_frame_of_reference) {
+      if (origin.size() != 3)
+        out.fail("the source has a Frame of Reference but no Image Position (Patient) for frame " + std::to_string(f));
       out.check(position.setImagePositionPatient(origin[0].c_str(), origin[1].c_str(), origin[2].c_str()),
                 "image position");
       groups.push_back(&position);

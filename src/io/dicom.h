@@ -41,7 +41,8 @@ class DicomFrames {
 
   // Writes a binary DICOM Segmentation: one segment labelled `label` (a cell nucleus by its SNOMED CT code), frame k
   // the mask of source frame k, derived from and referencing this object, in a new series of the source's study,
-  // with the source's frame of reference and plane geometry where it has them.
+  // with the source's frame of reference and, when it has one, its plane geometry (Pixel Spacing, Image Orientation
+  // and Position (Patient), at the top level or in functional groups), without which it throws.
   void write_segmentation(const std::string& path, const std::vector<Mask>& masks, const std::string& label) const;
 
  private:

@@ -92,6 +92,16 @@ int NiftiVolume::size(int axis) const {
   return static_cast<int>(data_->dims[axis]);
 }
 
+int NiftiVolume::axial_axis() const {
+  const nifti_image& h = *data_->header;
+  if (h.sform_code <= 0 && h.qform_code <= 0) return 2;
+  int codes[3];
+  nifti_dmat44_to_orientation(h.sform_code > 0 ? h.sto_xyz : h.qto_xyz, &codes[0], &codes[1], &codes[2]);
+  for (int axis = 0; axis < 3; ++axis)
+    if (codes[axis] == NIFTI_I2S || codes[axis] == NIFTI_S2I) return axis;
+  return 2;
+}
+
 Plane NiftiVolume::slice(int axis, int index) const {
   check_axis(axis);
   if (index < 0 || index >= size(axis))

@@ -226,6 +226,19 @@ TEST(Dicom, SegmentationOfOddSizedFrames) {
   expect_bit_stream(*file.getDataset(), spec, masks);
 }
 
+TEST(Dicom, SegmentationInAFrameOfReferenceNeedsTheSourceGeometry) {
+  test::TempDir dir;
+  const DicomSpec spec;
+  write_dicom(dir.file("ct.dcm"), spec);
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(dir.file("ct.dcm").c_str()).good());
+  file.getDataset()->findAndDeleteElement(DCM_PixelSpacing);
+  ASSERT_TRUE(file.saveFile(dir.file("flat.dcm").c_str(), EXS_LittleEndianExplicit).good());
+  const std::string error = error_of(
+      [&] { DicomFrames::read(dir.file("flat.dcm")).write_segmentation(dir.file("seg.dcm"), diagonal_masks(spec), "N"); });
+  EXPECT_NE(error.find("no Pixel Spacing"), std::string::npos) << error;
+}
+
 // DCMTK's command-line dump (package dcmtk) reads the object too and sees the same references.
 TEST(Dicom, SegmentationReadsWithDcmdump) {
   test::TempDir dir;
