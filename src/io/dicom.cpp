@@ -105,7 +105,7 @@ struct DicomFrames::Data {
   std::unique_ptr<DcmFileFormat> file;  // the source's attributes, pixel data dropped
   int frames = 0, rows = 0, columns = 0;
   bool inverted = false;                // MONOCHROME1: the lowest value is displayed white
-  std::vector<std::int32_t> stored;     // stored pixel values, frame after frame, row-major
+  std::vector<std::vector<std::int32_t>> stored;  // stored pixel values of each frame, row-major
   std::vector<double> slope, intercept;  // per frame
   double low = 0, high = 0;             // modality value range of the whole object
 };
@@ -161,11 +161,16 @@ DicomFrames DicomFrames::read(const std::string& path) {
   const std::size_t frame_pixels = static_cast<std::size_t>(rows) * columns;
   const std::size_t frame_bytes = frame_pixels * (allocated / 8);
   const DcmXfer syntax(dataset.getOriginalXfer());
+  // Uncompressed pixel data is read only as far as the file backs it; compressed frames are decoded one at a time.
+  std::error_code size_error;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, size_error);
+  if (!syntax.isEncapsulated() && (size_error || element->getLengthField() > file_size))
+    file.fail("pixel data of " + std::to_string(element->getLengthField()) + " bytes in a file of " +
+              std::to_string(file_size));
   if (!syntax.isEncapsulated() && element->getLengthField() < frame_bytes * static_cast<std::size_t>(frames))
     file.fail("pixel data holds " + std::to_string(element->getLengthField()) + " bytes, " + std::to_string(frames) +
               " frames of " + std::to_string(rows) + "x" + std::to_string(columns) + " need " +
               std::to_string(frame_bytes * frames));
-  data->stored.resize(frame_pixels * frames);
   std::vector<std::uint8_t> buffer(frame_bytes);
   Uint32 fragment = 0;
   const std::int32_t value_mask = (std::int32_t{1} << bits) - 1, sign_bit = std::int32_t{1} << (bits - 1);
@@ -174,7 +179,7 @@ DicomFrames DicomFrames::read(const std::string& path) {
     file.check(pixels->getUncompressedFrame(&dataset, static_cast<Uint32>(f), fragment, buffer.data(),
                                             static_cast<Uint32>(frame_bytes), decoded_model),
                "cannot decode frame " + std::to_string(f) + " (transfer syntax " + syntax.getXferName() + ")");
-    std::int32_t* out = data->stored.data() + frame_pixels * f;
+    std::vector<std::int32_t>& out = data->stored.emplace_back(frame_pixels);
     for (std::size_t j = 0; j < frame_pixels; ++j) {
       std::int32_t v;
       if (allocated == 8) {
@@ -204,8 +209,7 @@ DicomFrames DicomFrames::read(const std::string& path) {
         frame_attribute(dataset, f, DCM_PixelValueTransformationSequence, DCM_RescaleIntercept), 0.0, file,
         "Rescale Intercept");
     if (data->slope[f] == 0) file.fail("Rescale Slope 0");
-    const auto [low, high] = std::minmax_element(data->stored.begin() + frame_pixels * f,
-                                                 data->stored.begin() + frame_pixels * (f + 1));
+    const auto [low, high] = std::minmax_element(data->stored[f].begin(), data->stored[f].end());
     for (const double v : {*low * data->slope[f] + data->intercept[f], *high * data->slope[f] + data->intercept[f]}) {
       if (!std::isfinite(v)) file.fail("non-finite modality value");
       data->low = std::min(data->low, v);
@@ -225,7 +229,7 @@ Plane DicomFrames::frame(int index) const {
   if (index < 0 || index >= data_->frames)
     throw std::out_of_range("DICOM frame " + std::to_string(index) + " of " + std::to_string(data_->frames));
   Plane plane(data_->columns, data_->rows);
-  const std::int32_t* stored = data_->stored.data() + plane.pixels.size() * index;
+  const std::vector<std::int32_t>& stored = data_->stored[static_cast<std::size_t>(index)];
   for (std::size_t j = 0; j < plane.pixels.size(); ++j)
     plane.pixels[j] = stored[j] * data_->slope[index] + data_->intercept[index];
   return plane;

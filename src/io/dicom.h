@@ -18,9 +18,10 @@ bool is_dicom_file(const std::string& path);
 
 class DicomFrames {
  public:
-  // frames × rows × columns above this is refused before any pixel buffer is allocated (1 GiB as stored values).
+  // Refused before any pixel buffer is allocated: frames × rows × columns above kMaxPixels (1 GiB as stored values,
+  // held frame by frame), a side above kMaxSide (a frame of 256 MiB; larger slides come tiled, one tile a frame).
   static constexpr std::int64_t kMaxPixels = std::int64_t{1} << 28;
-  static constexpr int kMaxSide = 16384;
+  static constexpr int kMaxSide = 8192;
   static constexpr int kMaxFrames = 65535;  // frame numbers in references are 16-bit
 
   // A Part 10 file holding one-sample grayscale pixels: MONOCHROME1 or MONOCHROME2, 8 or 16 bits allocated,

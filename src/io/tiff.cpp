@@ -4,7 +4,6 @@
 #include <libxml/tree.h>
 #include <tiffio.h>
 
-#include <array>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -249,6 +248,17 @@ Image read_tiff(const std::string& path, int page) {
   if (!(gray && channels <= 2) && !(photometric == PHOTOMETRIC_RGB && channels >= 3))
     file.fail("photometric interpretation " + std::to_string(photometric) + " with " + std::to_string(channels) +
               " samples is not supported (gray or RGB)");
+
+  // A page must not claim more pixels than the file's bytes can hold: uncompressed data is its own size, compressed
+  // data expands at most about 1032-fold (deflate's limit; LZW, PackBits and JPEG of real images stay below).
+  std::uint16_t compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  std::error_code size_error;
+  const double file_size = static_cast<double>(std::filesystem::file_size(path, size_error));
+  const double decoded = static_cast<double>(width) * height * channels * (bits / 8);
+  if (size_error || decoded > file_size * (compression == COMPRESSION_NONE ? 1.0 : 1032.0))
+    file.fail("a page of " + std::to_string(width) + "x" + std::to_string(height) + " cannot be held in " +
+              std::to_string(static_cast<std::uintmax_t>(file_size)) + " bytes");
 
   Image image;
   image.width = static_cast<int>(width);
