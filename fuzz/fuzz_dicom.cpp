@@ -8,7 +8,7 @@
 #include "refusal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string path = cryptounet::fuzz::input_file("fuzz_dicom", ".dcm", data, size);
+  const std::string path = cryptounet::fuzz::input_file("fuzz_dicom", ".dcm", data, size, {".seg"});
   cryptounet::fuzz::expect_parse_or_refusal([&] {
     const auto dicom = cryptounet::io::DicomFrames::read(path);
     std::vector<cryptounet::io::Mask> masks;
