@@ -13,12 +13,14 @@
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
 #include "henn/resources.h"
+#include "io/dataset.h"
 #include "io/image_file.h"
 #include "io/overlay.h"
 #include "io/png.h"
 #include "io/preprocess.h"
 #include "io/report.h"
 #include "nn/instances.h"
+#include "io/volume_masks.h"
 #include "nn/metrics.h"
 #include "nn/model_info.h"
 #include "nn/output_decoding.h"
@@ -74,6 +76,7 @@ struct EncryptOptions {
   std::vector<std::string> images;
   std::string out = "batch.ct";
   int stride = 0;
+  int axis = io::kAxialAxis;
 };
 
 void run_encrypt(const EncryptOptions& o) {
@@ -85,9 +88,9 @@ void run_encrypt(const EncryptOptions& o) {
                                             keys.plan.layout.height));
   std::vector<nn::Tensor> images;
   std::vector<std::string> names;
-  for (const auto& path : o.images) {
-    images.push_back(nn::preprocess(io::read_image(path), info));
-    names.push_back(fs::path(path).stem().string());
+  for (const io::Sample& s : io::samples_from_files(o.images, o.axis)) {
+    images.push_back(nn::preprocess(io::read_image(s.image_path, s.page, o.axis), info));
+    names.push_back(s.id);
   }
   if (images.empty()) throw std::invalid_argument("encrypt: no images");
   const int stride = o.stride > 0 ? o.stride : info.tile * 3 / 4;
@@ -139,6 +142,8 @@ struct DecryptOptions {
   std::string out = "out";
   std::string images;  // folder with the original PNGs (<name>.png) for overlays
   std::string report;  // HTML page; empty: none
+  std::vector<std::string> volumes;  // NIfTI and DICOM inputs of the batch, written back in their own form
+  int axis = io::kAxialAxis;
 };
 
 // Decrypts only the result of a batch these keys encrypted (its record in keys/batches/), and names every output
@@ -158,11 +163,13 @@ void run_decrypt(const DecryptOptions& o) {
   const fs::path out = o.out;
   fs::create_directories(out);
   io::Report report;
+  io::VolumeMasks volumes(o.volumes, o.axis);
   for (std::size_t i = 0; i < logits.size(); ++i) {
     const io::Mask mask = nn::foreground_mask(logits[i], info);
     io::write_mask((out / (stems[i] + "_mask.png")).string(), mask);
     if (info.output == nn::OutputKind::Classes)
       io::write_labels((out / (stems[i] + "_classes.png")).string(), nn::class_labels(logits[i]));
+    volumes.add(submitted.images[i].name, mask);
     const fs::path original_path = fs::path(o.images) / (submitted.images[i].name + ".png");
     std::optional<io::Image> original;
     if (!o.images.empty() && fs::exists(original_path)) {
@@ -194,6 +201,7 @@ void run_decrypt(const DecryptOptions& o) {
     io::write_report(o.report, report);
     fmt::print("report: {}\n", o.report);
   }
+  for (const std::string& path : volumes.write(o.out)) fmt::print("{}\n", path);
 }
 
 void setup_he(CLI::App& root) {
@@ -210,7 +218,14 @@ void setup_he(CLI::App& root) {
   auto* enc = root.add_subcommand("encrypt", "Preprocess, tile, pack and encrypt images (client)");
   enc->add_option("--keys", enc_opts->keys, "Key folder from keygen");
   enc->add_option("--model", enc_opts->model, "Model (its sidecar gives tile and normalization)");
-  enc->add_option("images", enc_opts->images, "PNG images")->required();
+  enc->add_option("images", enc_opts->images,
+                  "Images: PNG, TIFF, DICOM, NIfTI (a stack, multi-frame object or volume is one image per page, "
+                  "frame or slice: <stem>_p<k>)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  enc->add_option("--axis", enc_opts->axis,
+                  "NIfTI volumes: slice perpendicular to voxel axis 0, 1 or 2 (default: the axial axis by the affine)")
+      ->check(CLI::Range(0, 2));
   enc->add_option("-o,--out", enc_opts->out, "Encrypted batch file");
   enc->add_option("--stride", enc_opts->stride, "Tile stride (default 3/4 of the tile)");
   enc->callback([enc_opts] { run_encrypt(*enc_opts); });
@@ -236,6 +251,11 @@ void setup_he(CLI::App& root) {
   dec->add_option("-o,--out", dec_opts->out, "Output folder");
   dec->add_option("--images", dec_opts->images, "Folder with the original <name>.png, for overlays");
   dec->add_option("--report", dec_opts->report, "Write one self-contained HTML page: images, nuclei, times");
+  dec->add_option("--volumes", dec_opts->volumes,
+                  "The batch's NIfTI and DICOM inputs: their masks also as <stem>_mask.nii.gz (the input's header and "
+                  "affine) or <stem>_seg.dcm (DICOM Segmentation; only DICOM inputs give one)")
+      ->check(CLI::ExistingFile);
+  dec->add_option("--axis", dec_opts->axis, "NIfTI volumes: the --axis given to encrypt")->check(CLI::Range(0, 2));
   dec->callback([dec_opts] { run_decrypt(*dec_opts); });
 }
 

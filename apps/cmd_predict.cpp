@@ -9,6 +9,7 @@
 #include "io/overlay.h"
 #include "io/preprocess.h"
 #include "io/report.h"
+#include "io/volume_masks.h"
 #include "nn/instances.h"
 #include "nn/metrics.h"
 #include "nn/output_decoding.h"
@@ -47,6 +48,7 @@ struct PredictCliOptions {
   std::string format = "png";  // of the mask and label files written to `out`
   std::string instances = "watershed";
   nn::InstanceOptions instance_options;
+  int axis = io::kAxialAxis;  // NIfTI volumes are cut perpendicular to it
 };
 
 std::vector<io::Sample> collect_samples(const PredictCliOptions& o) {
@@ -58,7 +60,7 @@ std::vector<io::Sample> collect_samples(const PredictCliOptions& o) {
     samples = io::list_dataset(o.data, split);
   } else {
     if (!o.split.empty()) throw std::invalid_argument("predict: --split needs --data");
-    samples = io::samples_from_files(o.images);
+    samples = io::samples_from_files(o.images, o.axis);
   }
   if (samples.empty())
     throw std::invalid_argument("predict: no images" + (o.split.empty() ? std::string() : " in split " + o.split) +
@@ -80,6 +82,7 @@ void run_predict(const PredictCliOptions& o) {
   nn::InstanceOptions instance_options = o.instance_options;
   instance_options.split_touching = o.instances == "watershed";
   const std::string ext = o.format == "tiff" ? ".tif" : ".png";
+  io::VolumeMasks volumes(o.images, o.axis);
 
   nlohmann::json per_image = nlohmann::json::array();
   double dice_sum = 0, iou_sum = 0, agreement_sum = 0, ap_sum = 0;
@@ -88,7 +91,7 @@ void run_predict(const PredictCliOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   for (const auto& s : samples) {
     const auto t0 = std::chrono::steady_clock::now();
-    const io::Image image = io::read_image(s.image_path, s.page);
+    const io::Image image = io::read_image(s.image_path, s.page, o.axis);
     const nn::Tensor logits = nn::predict_logits(loaded.model, nn::preprocess(image, loaded.info), popts);
     const io::Mask predicted = nn::foreground_mask(logits, loaded.info);
     const io::LabelImage nuclei = nn::label_instances(predicted, instance_options);
@@ -138,6 +141,7 @@ void run_predict(const PredictCliOptions& o) {
     if (!o.out.empty()) {
       const fs::path out(o.out);
       io::write_mask((out / (s.id + "_mask" + ext)).string(), predicted);
+      volumes.add(s.id, predicted);
       io::write_labels((out / (s.id + "_labels" + ext)).string(), nuclei);
       std::ofstream csv(out / (s.id + "_nuclei.csv"));
       csv << nn::instances_csv(measured);
@@ -155,6 +159,9 @@ void run_predict(const PredictCliOptions& o) {
     per_image.push_back(std::move(entry));
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!o.out.empty())
+    for (const std::string& path : volumes.write(o.out))
+      if (!o.json) fmt::print("{}\n", path);
 
   nlohmann::json result = {{"model", loaded.model.name},
                            {"mode", o.whole ? "whole" : "tiled"},
@@ -204,8 +211,13 @@ void setup_predict(CLI::App& root) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--split", o->split, "Only this split of --data (train, val, test; by sorted id)")
       ->check(CLI::IsMember({"train", "val", "test"}));
-  cmd->add_option("images", o->images, "Image files (PNG or TIFF; a TIFF stack is one image per page)")
+  cmd->add_option("images", o->images,
+                  "Image files (PNG, TIFF, DICOM, NIfTI; a TIFF stack, DICOM multi-frame object or NIfTI volume is "
+                  "one image per page, frame or slice)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--axis", o->axis,
+                  "NIfTI volumes: slice perpendicular to voxel axis 0, 1 or 2 (default: the axial axis by the affine)")
+      ->check(CLI::Range(0, 2));
   cmd->add_option("--limit", o->limit, "At most K images")->check(CLI::NonNegativeNumber);
   cmd->add_option("--stride", o->stride, "Tile stride (default 3/4 of the tile)")->check(CLI::PositiveNumber);
   cmd->add_flag("--whole", o->whole, "Whole image in one pass instead of tiles");
@@ -219,7 +231,9 @@ void setup_predict(CLI::App& root) {
       ->check(CLI::Range(0, 1 << 28));
   cmd->add_flag("--json", o->json, "Print one JSON object (dice, iou, map, images, per_image, ...)");
   cmd->add_option("-o,--out", o->out,
-                  "Write <id>_mask, <id>_labels (16-bit nuclei), <id>_nuclei.csv and <id>_overlay.png here");
+                  "Write <id>_mask, <id>_labels (16-bit nuclei), <id>_nuclei.csv and <id>_overlay.png here; a NIfTI "
+                  "input also as <stem>_mask.nii.gz (its header and affine), a DICOM input as <stem>_seg.dcm (DICOM "
+                  "Segmentation; only DICOM inputs give one)");
   cmd->add_option("--report", o->report, "Write one self-contained HTML page: images, nuclei, scores, times");
   cmd->add_option("--format", o->format, "Mask and label files: png or tiff")->check(CLI::IsMember({"png", "tiff"}));
   cmd->callback([o] { run_predict(*o); });

@@ -16,7 +16,7 @@ build="${CRYPTOUNET_FUZZ_BUILD:-build-fuzz}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCRYPTOUNET_FUZZ=ON -DCRYPTOUNET_BUILD_TESTS=OFF -DCRYPTOUNET_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target cryptounet_fuzz
-targets=(fuzz_http fuzz_ckks_params fuzz_ckks_objects fuzz_henn_files fuzz_model)
+targets=(fuzz_http fuzz_ckks_params fuzz_ckks_objects fuzz_henn_files fuzz_model fuzz_tiff fuzz_nifti fuzz_dicom)
 max_len=$(sed -n 's/^CRYPTOUNET_FUZZ_MAX_LEN:STRING=//p' "$build/CMakeCache.txt")
 
 case "$mode" in

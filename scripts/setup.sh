@@ -10,6 +10,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libpng-dev libfmt-dev libspdlog-dev
   libtiff-dev              # TIFF stacks from microscopes; masks and label images for Fiji and napari
   libnifti2-dev            # NIfTI-1/2 MRI volumes in, label volumes out
+  libxml2-dev              # OME-XML of OME-TIFF files
+  libdcmtk-dev dcmtk       # DICOM images in, DICOM Segmentation objects out; dcmdump for the tests
   libcpp-httplib-dev       # encrypted-inference server and client
   libssl-dev openssl       # TLS for the service; `openssl req` makes a certificate (docs/SERVICE.md)
   libnats-dev nats-server  # the cluster: front end and workers over NATS JetStream (docs/SCALING.md)

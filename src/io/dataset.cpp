@@ -23,14 +23,15 @@ std::string find_companion(const fs::path& folder, const std::string& stem) {
 }
 
 // One sample per page of `image_path`; mask and labels from the DSB folder `root` when it is not empty.
-void append_pages(const std::string& image_path, const fs::path& root, std::vector<Sample>& out) {
-  const std::string stem = fs::path(image_path).stem().string();
-  const int pages = image_page_count(image_path);
+void append_pages(const std::string& image_path, const fs::path& root, std::vector<Sample>& out,
+                  int axis = kAxialAxis) {
+  const std::string stem = image_stem(image_path);
+  const int pages = image_page_count(image_path, axis);
   const std::string mask = root.empty() ? std::string() : find_companion(root / "masks", stem);
   const std::string labels = root.empty() ? std::string() : find_companion(root / "labels", stem);
   for (int page = 0; page < pages; ++page) {
     Sample s;
-    s.id = pages == 1 ? stem : stem + "_p" + std::to_string(page);
+    s.id = page_id(stem, page, pages);
     s.image_path = image_path;
     s.page = page;
     s.mask_path = mask;
@@ -82,11 +83,11 @@ std::vector<Sample> list_dataset(const std::string& dir, std::optional<Split> sp
   return chosen;
 }
 
-std::vector<Sample> samples_from_files(const std::vector<std::string>& paths) {
+std::vector<Sample> samples_from_files(const std::vector<std::string>& paths, int axis) {
   std::vector<Sample> out;
   for (const auto& path : paths) {
     const fs::path parent = fs::path(path).parent_path();
-    append_pages(path, parent.filename() == "images" ? parent.parent_path() : fs::path(), out);
+    append_pages(path, parent.filename() == "images" ? parent.parent_path() : fs::path(), out, axis);
   }
   return out;
 }

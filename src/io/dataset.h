@@ -2,6 +2,8 @@
 // split shared with train/data.py.
 #pragma once
 
+#include "io/image_file.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,8 +31,9 @@ struct Sample {
 // Throws if the folder has no images/ directory, no image in it, or two files with the same stem.
 std::vector<Sample> list_dataset(const std::string& dir, std::optional<Split> split = std::nullopt);
 
-// The samples of image files named on a command line (stacks expanded to pages). An image inside a DSB-layout
+// The samples of image files named on a command line (stacks expanded to pages; a NIfTI volume's pages are its slices
+// along `axis`, io/image_file.h). An image inside a DSB-layout
 // folder (dir/images/<file>) is paired with dir/masks/ and dir/labels/ files of the same stem where present.
-std::vector<Sample> samples_from_files(const std::vector<std::string>& paths);
+std::vector<Sample> samples_from_files(const std::vector<std::string>& paths, int axis = kAxialAxis);
 
 }  // namespace cryptounet::io

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace cryptounet::io {
@@ -55,6 +56,15 @@ NiftiVolume NiftiVolume::read(const std::string& path) {
     if (side < 1 || side > kMaxSide) throw std::runtime_error("NIfTI '" + path + "': side out of range");
   if (data->dims[0] * data->dims[1] * data->dims[2] > kMaxVoxels)
     throw std::runtime_error("NIfTI '" + path + "': more than 2^28 voxels");
+  // The voxel buffer is sized by the header: a header must not claim more data than the file can hold (deflate
+  // expands at most 1032-fold).
+  if (!nim->iname) throw std::runtime_error("NIfTI '" + path + "': no voxel data file");
+  std::error_code size_error;
+  const std::uintmax_t file_size = std::filesystem::file_size(nim->iname, size_error);  // .nii, or the .img of a pair
+  const bool compressed = nifti_is_gzfile(nim->iname);
+  const double claimed = static_cast<double>(nim->nvox) * nim->nbyper + (compressed ? 0.0 : nim->iname_offset);
+  if (size_error || nim->nbyper <= 0 || claimed > static_cast<double>(file_size) * (compressed ? 1032.0 : 1.0))
+    throw std::runtime_error("NIfTI '" + path + "': the header claims more voxel data than the file holds");
   if (nifti_image_load(nim.get()) != 0 || !nim->data)
     throw std::runtime_error("NIfTI '" + path + "': cannot read the voxel data");
   data->voxels.resize(static_cast<std::size_t>(data->dims[0] * data->dims[1] * data->dims[2]));
@@ -90,6 +100,16 @@ NiftiVolume NiftiVolume::read(const std::string& path) {
 int NiftiVolume::size(int axis) const {
   check_axis(axis);
   return static_cast<int>(data_->dims[axis]);
+}
+
+int NiftiVolume::axial_axis() const {
+  const nifti_image& h = *data_->header;
+  if (h.sform_code <= 0 && h.qform_code <= 0) return 2;
+  int codes[3];
+  nifti_dmat44_to_orientation(h.sform_code > 0 ? h.sto_xyz : h.qto_xyz, &codes[0], &codes[1], &codes[2]);
+  for (int axis = 0; axis < 3; ++axis)
+    if (codes[axis] == NIFTI_I2S || codes[axis] == NIFTI_S2I) return axis;
+  return 2;
 }
 
 Plane NiftiVolume::slice(int axis, int index) const {

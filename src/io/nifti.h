@@ -20,6 +20,9 @@ class NiftiVolume {
 
   // Voxels along axis 0 (i), 1 (j) or 2 (k).
   int size(int axis) const;
+  // The voxel axis closest to the body's inferior-superior direction by the sform (else qform) affine: the axis
+  // whose slices are axial. 2 when the header has no affine.
+  int axial_axis() const;
 
   // Slice `index` perpendicular to `axis`, in scaled intensities (scl_slope and scl_inter applied). Its width runs
   // along the lower remaining axis, its height along the higher one (axis 2: width i, height j).

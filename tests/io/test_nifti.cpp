@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nifti2_io.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 namespace cryptounet::io {
@@ -114,6 +115,19 @@ TEST(Nifti, FourDimensionalAndMissingFilesThrowNamingTheFile) {
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
     }
+  }
+}
+
+// A header whose voxel data the file does not hold is refused before the voxel buffer is allocated.
+TEST(Nifti, TruncatedVoxelDataIsRefused) {
+  test::TempDir dir;
+  write_volume(dir.file("t1.nii"));
+  std::filesystem::resize_file(dir.file("t1.nii"), 352 + 10);
+  try {
+    NiftiVolume::read(dir.file("t1.nii"));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("more voxel data than the file holds"), std::string::npos) << e.what();
   }
 }
 

@@ -141,5 +141,29 @@ TEST(Tiff, CorruptedUnsupportedAndMissingFilesThrowNamingTheFile) {
   EXPECT_THROW(write_tiff(dir.file("none.tif"), {}), std::invalid_argument);
 }
 
+// A header claiming a 16384 x 16384 page backed by a few bytes is refused before the page buffer is allocated.
+TEST(Tiff, PageLargerThanItsFileIsRefused) {
+  test::TempDir dir;
+  TIFF* tif = TIFFOpen(dir.file("claim.tif").c_str(), "w");
+  ASSERT_NE(tif, nullptr);
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 16384u);
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 16384u);
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 4);
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 16384u);
+  unsigned char bytes[64] = {0};
+  ASSERT_GE(TIFFWriteRawStrip(tif, 0, bytes, sizeof bytes), 0);
+  ASSERT_TRUE(TIFFWriteDirectory(tif));
+  TIFFClose(tif);
+  try {
+    read_tiff(dir.file("claim.tif"));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot be held in"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace cryptounet::io
