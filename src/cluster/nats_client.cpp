@@ -4,14 +4,31 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace cryptounet::cluster {
 namespace {
 
 constexpr std::size_t kMaxCredentialsBytes = 4096;
 constexpr std::int64_t kJetStreamWaitMs = 10000;  // JetStream API requests; file-backed streams answer in ms
+
+// "nats://a:4222, nats://b:4222" -> the URLs, blanks trimmed, for SetServers: given such a list, SetURL of the C
+// client 3.4.1 fails to connect ("no server available").
+std::vector<std::string> split_urls(const std::string& list) {
+  std::vector<std::string> urls;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    const std::size_t first = list.find_first_not_of(' ', start);
+    const std::size_t last = list.find_last_not_of(' ', end - 1);
+    if (first < end && last != std::string::npos && last >= first) urls.push_back(list.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return urls;
+}
 
 struct Credentials {
   std::string user, password, token;
@@ -57,7 +74,11 @@ NatsClient::NatsClient(const NatsSettings& settings) {
   natsOptions* options = nullptr;
   check(natsOptions_Create(&options), "NATS options");
   const std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> owned(options, natsOptions_Destroy);
-  check(natsOptions_SetURL(options, settings.url.c_str()), "NATS URL " + settings.url);
+  const auto urls = split_urls(settings.url);
+  if (urls.empty()) throw std::invalid_argument("no NATS URL");
+  std::vector<const char*> servers;
+  for (const auto& url : urls) servers.push_back(url.c_str());
+  check(natsOptions_SetServers(options, servers.data(), static_cast<int>(servers.size())), "NATS URLs " + settings.url);
   check(natsOptions_SetName(options, settings.name.c_str()), "NATS client name");
   // Keep retrying through a server restart or a cluster fail-over instead of giving up after 60 attempts.
   check(natsOptions_SetMaxReconnect(options, -1), "NATS reconnect");
