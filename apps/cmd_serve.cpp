@@ -45,6 +45,7 @@ struct ServeOptions {
   double key_ttl_hours = 24;
   std::string nats_url;  // set: a cluster front end, jobs run on `cryptounet worker`s
   std::string nats_credentials;
+  int nats_replicas = 1;
   std::uint64_t disk_reserve_mb = 1024;
   std::uint64_t disk_quota_mb = 0;
 };
@@ -57,6 +58,7 @@ std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOpt
     cryptounet::cluster::ClusterConfig cluster;
     cluster.nats = {o.nats_url, o.nats_credentials, "cryptounet-serve"};
     cluster.kept_keys_file = std::filesystem::path(o.data_dir) / "cluster-key-blobs.json";
+    cluster.stream_replicas = o.nats_replicas;
     return std::make_unique<cryptounet::cluster::ClusterBackend>(cluster,
                                                                  cryptounet::nn::LoadedModel::load(o.model).model);
 #else
@@ -168,6 +170,9 @@ void setup_serve(CLI::App& root) {
                   "Run jobs on cluster workers through this NATS server (docs/SCALING.md); default: in process");
   cmd->add_option("--nats-credentials", options->nats_credentials,
                   "File holding 'user:password' or a token for NATS (mode 0600)")->check(CLI::ExistingFile);
+  cmd->add_option("--nats-replicas", options->nats_replicas,
+                  "JetStream replicas of the streams, if this front end creates them (3 on a 3-node NATS cluster)")
+      ->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--disk-reserve-mb", options->disk_reserve_mb,
                   "Free space an upload must leave on the data dir's file system (507 otherwise)")
       ->capture_default_str()->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));

@@ -22,6 +22,7 @@ namespace {
 struct WorkerOptions {
   std::string nats_url;
   std::string credentials;
+  int nats_replicas = 1;
   std::string model;
   int threads = 0;
   std::uint64_t cache_mb = 8192;
@@ -41,6 +42,7 @@ void run_worker(const WorkerOptions& o) {
 
   cryptounet::cluster::WorkerConfig config;
   config.nats = {o.nats_url, o.credentials, o.name.empty() ? "cryptounet-worker" : o.name};
+  config.stream_replicas = o.nats_replicas;
   config.name = o.name;
   config.key_cache_bytes = o.cache_mb << 20;
   config.ack_wait = std::chrono::milliseconds(static_cast<long long>(o.ack_wait_s * 1000));
@@ -67,6 +69,9 @@ void setup_worker(CLI::App& root) {
   cmd->add_option("--nats", options->nats_url, "NATS server URL(s), comma-separated (nats://host:4222)")->required();
   cmd->add_option("--nats-credentials", options->credentials,
                   "File holding 'user:password' or a token for NATS (mode 0600)")->check(CLI::ExistingFile);
+  cmd->add_option("--nats-replicas", options->nats_replicas,
+                  "JetStream replicas of the streams, if this worker creates them (3 on a 3-node NATS cluster)")
+      ->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--model", options->model, "Model file (ONNX); the same as the front end's")->required();
   cmd->add_option("--threads", options->threads, "OpenMP threads per task (0: one per core)")->capture_default_str();
   cmd->add_option("--cache-mb", options->cache_mb, "Parsed evaluation keys kept, MiB (least recently used out)")

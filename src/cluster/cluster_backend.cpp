@@ -60,7 +60,7 @@ std::string serialize(const ckks::Context& context, const std::vector<ckks::Ciph
 
 ClusterBackend::ClusterBackend(ClusterConfig config, nn::Model model)
     : config_(std::move(config)), local_(std::move(model)), nats_(config_.nats), blobs_(nats_) {
-  ensure_streams(nats_);
+  ensure_streams(nats_, config_.stream_replicas);
   adopt_kept_keys();
   // From the first advisory kept: those that came while no front end was running are handled now.
   jsSubOptions options;

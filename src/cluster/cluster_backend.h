@@ -36,6 +36,7 @@ namespace cryptounet::cluster {
 
 struct ClusterConfig {
   NatsSettings nats;
+  int stream_replicas = 1;                                 // JetStream replicas of streams it creates (topology.h)
   std::uint64_t max_blob_bytes = std::uint64_t{64} << 30;  // largest result a worker may send back
   std::size_t key_blobs_kept = 4;                          // key bundles left in NATS for the next jobs
   std::filesystem::path kept_keys_file;                    // where their hashes survive a restart; empty: nowhere

@@ -28,9 +28,11 @@ std::string result_subject(const std::string& job, std::size_t group);
 std::string job_tasks_filter(const std::string& job);    // every task subject of a job
 std::string job_results_filter(const std::string& job);  // every result subject of a job
 
-// Creates the four streams if they do not exist (file storage, so they survive a NATS restart). Idempotent; both
-// the front end and the workers call it at start, so either may come up first.
-void ensure_streams(NatsClient& nats);
+// Creates the four streams if they do not exist (file storage, so they survive a NATS restart), each kept on
+// `replicas` servers of a NATS cluster (1, or 3 or 5 so that a stream outlives the loss of 1 or 2 servers).
+// Idempotent; both the front end and the workers call it at start, so either may come up first. Streams that
+// exist keep their settings (a warning names a replica count that differs).
+void ensure_streams(NatsClient& nats, int replicas = 1);
 
 // Milliseconds/seconds to the nanoseconds the C client's configuration fields take.
 inline std::int64_t nanoseconds(std::chrono::nanoseconds d) { return d.count(); }

@@ -109,7 +109,7 @@ Worker::Worker(WorkerConfig config, nn::Model model)
   if (config_.scratch_dir.empty())
     config_.scratch_dir = std::filesystem::temp_directory_path() / ("cryptounet-worker-" + serve::random_id());
   std::filesystem::create_directories(config_.scratch_dir);
-  ensure_streams(nats_);
+  ensure_streams(nats_, config_.stream_replicas);
   ensure_consumer(nats_, config_);
   jsSubOptions options;
   jsSubOptions_Init(&options);

@@ -21,6 +21,7 @@ namespace cryptounet::cluster {
 
 struct WorkerConfig {
   NatsSettings nats;
+  int stream_replicas = 1;                     // JetStream replicas of streams this worker creates (topology.h)
   std::string name;                            // reported in results; default host:pid
   std::uint64_t key_cache_bytes = std::uint64_t{8} << 30;
   std::uint64_t max_blob_bytes = std::uint64_t{64} << 30;  // largest key bundle or ciphertext set fetched
