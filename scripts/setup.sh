@@ -21,6 +21,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev libomp-14-dev   # fuzz/: libFuzzer + ASan/UBSan runtimes, OpenMP for clang (scripts/fuzz.sh)
   python3 python3-torch python3-onnx python3-numpy python3-pil python3-matplotlib python3-scipy  # training (train/)
   python3-nibabel mricron-data insighttoolkit5-examples  # brain MRI: training volumes and the `demo --mri` subject
+  python3-bcrypt           # scripts/cluster.sh: bcrypt hashes of the NATS passwords (deploy/nats/passwords.conf)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
