@@ -1,8 +1,11 @@
 // The cluster on one machine: one job of 3 lane groups (12 ciphertexts of the tiny U-Net) through a local
 // nats-server, first with 1 worker, then with 2 (1 OpenMP thread each), side by side in one run; and every task's
 // overhead (key fetch and parse, ciphertext fetch, result upload) against its compute. docs/SCALING.md.
+// On a shared machine the wall times depend on the cores the run got: each run also reports the process's CPU
+// time and the cores it used on average, and the load average before and after.
 //   build/bench/cluster_scaling [groups=3]
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -10,6 +13,9 @@
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include <fstream>
+#include <string>
 
 #ifdef CRYPTOUNET_HAS_CLUSTER
 #ifndef CRYPTOUNET_NATS_SERVER
@@ -23,6 +29,23 @@
 #include "henn/planner.h"
 
 using namespace cryptounet;
+
+namespace {
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+std::string load_average() {
+  std::string one, five, fifteen;
+  std::ifstream("/proc/loadavg") >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const int groups = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
@@ -68,12 +91,17 @@ int main(int argc, char** argv) {
       results.push_back(r);
     };
     cluster::ClusterBackend front_end(config, model);
+    const std::string load_before = load_average();
+    const double cpu_start = process_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     front_end.run(dir / "eval.bin", dir / "batch.ct", dir / "result.ct", [](const serve::LayerDone&) { return true; });
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double cpu = process_cpu_seconds() - cpu_start;
     stop = true;
     for (auto& t : threads) t.join();
-    std::printf("\n%d worker(s), 1 thread each: job wall time %.2f s\n", workers, wall);
+    std::printf("\n%d worker(s), 1 thread each: job wall time %.2f s, CPU time %.2f s (%.2f cores on average); "
+                "load average %s before, %s after\n",
+                workers, wall, cpu, cpu / wall, load_before.c_str(), load_average().c_str());
     std::printf("  group worker    keys     fetch_s parse_s input_s compute_s upload_s\n");
     for (const auto& r : results)
       std::printf("  %5zu %-9s %-8s %7.2f %7.2f %7.3f %9.2f %8.3f\n", r.group + 1, r.worker.c_str(),
