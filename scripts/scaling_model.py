@@ -2,8 +2,11 @@
 """Throughput and single-image latency of the NATS cluster (docs/SCALING.md), from per-task costs.
 
 A job is split into lane groups of 4 ciphertexts; each group is one task. A worker spends, per task,
-  compute + input transfer + result transfer (+ key fetch and parse the first time it sees a client's keys),
-and every byte goes through the NATS server's link (a single server, or the busiest node of a cluster).
+  compute + input transfer + result transfer (+ key fetch and parse the first time it sees a client's keys).
+Every byte goes through the busiest NATS node's link: with R stream replicas that node (the streams' leader, in the
+worst case one node leads all three streams) sends each published byte to R - 1 followers and once more to its
+reader, so R copies leave it. One reader is also capped by the blob store's read rate (one ordered consumer,
+measured on loopback: it is CPU-bound in client and server, not link-bound).
 The model is deliberately simple: workers are identical, tasks are independent, the link is the only shared
 resource, and the front end's splitting and assembling (a few seconds per job) is counted once per job.
 
@@ -13,18 +16,26 @@ resource, and the front end's splitting and assembling (a few seconds per job) i
 import argparse
 import math
 
+# Measured through the cluster on loopback (bench/cluster_scaling, docs/SCALING.md "Measured"): one worker fetched a
+# 323 MiB (338.7 MB) key bundle from the blob store in 3.67-4.23 s and parsed it in 2.24-3.32 s, on a 2-core machine
+# at load average 7-16; the slower of each pair is used.
+FETCH_MBS = 338.7 / 4.23
+PARSE_MBS = 338.7 / 3.32
+
 
 def simulate(workers, gbit, a):
     link = gbit * 1e9 / 8  # bytes/s
+    reader = min(link, a.fetch_mbs * 1e6)  # one worker's transfer rate
     task_bytes = a.input_mb * 1e6 + a.output_mb * 1e6
-    transfer = task_bytes / link  # seconds per task on an otherwise idle link
+    transfer = task_bytes / reader  # seconds per task on an otherwise idle link
     task = a.compute_s + transfer
-    # Jobs per hour in steady state (keys already cached): workers or the link, whichever saturates first.
-    tasks_per_s = min(workers / task, link / task_bytes)
+    # Jobs per hour in steady state (keys already cached): workers or the busiest link, whichever saturates first.
+    tasks_per_s = min(workers / task, link / (a.replicas * task_bytes))
     jobs_per_hour = 3600 * tasks_per_s / a.groups
     # One image alone on a cold cluster: every worker used fetches the keys once, through the same link.
     used = min(workers, a.groups)
-    key_fetch = used * a.keys_mb * 1e6 / link + a.parse_s
+    keys = a.keys_mb * 1e6
+    key_fetch = max(used * keys / link, keys / reader) + (a.replicas - 1) * keys / link + a.keys_mb / a.parse_mbs
     rounds = math.ceil(a.groups / used)
     latency = a.frontend_s + key_fetch + rounds * task
     warm_latency = a.frontend_s + rounds * task
@@ -38,7 +49,9 @@ def main():
     p.add_argument("--input-mb", type=float, default=50, help="a group's input ciphertexts")
     p.add_argument("--output-mb", type=float, default=4, help="a group's result ciphertexts")
     p.add_argument("--keys-mb", type=float, default=1900, help="the evaluation-key bundle")
-    p.add_argument("--parse-s", type=float, default=20, help="parsing the key bundle on a worker")
+    p.add_argument("--parse-mbs", type=float, default=PARSE_MBS, help="key-bundle parse rate on a worker, MB/s")
+    p.add_argument("--fetch-mbs", type=float, default=FETCH_MBS, help="one worker's blob read rate, MB/s")
+    p.add_argument("--replicas", type=int, default=3, help="JetStream replicas of the streams (--nats-replicas)")
     p.add_argument("--frontend-s", type=float, default=30, help="front end per job: key parse, split, assemble")
     a = p.parse_args()
     print(f"assumptions: {vars(a)}")
