@@ -45,7 +45,7 @@ stop_process() {
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + 30))
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$pidfile"
 }
 
@@ -93,6 +93,8 @@ start() {
   mkdir -p "$dir" && dir=$(realpath "$dir")
   umask 077
   mkdir -p "$dir/nats" "$dir/credentials" "$dir/frontend" "$dir/workers"
+  # A start that fails half-way leaves nothing running.
+  trap 'echo "cluster.sh: start failed, stopping what was started (logs stay in $dir)" >&2; stop "$dir"' EXIT
 
   # NATS configuration: deploy/nats as shipped, TLS left out (loopback only).
   cp "$here/deploy/nats/cluster.conf" "$here/deploy/nats/accounts.conf" "$dir/nats/"
@@ -140,8 +142,8 @@ PY
       set -a
       # shellcheck source=/dev/null
       . "$dir/nats/nats.env"
-      NATS_SERVER_NAME=$node NATS_CLUSTER_LISTEN=127.0.0.1:$route_port NATS_STORE_DIR=$dir/nats/$node/store
       set +a
+      export NATS_SERVER_NAME=$node NATS_CLUSTER_LISTEN=127.0.0.1:$route_port NATS_STORE_DIR=$dir/nats/$node/store
       spawn "$dir/nats/$node/pid" "$dir/nats/$node/log" \
         nats-server -c "$dir/nats/cluster.conf" --ports_file_dir "$dir/nats/$node"
     )
@@ -169,6 +171,7 @@ PY
     wait_for "worker $w" "$dir/workers/$w/log" log_has "$dir/workers/$w/log" "pulling tasks"
   done
 
+  trap - EXIT
   cat >"$dir/cluster.env" <<EOF
 CRYPTOUNET_URL=$url
 CRYPTOUNET_TOKEN_FILE=$dir/credentials/client.token

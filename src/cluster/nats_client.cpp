@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,13 +19,10 @@ constexpr std::int64_t kJetStreamWaitMs = 10000;  // JetStream API requests; fil
 // client 3.4.1 fails to connect ("no server available").
 std::vector<std::string> split_urls(const std::string& list) {
   std::vector<std::string> urls;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t end = std::min(list.find(',', start), list.size());
-    const std::size_t first = list.find_first_not_of(' ', start);
-    const std::size_t last = list.find_last_not_of(' ', end - 1);
-    if (first < end && last != std::string::npos && last >= first) urls.push_back(list.substr(first, last - first + 1));
-    start = end + 1;
+  std::istringstream in(list);
+  for (std::string url; std::getline(in, url, ',');) {
+    const std::size_t first = url.find_first_not_of(' ');
+    if (first != std::string::npos) urls.push_back(url.substr(first, url.find_last_not_of(' ') - first + 1));
   }
   return urls;
 }
