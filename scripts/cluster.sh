@@ -18,12 +18,19 @@ startup_deadline_s=${CLUSTER_STARTUP_DEADLINE_S:-120}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
-# Waits until `check` succeeds, polling; fails after the startup deadline naming `what` and a log to read.
+# Waits until `check` succeeds, polling; fails when the process of PIDFILE has exited or after the startup
+# deadline, naming `what` and showing the end of its log.
 wait_for() {
-  local what=$1 log=$2; shift 2
+  local what=$1 pidfile=$2 log=$3; shift 3
   local deadline=$((SECONDS + startup_deadline_s))
   until "$@"; do
-    ((SECONDS < deadline)) || die "$what did not come up within ${startup_deadline_s} s; see $log"
+    local why=""
+    alive "$pidfile" || why="exited"
+    ((SECONDS < deadline)) || why="did not come up within ${startup_deadline_s} s"
+    if [[ -n $why ]]; then
+      tail -n 20 "$log" >&2 || true
+      die "$what $why; see $log"
+    fi
     sleep 0.2
   done
 }
@@ -149,7 +156,7 @@ PY
     )
   done
   for node in "${nodes[@]}"; do
-    wait_for "NATS node $node" "$dir/nats/$node/log" node_healthy "$dir/nats/$node"
+    wait_for "NATS node $node" "$dir/nats/$node/pid" "$dir/nats/$node/log" node_healthy "$dir/nats/$node"
   done
   local urls="" node
   for node in "${nodes[@]}"; do urls+="${urls:+,}nats://127.0.0.1:$(node_port "$dir/nats/$node" nats)"; done
@@ -158,7 +165,7 @@ PY
     "$cli" serve --model "$model" --host 127.0.0.1 --port 0 --data-dir "$dir/frontend/data" \
     --tokens "$dir/credentials/tokens" --admin operator \
     --nats "$urls" --nats-credentials "$dir/credentials/frontend.nats" --nats-replicas "$replicas"
-  wait_for "the front end" "$dir/frontend/log" log_has "$dir/frontend/log" "serving on http"
+  wait_for "the front end" "$dir/frontend/pid" "$dir/frontend/log" log_has "$dir/frontend/log" "serving on http"
   local url; url=$(grep -o 'serving on http://[^ ]*' "$dir/frontend/log" | head -1 | cut -d' ' -f3)
 
   for ((w = 1; w <= workers; w++)); do
@@ -168,7 +175,7 @@ PY
       --nats-replicas "$replicas" --threads "$threads" --name "worker-$w"
   done
   for ((w = 1; w <= workers; w++)); do
-    wait_for "worker $w" "$dir/workers/$w/log" log_has "$dir/workers/$w/log" "pulling tasks"
+    wait_for "worker $w" "$dir/workers/$w/pid" "$dir/workers/$w/log" log_has "$dir/workers/$w/log" "pulling tasks"
   done
 
   trap - EXIT

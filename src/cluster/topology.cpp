@@ -12,14 +12,31 @@ namespace {
 // leaves behind (a front end restarted within this time still finds its results).
 constexpr auto kResultMaxAge = std::chrono::hours(24 * 7);
 
-void warn_if_replicas_differ(NatsClient& nats, const char* name, int replicas) {
-  jsStreamInfo* info = nullptr;
-  if (js_GetStreamInfo(&info, nats.jetstream(), name, nullptr, nullptr) != NATS_OK) return;
-  const std::int64_t existing = info->Config->Replicas;
-  jsStreamInfo_Destroy(info);
-  if (existing != replicas)
+// JetStream in a cluster answers a stream request once the stream's replicas agree; on a loaded machine that can
+// outlast one request's wait. The requests are idempotent, so a timeout is retried this many times.
+constexpr int kStreamRequestAttempts = 6;
+
+void warn_if_replicas_differ(const jsStreamInfo& info, const char* name, int replicas) {
+  if (info.Config->Replicas != replicas)
     spdlog::warn("stream {} exists with {} replica(s), not {}: kept as it is (change it with `nats stream edit`)",
-                 name, existing, replicas);
+                 name, info.Config->Replicas, replicas);
+}
+
+// One look at the stream: it exists (kept as it is), it was created, or the request failed (status returned).
+natsStatus look_up_or_create(NatsClient& nats, jsStreamConfig& config, int replicas, jsErrCode& error) {
+  jsStreamInfo* info = nullptr;
+  natsStatus status = js_GetStreamInfo(&info, nats.jetstream(), config.Name, nullptr, &error);
+  if (status == NATS_OK) {
+    warn_if_replicas_differ(*info, config.Name, replicas);
+    jsStreamInfo_Destroy(info);
+    return NATS_OK;
+  }
+  if (status != NATS_NOT_FOUND && error != JSStreamNotFoundErr) return status;
+  error = static_cast<jsErrCode>(0);
+  status = js_AddStream(&info, nats.jetstream(), &config, nullptr, &error);
+  jsStreamInfo_Destroy(info);
+  // Another process created it in between: its configuration is ours (same code).
+  return status != NATS_OK && error == JSStreamNameExistErr ? NATS_OK : status;
 }
 
 void add_stream(NatsClient& nats, const char* name, const char* subject, jsRetentionPolicy retention,
@@ -34,13 +51,15 @@ void add_stream(NatsClient& nats, const char* name, const char* subject, jsReten
   config.Storage = js_FileStorage;
   config.MaxAge = nanoseconds(max_age);
   config.Replicas = replicas;
-  jsStreamInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  const natsStatus status = js_AddStream(&info, nats.jetstream(), &config, nullptr, &error);
-  jsStreamInfo_Destroy(info);
-  // Another process created it first: its configuration is ours (same code) unless its replica count differs.
-  if (status != NATS_OK && error == JSStreamNameExistErr) return warn_if_replicas_differ(nats, name, replicas);
-  check(status, std::string("creating stream ") + name, error);
+  for (int attempt = 1;; ++attempt) {
+    jsErrCode error = static_cast<jsErrCode>(0);
+    const natsStatus status = look_up_or_create(nats, config, replicas, error);
+    if (status == NATS_OK) return;
+    if (status != NATS_TIMEOUT || attempt == kStreamRequestAttempts)
+      check(status, std::string("creating stream ") + name, error);
+    spdlog::warn("stream {}: no answer from JetStream (attempt {} of {}), asking again", name, attempt,
+                 kStreamRequestAttempts);
+  }
 }
 
 }  // namespace
