@@ -69,7 +69,11 @@ PY
   done
   "$src/scripts/cluster.sh" stop-node "$work/cluster" "$victim"
   echo "stopped NATS node $victim (leader of the workers' consumer) while a worker ran the task"
-  "${client[@]}" wait --job-id "$job" >/dev/null
+  "${client[@]}" wait --job-id "$job" >/dev/null || {
+    "${client[@]}" status --job-id "$job" >&2
+    tail -n 20 "$work"/cluster/frontend/log "$work"/cluster/workers/*/log >&2
+    exit 1
+  }
   "${client[@]}" download --job-id "$job" --out "$work/cluster.ct" >/dev/null
 fi
 
