@@ -1,6 +1,7 @@
 // cryptounet inspect M: what a model costs before anyone spends an hour on it. The layer table (op, output shape
 // at the tile size, kernel, parameters, levels consumed up to each node), then the CKKS set the planner would choose
-// (ring degree, primes, log QP against the 128-bit bound), the Galois keys and the evaluation-key size.
+// (ring degree, primes, log QP against the 128-bit bound, why no smaller ring), the Galois keys, the evaluation-key
+// size and the server memory estimate, and what each larger ring would cost instead.
 #include "command.h"
 #include "plan_cli.h"
 #include "ckks/params.h"
@@ -46,6 +47,20 @@ std::vector<int> node_sides(const nn::Model& model, int tile) {
   return side;
 }
 
+nlohmann::json plan_summary(const henn::InferencePlan& plan) {
+  const auto& spec = plan.spec;
+  return {{"log_n", spec.log_n},
+          {"levels", plan.levels},
+          {"log_qp", ckks::log_qp_bits(spec)},
+          {"log_qp_bound_128bit", ckks::max_log_qp_128bit(spec.log_n)},
+          {"key_switching_digits", (spec.q_bits.size() + spec.p_bits.size() - 1) / spec.p_bits.size()},
+          {"tiles_per_ciphertext", plan.layout.tiles_per_ciphertext},
+          {"galois_keys", plan.rotation_steps.size()},
+          {"evaluation_key_bytes_estimate", plan.key_bytes_estimate()},
+          {"feature_map_bytes_estimate", plan.feature_map_bytes_estimate},
+          {"memory_bytes_estimate", plan.memory_bytes_estimate()}};
+}
+
 void run_inspect(const InspectOptions& o) {
   const nn::Model model = nn::load_onnx(o.model);
   const std::string sidecar = nn::ModelInfo::sidecar_path(o.model);
@@ -80,19 +95,18 @@ void run_inspect(const InspectOptions& o) {
   }
 
   nlohmann::json plan_json = nullptr;
+  nlohmann::json larger_rings = nlohmann::json::array();
   if (plan) {
-    const auto& spec = plan->spec;
-    const double log_qp = ckks::log_qp_bits(spec);
-    plan_json = {{"log_n", spec.log_n},
-                 {"levels", plan->levels},
-                 {"q_bits", spec.q_bits},
-                 {"p_bits", spec.p_bits},
-                 {"log_qp", log_qp},
-                 {"log_qp_bound_128bit", ckks::max_log_qp_128bit(spec.log_n)},
-                 {"key_switching_digits", (spec.q_bits.size() + spec.p_bits.size() - 1) / spec.p_bits.size()},
-                 {"tiles_per_ciphertext", plan->layout.tiles_per_ciphertext},
-                 {"galois_keys", plan->rotation_steps.size()},
-                 {"evaluation_key_bytes_estimate", plan->key_bytes_estimate()}};
+    plan_json = plan_summary(*plan);
+    plan_json["q_bits"] = plan->spec.q_bits;
+    plan_json["p_bits"] = plan->spec.p_bits;
+    plan_json["smaller_rings_refused"] = plan->smaller_rings_refused;
+    for (int log_n = plan->spec.log_n + 1; log_n <= ckks::kMaxLogN; ++log_n) {
+      henn::PlanOptions forced = o.plan;
+      forced.log_n = log_n;
+      larger_rings.push_back(plan_summary(henn::plan_inference(model, tile, tile, forced)));
+    }
+    plan_json["larger_rings"] = larger_rings;
   }
 
   if (o.json) {
@@ -124,8 +138,21 @@ void run_inspect(const InspectOptions& o) {
                  spec.q_bits.size() > 1 ? spec.q_bits[1] : 0, spec.p_bits.size(), spec.p_bits.front(),
                  plan_json["log_qp"].get<double>(), plan_json["log_qp_bound_128bit"].get<int>(),
                  plan_json["key_switching_digits"].get<std::size_t>(), plan->layout.tiles_per_ciphertext);
+      if (!plan->smaller_rings_refused.empty())
+        fmt::print("smaller rings refused: {}\n", plan->smaller_rings_refused);
       fmt::print("keys: {} Galois keys + relinearization key, evaluation keys ~{:.0f} MiB (estimate)\n",
                  plan->rotation_steps.size(), plan->key_bytes_estimate() / (1 << 20));
+      fmt::print("server memory: ~{:.1f} GiB = evaluation keys + {:.1f} GiB of live feature maps for {} ciphertexts "
+                 "(estimate, a lower bound)\n",
+                 plan->memory_bytes_estimate() / (1 << 30), plan->feature_map_bytes_estimate / (1 << 30),
+                 henn::Layout::kMaxLanes);
+      for (const auto& alt : larger_rings)
+        fmt::print("instead at N = 2^{}: {} key-switching digits, {} tiles per ciphertext, evaluation keys ~{:.0f} MiB, "
+                   "server memory ~{:.1f} GiB\n",
+                   alt["log_n"].get<int>(), alt["key_switching_digits"].get<std::size_t>(),
+                   alt["tiles_per_ciphertext"].get<int>(),
+                   alt["evaluation_key_bytes_estimate"].get<double>() / (1 << 20),
+                   alt["memory_bytes_estimate"].get<double>() / (1 << 30));
     }
   }
   if (!refusal.empty()) throw std::runtime_error("inspect: cannot run encrypted: " + refusal);

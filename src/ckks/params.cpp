@@ -48,7 +48,8 @@ int max_log_qp_128bit(int log_n) {
     case 15: return 881;
     case 16: return 1747;
     case 17: return 3523;
-    default: throw std::invalid_argument("Parameters: log N must be in [13, 17], got " + std::to_string(log_n));
+    default: throw std::invalid_argument("Parameters: log N must be in [" + std::to_string(kMinLogN) + ", " +
+                                     std::to_string(kMaxLogN) + "], got " + std::to_string(log_n));
   }
 }
 

@@ -11,10 +11,14 @@
 namespace cryptounet::ckks {
 
 struct ParameterSpec {
-  int log_n = 15;           // 13 to 17
+  int log_n = 15;           // kMinLogN to kMaxLogN
   std::vector<int> q_bits;  // q_0 (large, final precision) then the scaling primes; each in [20, 60]
   std::vector<int> p_bits;  // special primes; alpha = |P| primes per key-switching digit; each in [20, 60]
 };
+
+// Ring degrees with a 128-bit bound below: N = 2^13 ... 2^17 (2^17 holds about twice the levels of 2^16).
+inline constexpr int kMinLogN = 13;
+inline constexpr int kMaxLogN = 17;
 
 // Largest log2(QP) allowed at 128-bit classical security for a uniform ternary secret: 218/438/881/1747/3523 bits for
 // log N 13/14/15/16/17 (OpenFHE 1.5.1's table; 13-15 are the HomomorphicEncryption.org standard's). Throws

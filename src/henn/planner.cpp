@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -27,6 +28,28 @@ int best_digit_size(int q_limbs, int max_alpha) {
   return best;
 }
 
+// Bytes of the feature maps alive at the busiest point of the network for one group of `lanes` input ciphertexts.
+double feature_map_bytes(const nn::Model& model, const Schedule& schedule, int log_n, int lanes) {
+  const std::size_t count = model.nodes.size();
+  std::vector<double> bytes(count);
+  for (std::size_t j = 0; j < count; ++j) {
+    const NodeSchedule& ns = schedule.nodes[j];
+    const int limbs = schedule.levels - ns.levels_used + 1;
+    const int ciphertexts = model.nodes[j].channels * (ns.interleaved ? 1 : lanes);
+    bytes[j] = ciphertexts * 2.0 * limbs * std::ldexp(8.0, log_n);
+  }
+  double peak = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    double live = 0;
+    for (std::size_t j = 0; j <= i; ++j) {
+      const int last = schedule.nodes[j].last_use;
+      if (j == i || last < 0 || static_cast<std::size_t>(last) >= i) live += bytes[j];
+    }
+    peak = std::max(peak, live);
+  }
+  return peak;
+}
+
 }  // namespace
 
 InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_width, const PlanOptions& options) {
@@ -35,16 +58,23 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
   plan.levels = schedule.levels;
   const int q_limbs = schedule.levels + 1;
   const int q_bits = options.base_bits + schedule.levels * options.scale_bits;
-  const int first = options.log_n ? options.log_n : 13;
-  const int last = options.log_n ? options.log_n : 16;
+  const int first = options.log_n ? options.log_n : ckks::kMinLogN;
+  const int last = options.log_n ? options.log_n : ckks::kMaxLogN;
+  const int block = Layout::block_size(tile_height, tile_width);
   std::string tried;
   for (int log_n = first; log_n <= last; ++log_n) {
     const int bound = ckks::max_log_qp_128bit(log_n);
     const int room = bound - q_bits;
     const int slots = 1 << (log_n - 1);
-    tried += fmt::format(" N=2^{}: {} bits of Q + {} of P vs bound {};", log_n, q_bits, options.special_bits, bound);
-    if (room < options.special_bits) continue;
-    if (Layout::block_size(tile_height, tile_width) > slots) continue;
+    if (room < options.special_bits) {
+      tried += fmt::format(" N=2^{}: {} bits of Q + {} of P > bound {};", log_n, q_bits, options.special_bits, bound);
+      continue;
+    }
+    if (block > slots) {
+      tried += fmt::format(" N=2^{}: a tile needs {} slots > {};", log_n, block, slots);
+      continue;
+    }
+    plan.smaller_rings_refused = tried.empty() ? tried : tried.substr(1, tried.size() - 2);
     const int alpha = best_digit_size(q_limbs, room / options.special_bits);
     plan.spec.log_n = log_n;
     plan.spec.q_bits.assign(1, options.base_bits);
@@ -54,6 +84,7 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
     plan.rotation_steps = schedule.rotation_steps(model, plan.layout);
     plan.layer = LayerOptions::for_scale_bits(options.scale_bits, options.weight_bits);
     plan.input_scale = std::ldexp(1.0, options.scale_bits - kInputScaleMarginBits);
+    plan.feature_map_bytes_estimate = feature_map_bytes(model, schedule, log_n, Layout::kMaxLanes);
     return plan;
   }
   throw std::runtime_error(fmt::format(
@@ -75,11 +106,13 @@ std::string InferencePlan::describe() const {
   for (int b : spec.p_bits) bits += b;
   return fmt::format(
       "N=2^{}, {} levels, Q = {} primes + P = {} x {}-bit ({} bits, bound {}), {} key-switching digits, "
-      "{}x{} tiles, {} per ciphertext, {} Galois keys (~{:.0f} MiB of evaluation keys)",
+      "{}x{} tiles, {} per ciphertext, {} Galois keys (~{:.0f} MiB of evaluation keys, ~{:.1f} GiB with the feature "
+      "maps)",
       spec.log_n, levels, spec.q_bits.size(), spec.p_bits.size(), spec.p_bits.empty() ? 0 : spec.p_bits[0], bits,
       ckks::max_log_qp_128bit(spec.log_n),
       digit_count(static_cast<int>(spec.q_bits.size()), static_cast<int>(spec.p_bits.size())), layout.height,
-      layout.width, layout.tiles_per_ciphertext, rotation_steps.size(), key_bytes_estimate() / (1 << 20));
+      layout.width, layout.tiles_per_ciphertext, rotation_steps.size(), key_bytes_estimate() / (1 << 20),
+      memory_bytes_estimate() / (1 << 30));
 }
 
 }  // namespace cryptounet::henn

@@ -1,6 +1,10 @@
 // The level planner: from the model and the tile size, count the levels, choose the ring degree N and the prime
 // chain under the 128-bit security bound, the key-switching digit size (smallest Galois keys), the batch layout and
 // the rotation steps that need Galois keys. Refuses, with the numbers, a model that cannot fit.
+//
+// N is the smallest ring from 2^13 to 2^17 whose bound holds Q and at least one special prime and whose N/2 slots
+// hold one tile: a deeper network (more levels) or a larger tile moves to the next ring, which doubles the slots
+// (twice the tiles per ciphertext, docs/ENCODING.md) and roughly doubles the 128-bit bound.
 #pragma once
 
 #include "ckks/params.h"
@@ -28,9 +32,18 @@ struct InferencePlan {
   std::vector<int> rotation_steps;  // Galois keys to generate
   LayerOptions layer;
   double input_scale = 0;
+  // The largest set of feature maps alive at once while one group of Layout::kMaxLanes input ciphertexts goes
+  // through the network: every node output from its computation to its last reader, one ciphertext per channel
+  // (per lane unless interleaved), 2 x (limbs at its level) x N x 8 bytes each.
+  double feature_map_bytes_estimate = 0;
+  // Why each smaller ring was passed over ("N=2^16: 1700 bits of Q + 60 of P > bound 1747"); empty when none was.
+  std::string smaller_rings_refused;
 
   // Galois + relinearization key bytes: (keys) x digits x 2 x (limbs of Q + P) x N x 8.
   double key_bytes_estimate() const;
+  // Server memory of one inference: evaluation keys + feature maps (a lower bound: the layers' temporaries and the
+  // process itself come on top; docs/MODEL.md compares it with measured peaks).
+  double memory_bytes_estimate() const { return key_bytes_estimate() + feature_map_bytes_estimate; }
   std::string describe() const;
 };
 

@@ -1,12 +1,15 @@
-// The full default model (models/unet_he.onnx, 23 levels, N = 2^16) on the bundled demo images, encrypted end to
-// end: the encrypted mask must equal the plaintext reference mask on >= 99.9 % of pixels and the Dice scores
-// against the ground truth must agree within 0.005. Label "slow" (3.5 minutes for the 8 images on 2 quiet cores,
-// measured: agreement 100 %, Dice 0.9731 both). CRYPTOUNET_HENN_SLOW_LIMIT=K limits the run to the first K images.
+// The shipped models on the bundled demo images, encrypted end to end: the encrypted mask must equal the plaintext
+// reference mask on >= 99.9 % of pixels and the Dice scores against the ground truth must agree within 0.005.
+// Label "slow". The default model (models/unet_he.onnx, 23 levels, N = 2^16) on all 8 images: 3.5 minutes on 2 quiet
+// cores, measured: agreement 100 %, Dice 0.9731 both. The depth-3 model (models/unet_he_d3.onnx, 32 levels) on the
+// first 2 images (one ciphertext): `cryptounet inspect` estimates 7.5 GiB of evaluation keys alone, so it needs a
+// machine with ~16 GiB free (docs/MODEL.md). CRYPTOUNET_HENN_SLOW_LIMIT=K limits a run to the first K images.
 #include "henn/batch.h"
 #include "henn/batch_record.h"
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
+#include "henn/resources.h"
 #include "io/dataset.h"
 #include "io/image_file.h"
 #include "io/preprocess.h"
@@ -15,20 +18,30 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace cryptounet::henn {
 namespace {
 
 const std::string kRoot = CRYPTOUNET_SOURCE_DIR;
 
-TEST(HennFullModel, DemoImagesMatchPlaintextReference) {
-  const nn::LoadedModel loaded = nn::LoadedModel::load(kRoot + "/models/unet_he.onnx");
+struct ShippedModel {
+  const char* name;
+  std::size_t images;  // the first `images` demo images
+};
+
+class HennFullModel : public ::testing::TestWithParam<ShippedModel> {};
+
+TEST_P(HennFullModel, DemoImagesMatchPlaintextReference) {
+  const nn::LoadedModel loaded = nn::LoadedModel::load(kRoot + "/models/" + GetParam().name + ".onnx");
   auto samples = io::list_dataset(kRoot + "/data/demo");
-  if (const char* limit = std::getenv("CRYPTOUNET_HENN_SLOW_LIMIT"))
-    samples.resize(std::min<std::size_t>(samples.size(), std::strtoul(limit, nullptr, 10)));
+  std::size_t limit = GetParam().images;
+  if (const char* env = std::getenv("CRYPTOUNET_HENN_SLOW_LIMIT")) limit = std::strtoul(env, nullptr, 10);
+  samples.resize(std::min(samples.size(), limit));
   const int tile = loaded.info.tile;
   nn::PredictOptions popts;
   popts.tile = tile;
@@ -64,12 +77,17 @@ TEST(HennFullModel, DemoImagesMatchPlaintextReference) {
   }
   const double n = static_cast<double>(samples.size());
   const double agreement = static_cast<double>(agree) / static_cast<double>(total);
-  std::printf("%zu images, %zu tiles: agreement %.6f, Dice encrypted %.4f, plaintext %.4f, max logit error %.2e, "
-              "inference %.0fs\n",
-              samples.size(), batch.tile_count(), agreement, dice_enc / n, dice_plain / n, max_err, stats.seconds);
+  std::printf("%s: %zu images, %zu tiles: agreement %.6f, Dice encrypted %.4f, plaintext %.4f, max logit error %.2e, "
+              "inference %.0fs (%.1fs per tile), peak RSS %.0f MiB\n",
+              GetParam().name, samples.size(), batch.tile_count(), agreement, dice_enc / n, dice_plain / n, max_err,
+              stats.seconds, stats.seconds / static_cast<double>(batch.tile_count()), peak_rss_mb());
   EXPECT_GE(agreement, 0.999);
   EXPECT_LE(std::abs(dice_enc - dice_plain) / n, 0.005);
 }
+
+INSTANTIATE_TEST_SUITE_P(Shipped, HennFullModel,
+                         ::testing::Values(ShippedModel{"unet_he", 8}, ShippedModel{"unet_he_d3", 2}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace cryptounet::henn

@@ -167,10 +167,10 @@ TEST(HennEncrypted, TinyUnetMatchesPlaintextLayerByLayer) {
 }
 
 TEST(HennPlanner, RefusesAModelTooDeepFor128BitSecurity) {
-  const nn::Model deep = testing::tiny_unet(6, 2);
+  const nn::Model deep = testing::tiny_unet(9, 1);  // 86 levels: 60 + 86 x 40 + 60 = 3560 bits > 3523 at N = 2^17
   try {
-    plan_inference(deep, 64, 64);
-    FAIL() << "a 59-level model must not fit";
+    plan_inference(deep, 512, 512);
+    FAIL() << "an 86-level model must not fit";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("does not fit at 128-bit security"), std::string::npos) << e.what();
   }
@@ -186,6 +186,46 @@ TEST(HennPlanner, DefaultShapedModelFitsN16WithFewKeys) {
   EXPECT_EQ(plan.rotation_steps.size(), 24u);
   EXPECT_LT(plan.key_bytes_estimate(), 4.0 * (1u << 30));
   std::printf("%s\n", plan.describe().c_str());
+}
+
+TEST(HennPlanner, MovesToN17WhenTheLevelsExceedN16) {
+  const nn::Model model = testing::tiny_unet(4, 2);  // 41 levels: 60 + 41 x 40 + 60 = 1760 bits > 1747 at N = 2^16
+  const InferencePlan plan = plan_inference(model, 128, 128);
+  EXPECT_EQ(plan.levels, 41);
+  EXPECT_EQ(plan.spec.log_n, 17);
+  EXPECT_LE(ckks::log_qp_bits(plan.spec), ckks::max_log_qp_128bit(17));
+  EXPECT_NE(plan.smaller_rings_refused.find("N=2^16: 1700 bits of Q + 60 of P > bound 1747"), std::string::npos)
+      << plan.smaller_rings_refused;
+  // Same block per tile as at N = 2^16, twice the slots: four 128x128 tiles per ciphertext instead of two.
+  EXPECT_EQ(plan.layout.block, 128 * 128);
+  EXPECT_EQ(plan.layout.tiles_per_ciphertext, 4);
+  // Room under the larger bound (1823 bits: up to 30 special primes) for 21 special primes: two key-switching digits
+  // over the 42 primes of Q.
+  EXPECT_EQ(plan.spec.p_bits.size(), 21u);
+  EXPECT_EQ(plan.spec.q_bits.size(), 42u);
+  EXPECT_GT(plan.feature_map_bytes_estimate, 0);
+  std::printf("%s\n", plan.describe().c_str());
+}
+
+TEST(HennPlanner, MovesToN17ForATileLargerThanN16Slots) {
+  const InferencePlan plan = plan_inference(testing::tiny_unet(2, 2), 256, 256);
+  EXPECT_EQ(plan.spec.log_n, 17);
+  EXPECT_EQ(plan.layout.tiles_per_ciphertext, 1);
+  EXPECT_NE(plan.smaller_rings_refused.find("N=2^16: a tile needs 65536 slots > 32768"), std::string::npos)
+      << plan.smaller_rings_refused;
+}
+
+TEST(HennPlanner, MemoryEstimateCountsKeysAndLiveFeatureMaps) {
+  const nn::Model model = testing::tiny_unet(2, 8);
+  const InferencePlan n16 = plan_inference(model, 128, 128);
+  PlanOptions forced;
+  forced.log_n = 17;
+  const InferencePlan n17 = plan_inference(model, 128, 128, forced);
+  EXPECT_EQ(n16.memory_bytes_estimate(), n16.key_bytes_estimate() + n16.feature_map_bytes_estimate);
+  // The same maps in a ring twice as large: exactly twice the bytes (same levels, same lanes).
+  EXPECT_EQ(n17.feature_map_bytes_estimate, 2 * n16.feature_map_bytes_estimate);
+  // At least the network input and the widest map: 4 lanes x 8 channels at the top level.
+  EXPECT_GE(n16.feature_map_bytes_estimate, 4.0 * 8 * 2 * (n16.levels + 1) * 65536 * 8);
 }
 
 }  // namespace

@@ -113,6 +113,9 @@ TEST(HennPlainNetwork, Depth1MatchesForward) { check_network(1, 2, 16, 1, 3); }
 TEST(HennPlainNetwork, Depth2MatchesForward) { check_network(2, 3, 32, 1, 2); }
 TEST(HennPlainNetwork, FourLanesMatchForward) { check_network(2, 3, 32, 4, 2); }
 TEST(HennPlainNetwork, ThreeLanesMatchForward) { check_network(1, 2, 16, 3, 8); }
+// Depth 3 (stride 8 at the bottleneck, 32 levels with two convolutions per stage), one and four lanes.
+TEST(HennPlainNetwork, Depth3MatchesForward) { check_network(3, 2, 32, 1, 2); }
+TEST(HennPlainNetwork, Depth3FourLanesMatchForward) { check_network(3, 2, 32, 4, 2); }
 
 TEST(HennSchedule, CountsLevelsAndSteps) {
   const nn::Model model = testing::tiny_unet(2, 4);

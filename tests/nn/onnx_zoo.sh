@@ -20,6 +20,8 @@ r = json.load(open(sys.argv[1]))
 assert r["plan"]["levels"] == max(layer["level"] for layer in r["layers"]) > 0, r["plan"]
 assert r["plan"]["log_qp"] <= r["plan"]["log_qp_bound_128bit"], r["plan"]
 assert r["plan"]["galois_keys"] > 0 and r["parameters"] > 0
+assert r["plan"]["memory_bytes_estimate"] > r["plan"]["evaluation_key_bytes_estimate"] > 0, r["plan"]
+assert [a["log_n"] for a in r["plan"]["larger_rings"]] == list(range(r["plan"]["log_n"] + 1, 18)), r["plan"]
 PY
 if "$cli" inspect "$out/relu_maxpool_op13.onnx" --tile 16 >"$out/inspect_relu.log" 2>&1; then
   echo "inspect planned a ReLU model" >&2; exit 1
