@@ -55,13 +55,6 @@ std::vector<nn::Tensor> colour_images(int count, unsigned seed) {
   return out;
 }
 
-// Primes near 2^40 that differ from each other, so exact scale tracking is exercised.
-std::vector<double> fake_primes(int levels) {
-  std::vector<double> primes{0x1p60};
-  for (int l = 1; l <= levels; ++l) primes.push_back(0x1p40 * (1.0 - 1e-7 * l));
-  return primes;
-}
-
 // Channel c of the tiles [first, first + count) packed into one slot vector.
 std::vector<double> pack_channel(const Layout& layout, const std::vector<nn::Tensor>& tiles, std::size_t first,
                                  std::size_t count, int c) {
@@ -77,7 +70,7 @@ TEST(HennChannels, ColourInputAndClassHeadMatchTheReferenceOnThePlainBackend) {
   const nn::Model model = testing::tiny_unet(1, 2, 5, kInChannels, kClasses);
   const Schedule schedule = Schedule::create(model);
   const Layout layout = Layout::create(kSide, kSide, 2048, 1);
-  PlainBackend be(layout.slots, fake_primes(schedule.levels));
+  PlainBackend be(layout.slots, testing::fake_primes(schedule.levels));
   const int lanes = 2, per_lane = 3;
   const auto images = colour_images(lanes * per_lane, 9);
   std::vector<std::vector<nn::Tensor>> reference;

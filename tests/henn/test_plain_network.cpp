@@ -29,20 +29,13 @@ std::vector<nn::Tensor> random_images(int count, int h, int w, unsigned seed) {
   return images;
 }
 
-// Primes near 2^40 that differ from each other, so exact scale tracking is exercised.
-std::vector<double> fake_primes(int levels) {
-  std::vector<double> primes{0x1p60};
-  for (int l = 1; l <= levels; ++l) primes.push_back(0x1p40 * (1.0 - 1e-7 * l));
-  return primes;
-}
-
 // `ciphertexts` inputs of `per_ciphertext` images each: more than one exercises the lanes (interleaving at stride 2).
 void check_network(int depth, int channels, int side, int ciphertexts, int per_ciphertext) {
   const nn::Model model = testing::tiny_unet(depth, channels);
   const Schedule schedule = Schedule::create(model);
   const Layout layout = Layout::create(side, side, 2048, depth);
   ASSERT_GE(layout.tiles_per_ciphertext, per_ciphertext);
-  PlainBackend be(layout.slots, fake_primes(schedule.levels));
+  PlainBackend be(layout.slots, testing::fake_primes(schedule.levels));
   std::vector<std::vector<nn::Tensor>> images, reference;  // [ciphertext][tile] and [ciphertext * batch + tile][node]
   std::vector<PlainBackend::Value> inputs;
   for (int c = 0; c < ciphertexts; ++c) {
@@ -151,7 +144,7 @@ TEST(HennSchedule, LanesMergeAtTheFirstLowResolutionConvAndSplitBackToFullResolu
 // The plaintext backend refuses exactly what the CKKS evaluator refuses, so layer code validated on it runs on
 // ciphertexts.
 TEST(HennPlainBackend, FollowsTheCkksLevelAndScaleRules) {
-  const PlainBackend be(8, fake_primes(3));
+  const PlainBackend be(8, testing::fake_primes(3));
   const std::vector<double> ones(8, 1.0);
   const PlainBackend::Value x = be.encrypt(ones, 2, 0x1p30);
   EXPECT_EQ(be.mul_plain(x, be.encode(ones, 3, 0x1p20)).level, 2);  // a plaintext above the level is fine

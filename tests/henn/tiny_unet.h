@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace cryptounet::henn::testing {
 
@@ -83,6 +84,13 @@ inline nn::Model tiny_unet(int depth, int base_channels, unsigned seed = 7, int 
   conv(x, out_channels, 1);
   m.validate();
   return m;
+}
+
+// Primes near 2^40 that differ from each other, for the plain backend, so exact scale tracking is exercised.
+inline std::vector<double> fake_primes(int levels) {
+  std::vector<double> primes{0x1p60};
+  for (int l = 1; l <= levels; ++l) primes.push_back(0x1p40 * (1.0 - 1e-7 * l));
+  return primes;
 }
 
 }  // namespace cryptounet::henn::testing
