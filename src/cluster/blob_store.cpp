@@ -1,6 +1,7 @@
 #include "cluster/blob_store.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -19,7 +20,8 @@ namespace {
 constexpr std::size_t kDigestBytes = 32;
 constexpr std::size_t kMaxChunkBytes = std::size_t{4} << 20;
 constexpr std::size_t kHeaderRoom = 1024;  // headers NATS adds to a JetStream message
-constexpr std::int64_t kChunkWaitMs = 30000;  // longest pause between two chunks of one blob before giving up
+constexpr std::int64_t kChunkWaitMs = 30000;  // longest pause between two chunks of one blob before reading on
+constexpr std::uint64_t kMaxResumes = 3;       // fresh consumers per read before giving up
 
 class Digest {
  public:
@@ -172,17 +174,34 @@ void BlobStore::get(const std::string& hash, std::ostream& out, std::uint64_t ma
   Digest digest;
   std::uint64_t received = 0;
   if (manifest.chunks > 0) {
-    const SubscriptionPtr subscription =
-        nats_.subscribe_ordered(kBlobStream, data_subject(hash, manifest.upload), "reading blob " + hash);
-    for (std::uint64_t i = 0; i < manifest.chunks; ++i) {
+    const std::string subject = data_subject(hash, manifest.upload), what = "reading blob " + hash;
+    std::uint64_t next_sequence = 0;  // stream sequence after the last chunk received; 0: from the first
+    SubscriptionPtr subscription = nats_.subscribe_ordered(kBlobStream, subject, what);
+    for (std::uint64_t i = 0, resumes = 0; i < manifest.chunks;) {
       natsMsg* chunk_raw = nullptr;
-      check(natsSubscription_NextMsg(&chunk_raw, subscription.get(), kChunkWaitMs), "reading blob " + hash);
+      const natsStatus status = natsSubscription_NextMsg(&chunk_raw, subscription.get(), kChunkWaitMs);
+      if (status == NATS_TIMEOUT && resumes < kMaxResumes) {
+        // After a NATS node is lost, the server can place an ordered consumer on that node, which then delivers
+        // nothing; a fresh consumer reads on from the first chunk not yet received.
+        ++resumes;
+        spdlog::warn("blob {}: no chunk for {} s; reading on with a fresh consumer from chunk {}", hash,
+                     kChunkWaitMs / 1000, i + 1);
+        natsSubscription_Unsubscribe(subscription.get());
+        subscription = nats_.subscribe_ordered(kBlobStream, subject, what, next_sequence);
+        continue;
+      }
+      check(status, what);
       const MsgPtr chunk(chunk_raw);
+      jsMsgMetaData* meta = nullptr;
+      check(natsMsg_GetMetaData(&meta, chunk.get()), what);
+      next_sequence = meta->Sequence.Stream + 1;
+      jsMsgMetaData_Destroy(meta);
       const auto n = static_cast<std::uint64_t>(natsMsg_GetDataLength(chunk.get()));
       if (received + n > manifest.size) throw std::runtime_error("blob " + hash + " is larger than its manifest");
       digest.update(natsMsg_GetData(chunk.get()), n);
       out.write(natsMsg_GetData(chunk.get()), static_cast<std::streamsize>(n));
       received += n;
+      ++i;
     }
     natsSubscription_Unsubscribe(subscription.get());
   }

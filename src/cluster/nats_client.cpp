@@ -109,17 +109,23 @@ void NatsClient::publish(const std::string& subject, std::string_view payload, c
   check(status, what, error);
 }
 
-SubscriptionPtr NatsClient::subscribe_ordered(const char* stream, const std::string& filter,
-                                              const std::string& what) const {
+SubscriptionPtr NatsClient::subscribe_ordered(const char* stream, const std::string& filter, const std::string& what,
+                                              std::uint64_t start_sequence) const {
   jsSubOptions options;
   jsSubOptions_Init(&options);
   options.Stream = stream;
   options.Ordered = true;
-  options.Config.DeliverPolicy = js_DeliverAll;
-  natsSubscription* subscription = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  check(js_SubscribeSync(&subscription, jetstream_, filter.c_str(), nullptr, &options, &error), what, error);
-  return SubscriptionPtr(subscription);
+  options.Config.DeliverPolicy = start_sequence > 0 ? js_DeliverByStartSequence : js_DeliverAll;
+  options.Config.OptStartSeq = start_sequence;
+  for (int attempt = 1;; ++attempt) {
+    natsSubscription* subscription = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    const natsStatus status = js_SubscribeSync(&subscription, jetstream_, filter.c_str(), nullptr, &options, &error);
+    if (status == NATS_OK) return SubscriptionPtr(subscription);
+    if (status != NATS_TIMEOUT || attempt == kJetStreamRequestAttempts) check(status, what, error);
+    spdlog::warn("{}: no answer from JetStream creating a consumer (attempt {} of {}), asking again", what, attempt,
+                 kJetStreamRequestAttempts);
+  }
 }
 
 NatsClient::~NatsClient() {

@@ -26,6 +26,12 @@ class NatsError : public std::runtime_error {
 // Throws NatsError unless status is NATS_OK.
 void check(natsStatus status, const std::string& what, jsErrCode js_error = static_cast<jsErrCode>(0));
 
+// JetStream in a cluster answers a stream or consumer request once the replicas agree; on a loaded machine, or
+// while a leader is elected after a node loss, that can outlast one request's wait. Such requests are idempotent
+// (a timed-out consumer create leaves at most an idle ephemeral consumer, which the server removes), so a timeout
+// is retried this many times.
+inline constexpr int kJetStreamRequestAttempts = 6;
+
 struct MsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };
@@ -58,8 +64,10 @@ class NatsClient {
   // Nats-Msg-Id the server deduplicates on. Throws NatsError naming `what`.
   void publish(const std::string& subject, std::string_view payload, const std::string& msg_id,
                const std::string& what) const;
-  // An ordered consumer of `stream` from its first message on the subjects matching `filter`.
-  SubscriptionPtr subscribe_ordered(const char* stream, const std::string& filter, const std::string& what) const;
+  // An ordered consumer of `stream` on the subjects matching `filter`, from its first message or, when
+  // start_sequence > 0, from that stream sequence on.
+  SubscriptionPtr subscribe_ordered(const char* stream, const std::string& filter, const std::string& what,
+                                    std::uint64_t start_sequence = 0) const;
 
  private:
   natsConnection* connection_ = nullptr;

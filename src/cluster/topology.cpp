@@ -12,10 +12,6 @@ namespace {
 // leaves behind (a front end restarted within this time still finds its results).
 constexpr auto kResultMaxAge = std::chrono::hours(24 * 7);
 
-// JetStream in a cluster answers a stream request once the stream's replicas agree; on a loaded machine that can
-// outlast one request's wait. The requests are idempotent, so a timeout is retried this many times.
-constexpr int kStreamRequestAttempts = 6;
-
 void warn_if_replicas_differ(const jsStreamInfo& info, const char* name, int replicas) {
   if (info.Config->Replicas != replicas)
     spdlog::warn("stream {} exists with {} replica(s), not {}: kept as it is (change it with `nats stream edit`)",
@@ -55,10 +51,10 @@ void add_stream(NatsClient& nats, const char* name, const char* subject, jsReten
     jsErrCode error = static_cast<jsErrCode>(0);
     const natsStatus status = look_up_or_create(nats, config, replicas, error);
     if (status == NATS_OK) return;
-    if (status != NATS_TIMEOUT || attempt == kStreamRequestAttempts)
+    if (status != NATS_TIMEOUT || attempt == kJetStreamRequestAttempts)
       check(status, std::string("creating stream ") + name, error);
     spdlog::warn("stream {}: no answer from JetStream (attempt {} of {}), asking again", name, attempt,
-                 kStreamRequestAttempts);
+                 kJetStreamRequestAttempts);
   }
 }
 
