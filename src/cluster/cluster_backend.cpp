@@ -63,17 +63,8 @@ ClusterBackend::ClusterBackend(ClusterConfig config, nn::Model model)
   ensure_streams(nats_, config_.stream_replicas);
   adopt_kept_keys();
   // From the first advisory kept: those that came while no front end was running are handled now.
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = kAdvisoryStream;
-  options.Ordered = true;
-  options.Config.DeliverPolicy = js_DeliverAll;
-  natsSubscription* sub = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  check(js_Subscribe(&sub, nats_.jetstream(), kMaxDeliveriesAdvisories, &ClusterBackend::on_advisory, this, nullptr,
-                     &options, &error),
-        "subscribing to delivery advisories", error);
-  advisories_.reset(sub);
+  advisories_ = nats_.subscribe_ordered(kAdvisoryStream, kMaxDeliveriesAdvisories, "subscribing to delivery advisories",
+                                       &ClusterBackend::on_advisory, this);
 }
 
 ClusterBackend::~ClusterBackend() {

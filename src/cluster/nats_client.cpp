@@ -111,6 +111,17 @@ void NatsClient::publish(const std::string& subject, std::string_view payload, c
 
 SubscriptionPtr NatsClient::subscribe_ordered(const char* stream, const std::string& filter, const std::string& what,
                                               std::uint64_t start_sequence) const {
+  return ordered_subscription(stream, filter, what, start_sequence, nullptr, nullptr);
+}
+
+SubscriptionPtr NatsClient::subscribe_ordered(const char* stream, const std::string& filter, const std::string& what,
+                                              natsMsgHandler handler, void* closure) const {
+  return ordered_subscription(stream, filter, what, 0, handler, closure);
+}
+
+SubscriptionPtr NatsClient::ordered_subscription(const char* stream, const std::string& filter,
+                                                 const std::string& what, std::uint64_t start_sequence,
+                                                 natsMsgHandler handler, void* closure) const {
   jsSubOptions options;
   jsSubOptions_Init(&options);
   options.Stream = stream;
@@ -120,7 +131,9 @@ SubscriptionPtr NatsClient::subscribe_ordered(const char* stream, const std::str
   for (int attempt = 1;; ++attempt) {
     natsSubscription* subscription = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
-    const natsStatus status = js_SubscribeSync(&subscription, jetstream_, filter.c_str(), nullptr, &options, &error);
+    const natsStatus status =
+        handler ? js_Subscribe(&subscription, jetstream_, filter.c_str(), handler, closure, nullptr, &options, &error)
+                : js_SubscribeSync(&subscription, jetstream_, filter.c_str(), nullptr, &options, &error);
     if (status == NATS_OK) return SubscriptionPtr(subscription);
     if (status != NATS_TIMEOUT || attempt == kJetStreamRequestAttempts) check(status, what, error);
     spdlog::warn("{}: no answer from JetStream creating a consumer (attempt {} of {}), asking again", what, attempt,

@@ -68,8 +68,13 @@ class NatsClient {
   // start_sequence > 0, from that stream sequence on.
   SubscriptionPtr subscribe_ordered(const char* stream, const std::string& filter, const std::string& what,
                                     std::uint64_t start_sequence = 0) const;
+  // The same from the first message, delivered to `handler(…, closure)` on the client's thread.
+  SubscriptionPtr subscribe_ordered(const char* stream, const std::string& filter, const std::string& what,
+                                    natsMsgHandler handler, void* closure) const;
 
  private:
+  SubscriptionPtr ordered_subscription(const char* stream, const std::string& filter, const std::string& what,
+                                       std::uint64_t start_sequence, natsMsgHandler handler, void* closure) const;
   natsConnection* connection_ = nullptr;
   jsCtx* jetstream_ = nullptr;
 };
