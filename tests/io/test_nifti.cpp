@@ -1,4 +1,5 @@
 #include "io/nifti.h"
+#include "nifti_files.h"
 #include "temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -16,27 +17,20 @@ double stored(int i, int j, int k) { return i + 10 * j + 100 * k - 50; }
 
 // A 16-bit signed volume with scaling, anisotropic voxels and an oblique sform, written with nifti2_io itself.
 void write_volume(const std::string& path, int frames = 1) {
-  const std::int64_t dims[8] = {frames > 1 ? 4 : 3, kNx, kNy, kNz, frames, 1, 1, 1};
-  nifti_image* nim = nifti_make_new_nim(dims, DT_INT16, 1);
-  ASSERT_NE(nim, nullptr);
-  auto* data = static_cast<std::int16_t*>(nim->data);
-  for (int t = 0; t < frames; ++t)
-    for (int k = 0; k < kNz; ++k)
-      for (int j = 0; j < kNy; ++j)
-        for (int i = 0; i < kNx; ++i) data[((t * kNz + k) * kNy + j) * kNx + i] = static_cast<std::int16_t>(stored(i, j, k));
-  nim->scl_slope = 0.5;
-  nim->scl_inter = 10;
-  nim->dx = nim->pixdim[1] = 0.8;
-  nim->dy = nim->pixdim[2] = 0.9;
-  nim->dz = nim->pixdim[3] = 2.5;
-  nim->sform_code = NIFTI_XFORM_SCANNER_ANAT;
-  const double m[4][4] = {{0.0, -0.9, 0.0, 12.5}, {0.8, 0.0, 0.0, -40.0}, {0.0, 0.0, 2.5, 7.25}, {0, 0, 0, 1}};
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c) nim->sto_xyz.m[r][c] = m[r][c];
-  nim->sto_ijk = nifti_dmat44_inverse(nim->sto_xyz);
-  ASSERT_EQ(nifti_set_filenames(nim, path.c_str(), 0, 1), 0);
-  nifti_image_write(nim);
-  nifti_image_free(nim);
+  const double sform[4][4] = {{0.0, -0.9, 0.0, 12.5}, {0.8, 0.0, 0.0, -40.0}, {0.0, 0.0, 2.5, 7.25}, {0, 0, 0, 1}};
+  test::write_nifti(path, {kNx, kNy, kNz, frames}, DT_INT16, sform, [&](nifti_image* nim) {
+    auto* data = static_cast<std::int16_t*>(nim->data);
+    for (int t = 0; t < frames; ++t)
+      for (int k = 0; k < kNz; ++k)
+        for (int j = 0; j < kNy; ++j)
+          for (int i = 0; i < kNx; ++i)
+            data[((t * kNz + k) * kNy + j) * kNx + i] = static_cast<std::int16_t>(stored(i, j, k));
+    nim->scl_slope = 0.5;
+    nim->scl_inter = 10;
+    nim->dx = nim->pixdim[1] = 0.8;
+    nim->dy = nim->pixdim[2] = 0.9;
+    nim->dz = nim->pixdim[3] = 2.5;
+  });
 }
 
 TEST(Nifti, SlicesAlongEachAxisWithScaling) {

@@ -1,5 +1,6 @@
 #include "io/tiff.h"
 #include "temp_dir.h"
+#include "tiff_files.h"
 
 #include <gtest/gtest.h>
 #include <tiffio.h>
@@ -16,12 +17,7 @@ void write_ome_tiff(const std::string& path, int pages, const std::string& xml) 
   TIFF* tif = TIFFOpen(path.c_str(), "w");
   ASSERT_NE(tif, nullptr);
   for (int page = 0; page < pages; ++page) {
-    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 3u);
-    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 2u);
-    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
-    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
-    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    test::set_page_fields(tif, {.width = 3, .height = 2});
     TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 2u);
     if (page == 0) TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, xml.c_str());
     unsigned char row[3];

@@ -1,5 +1,6 @@
 #include "io/tiff.h"
 #include "temp_dir.h"
+#include "tiff_files.h"
 #include "test_images.h"
 
 #include <gtest/gtest.h>
@@ -47,13 +48,15 @@ TEST(Tiff, MultiPageStackReadsPageByPage) {
 void write_layout(const std::string& path, const Image& im, bool tiled, bool separate, bool min_is_white) {
   TIFF* tif = TIFFOpen(path.c_str(), "w");
   ASSERT_NE(tif, nullptr);
-  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(im.width));
-  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(im.height));
-  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, static_cast<std::uint16_t>(im.bit_depth));
-  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, static_cast<std::uint16_t>(im.channels));
-  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC,
-               im.channels == 3 ? PHOTOMETRIC_RGB : min_is_white ? PHOTOMETRIC_MINISWHITE : PHOTOMETRIC_MINISBLACK);
-  TIFFSetField(tif, TIFFTAG_PLANARCONFIG, separate ? PLANARCONFIG_SEPARATE : PLANARCONFIG_CONTIG);
+  test::set_page_fields(
+      tif, {.width = static_cast<std::uint32_t>(im.width),
+            .height = static_cast<std::uint32_t>(im.height),
+            .bits = static_cast<std::uint16_t>(im.bit_depth),
+            .samples = static_cast<std::uint16_t>(im.channels),
+            .photometric = static_cast<std::uint16_t>(im.channels == 3 ? PHOTOMETRIC_RGB
+                                                      : min_is_white  ? PHOTOMETRIC_MINISWHITE
+                                                                      : PHOTOMETRIC_MINISBLACK),
+            .planar = static_cast<std::uint16_t>(separate ? PLANARCONFIG_SEPARATE : PLANARCONFIG_CONTIG)});
   TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_LZW);
   const int per_pixel = separate ? 1 : im.channels, planes = separate ? im.channels : 1;
   const int bytes = im.bit_depth / 8;
@@ -117,12 +120,8 @@ TEST(Tiff, CorruptedUnsupportedAndMissingFilesThrowNamingTheFile) {
   }
   {  // a 32-bit float image: valid TIFF, unsupported samples
     TIFF* tif = TIFFOpen(dir.file("float.tif").c_str(), "w");
-    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 2u);
-    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 1u);
-    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 32);
-    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+    test::set_page_fields(tif, {.width = 2, .height = 1, .bits = 32});
     TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
-    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
     const float row[2] = {0.5f, 1.5f};
     TIFFWriteScanline(tif, const_cast<float*>(row), 0, 0);
     TIFFClose(tif);
@@ -146,12 +145,8 @@ TEST(Tiff, PageLargerThanItsFileIsRefused) {
   test::TempDir dir;
   TIFF* tif = TIFFOpen(dir.file("claim.tif").c_str(), "w");
   ASSERT_NE(tif, nullptr);
-  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 16384u);
-  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 16384u);
-  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
-  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 4);
-  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-  TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  test::set_page_fields(tif,
+                        {.width = 16384, .height = 16384, .bits = 16, .samples = 4, .photometric = PHOTOMETRIC_RGB});
   TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 16384u);
   unsigned char bytes[64] = {0};
   ASSERT_GE(TIFFWriteRawStrip(tif, 0, bytes, sizeof bytes), 0);

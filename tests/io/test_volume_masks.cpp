@@ -4,6 +4,7 @@
 #include "io/png.h"
 #include "io/volume_masks.h"
 #include "dicom_files.h"
+#include "nifti_files.h"
 #include "temp_dir.h"
 #include "test_images.h"
 
@@ -24,19 +25,11 @@ constexpr int kNx = 6, kNy = 3, kNz = 4;
 
 // A volume whose voxel axis j runs inferior to superior (coronal acquisition): its axial slices are along j.
 void write_coronal_volume(const std::string& path) {
-  const std::int64_t dims[8] = {3, kNx, kNy, kNz, 1, 1, 1, 1};
-  nifti_image* nim = nifti_make_new_nim(dims, DT_UINT8, 1);
-  ASSERT_NE(nim, nullptr);
-  auto* data = static_cast<std::uint8_t*>(nim->data);
-  for (int j = 0; j < kNx * kNy * kNz; ++j) data[j] = static_cast<std::uint8_t>(j);
-  nim->sform_code = NIFTI_XFORM_SCANNER_ANAT;
-  const double m[4][4] = {{1.0, 0, 0, -3}, {0, 0, 1.5, 2}, {0, 2.0, 0, 9}, {0, 0, 0, 1}};
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c) nim->sto_xyz.m[r][c] = m[r][c];
-  nim->sto_ijk = nifti_dmat44_inverse(nim->sto_xyz);
-  ASSERT_EQ(nifti_set_filenames(nim, path.c_str(), 0, 1), 0);
-  nifti_image_write(nim);
-  nifti_image_free(nim);
+  const double sform[4][4] = {{1.0, 0, 0, -3}, {0, 0, 1.5, 2}, {0, 2.0, 0, 9}, {0, 0, 0, 1}};
+  test::write_nifti(path, {kNx, kNy, kNz, 1}, DT_UINT8, sform, [](nifti_image* nim) {
+    auto* data = static_cast<std::uint8_t*>(nim->data);
+    for (int j = 0; j < kNx * kNy * kNz; ++j) data[j] = static_cast<std::uint8_t>(j);
+  });
 }
 
 TEST(ImageFile, DicomAndNiftiAreRecognisedByContent) {
