@@ -61,6 +61,26 @@ Tensor conv_transpose2d(const Node& n, const Tensor& in) {
   return out;
 }
 
+// Kernel 2, stride 2, no padding: out[o](y, x) = bias[o] + sum_i sum_(a,b) w[o][i][a][b] * in[i](2y + a, 2x + b).
+Tensor strided_conv2x2(const Node& n, const Tensor& in) {
+  if (in.height % 2 != 0 || in.width % 2 != 0) fail(n, "odd spatial size " + std::to_string(in.height) + "x" +
+                                                           std::to_string(in.width));
+  Tensor out(n.channels, in.height / 2, in.width / 2);
+  for (int o = 0; o < n.channels; ++o) {
+    double* dst = out.channel(o);
+    std::fill(dst, dst + out.plane_size(), n.bias[o]);
+    for (int i = 0; i < n.in_channels; ++i)
+      for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 2; ++b) {
+          const double wt = n.conv_weight(o, i, a, b);
+          for (int y = 0; y < out.height; ++y)
+            for (int x = 0; x < out.width; ++x)
+              dst[static_cast<std::size_t>(y) * out.width + x] += wt * in.at(i, 2 * y + a, 2 * x + b);
+        }
+  }
+  return out;
+}
+
 template <class Combine>
 Tensor pool2x2(const Node& n, const Tensor& in, Combine combine) {
   if (in.height % 2 != 0 || in.width % 2 != 0) fail(n, "odd spatial size " + std::to_string(in.height) + "x" +
@@ -84,12 +104,12 @@ Tensor apply_node(const Node& n, const std::vector<const Tensor*>& inputs) {
   if (inputs.size() != n.inputs.size()) fail(n, "wrong number of inputs");
   if (n.op == Op::Input) fail(n, "the input node has no computation");
   const Tensor& x = *inputs[0];
-  const int expected_in = n.op == Op::Conv2d || n.op == Op::ConvTranspose2d ? n.in_channels
-                          : n.op == Op::Concat                               ? x.channels
-                                                                             : n.channels;
+  const bool weighted = n.op == Op::Conv2d || n.op == Op::StridedConv2x2 || n.op == Op::ConvTranspose2d;
+  const int expected_in = weighted ? n.in_channels : n.op == Op::Concat ? x.channels : n.channels;
   if (x.channels != expected_in) fail(n, "input has " + std::to_string(x.channels) + " channels");
   switch (n.op) {
     case Op::Conv2d: return conv2d(n, x);
+    case Op::StridedConv2x2: return strided_conv2x2(n, x);
     case Op::ConvTranspose2d: return conv_transpose2d(n, x);
     case Op::AvgPool2x2:
       return pool2x2(n, x, [](double a, double b, double c, double d) { return 0.25 * (a + b + c + d); });

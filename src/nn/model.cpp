@@ -10,6 +10,7 @@ const char* op_name(Op op) {
     case Op::Input: return "Input";
     case Op::Conv2d: return "Conv2d";
     case Op::ConvTranspose2d: return "ConvTranspose2d";
+    case Op::StridedConv2x2: return "StridedConv2x2";
     case Op::AvgPool2x2: return "AvgPool2x2";
     case Op::Quadratic: return "Quadratic";
     case Op::Concat: return "Concat";
@@ -19,6 +20,10 @@ const char* op_name(Op op) {
   }
   return "?";
 }
+
+bool halves_resolution(Op op) { return op == Op::AvgPool2x2 || op == Op::MaxPool2x2 || op == Op::StridedConv2x2; }
+
+bool doubles_resolution(Op op) { return op == Op::ConvTranspose2d; }
 
 int Model::index_of(const std::string& node_name) const {
   for (std::size_t i = 0; i < nodes.size(); ++i)
@@ -64,6 +69,7 @@ void Model::validate() const {
           fail(n, "weight size mismatch");
         if (n.bias.size() != static_cast<std::size_t>(n.channels)) fail(n, "bias size mismatch");
         break;
+      case Op::StridedConv2x2:
       case Op::ConvTranspose2d:
         if (n.kernel != 2) fail(n, "kernel must be 2");
         if (n.in_channels != in_ch(0)) fail(n, "input channels do not match the weight");
@@ -92,14 +98,14 @@ void Model::validate() const {
 }
 
 int Model::pooling_depth() const {
-  // Depth along the longest path: a node's scale = 2^(pools on the way) / 2^(upsamplings).
+  // Depth along the longest path: a node's scale = 2^(downsamplings on the way) / 2^(upsamplings).
   std::vector<int> down(nodes.size(), 0);
   int deepest = 0;
   for (std::size_t i = 1; i < nodes.size(); ++i) {
     const Node& n = nodes[i];
     int d = down[n.inputs[0]];
-    if (n.op == Op::AvgPool2x2 || n.op == Op::MaxPool2x2) ++d;
-    if (n.op == Op::ConvTranspose2d) --d;
+    if (halves_resolution(n.op)) ++d;
+    if (doubles_resolution(n.op)) --d;
     down[i] = d;
     if (d > deepest) deepest = d;
   }

@@ -13,6 +13,7 @@ enum class Op {
   Input,            // the normalized image, C channels
   Conv2d,           // same-padding conv, odd kernel k, BN folded; weight [out][in][k][k], bias [out]
   ConvTranspose2d,  // kernel 2, stride 2; weight [in][out][2][2] (PyTorch layout), bias [out]
+  StridedConv2x2,   // kernel 2, stride 2, no padding (learned downsampling); weight [out][in][2][2], bias [out]
   AvgPool2x2,       // mean of each 2x2 block, stride 2
   Quadratic,        // y -> a[c] y^2 + b[c] y + c[c] per channel (pure square: a = 1, b = 0, c empty = 0)
   Concat,           // channel concatenation of inputs[0], inputs[1] (in that order)
@@ -22,22 +23,26 @@ enum class Op {
 };
 
 const char* op_name(Op op);
+// Whether a node of this op halves the spatial size (poolings, the strided convolution) or doubles it (the
+// transposed convolution).
+bool halves_resolution(Op op);
+bool doubles_resolution(Op op);
 
 struct Node {
   Op op = Op::Input;
   std::string name;         // the ONNX tensor this node produces (keys of ModelInfo::activation_ranges)
   std::vector<int> inputs;  // indices of earlier nodes
   int channels = 0;         // output channels
-  int in_channels = 0;      // Conv2d / ConvTranspose2d: input channels
-  int kernel = 0;           // Conv2d: odd; ConvTranspose2d: 2
-  int padding = 0;          // Conv2d: kernel / 2
+  int in_channels = 0;      // Conv2d / StridedConv2x2 / ConvTranspose2d: input channels
+  int kernel = 0;           // Conv2d: odd; StridedConv2x2, ConvTranspose2d: 2
+  int padding = 0;          // Conv2d: kernel / 2; the others 0
   std::vector<double> weight;
   std::vector<double> bias;
   std::vector<double> a;    // Quadratic
   std::vector<double> b;    // Quadratic
   std::vector<double> c;    // Quadratic constant term; empty when zero
 
-  // Conv2d weight w[o][i][ky][kx]; ConvTranspose2d weight w[i][o][ky][kx].
+  // Conv2d and StridedConv2x2 weight w[o][i][ky][kx]; ConvTranspose2d weight w[i][o][ky][kx].
   double conv_weight(int o, int i, int ky, int kx) const {
     return weight[((static_cast<std::size_t>(o) * in_channels + i) * kernel + ky) * kernel + kx];
   }
@@ -55,7 +60,8 @@ struct Model {
   int index_of(const std::string& node_name) const;  // -1 if absent
   // Checks the invariants above (topological order, shapes of weights, channel counts); throws naming the node.
   void validate() const;
-  // Number of pooling steps (the input side must be divisible by 2^depth).
+  // Number of downsampling steps (poolings, strided convolutions) along the deepest path (the input side must be
+  // divisible by 2^depth).
   int pooling_depth() const;
 };
 

@@ -197,8 +197,8 @@ class Loader {
     s[1] = n.channels;
     for (int k = 2; k < 4; ++k) {
       if (s[k] <= 0) continue;
-      if (n.op == Op::AvgPool2x2 || n.op == Op::MaxPool2x2) s[k] /= 2;
-      if (n.op == Op::ConvTranspose2d) s[k] *= 2;
+      if (halves_resolution(n.op)) s[k] /= 2;
+      if (doubles_resolution(n.op)) s[k] *= 2;
     }
     return s;
   }
@@ -278,7 +278,8 @@ class Loader {
     if (p.is_identity()) return define(node, p.source);
     if (std::holds_alternative<int>(operand) && p.is_affine() && references_[p.source] == 1) {
       Node& target = model_.nodes[p.source];
-      if (target.op == Op::Conv2d || target.op == Op::ConvTranspose2d || target.op == Op::Quadratic) {
+      if (target.op == Op::Conv2d || target.op == Op::StridedConv2x2 || target.op == Op::ConvTranspose2d ||
+          target.op == Op::Quadratic) {
         fold_affine(target, p.c1, p.c0);
         target.name = node.output(0);
         return define(node, p.source);
@@ -302,7 +303,7 @@ class Loader {
     }
     const std::size_t taps = static_cast<std::size_t>(target.kernel) * target.kernel;
     for (int o = 0; o < channels; ++o) {
-      if (target.op == Op::Conv2d) {
+      if (target.op != Op::ConvTranspose2d) {  // weight [out][in][k][k]
         for (std::size_t j = 0; j < static_cast<std::size_t>(target.in_channels) * taps; ++j)
           target.weight[o * target.in_channels * taps + j] *= s[o];
       } else {
@@ -313,6 +314,8 @@ class Loader {
     }
   }
 
+  // Conv: an odd kernel with same padding at stride 1, or the 2x2 kernel at stride 2 without padding (learned
+  // downsampling).
   void conv(const onnx::NodeProto& node) {
     auto attrs = attributes(node, {"kernel_shape", "pads", "strides", "dilations", "group", "auto_pad"});
     check_auto_pad(node, attrs);
@@ -320,16 +323,26 @@ class Loader {
     const Constant& w = constant_input(node, 1);
     require(node, w.dims.size() == 4 && w.dims[2] == w.dims[3], "weight must be [out, in, k, k]");
     const int k = static_cast<int>(w.dims[2]);
-    require(node, k % 2 == 1, "kernel " + std::to_string(k) + " (only odd kernels keep same padding exact)");
+    const bool strided = k == 2;
+    require(node, k % 2 == 1 || strided,
+            "kernel " + std::to_string(k) + " (odd kernels keep same padding exact; 2x2 at stride 2 downsamples)");
     require(node, ints(attrs, "kernel_shape", {k, k}) == std::vector<std::int64_t>{k, k}, "kernel_shape mismatch");
-    require(node, ints(attrs, "strides", {1, 1}) == std::vector<std::int64_t>{1, 1},
-            "stride must be 1 (downsample with AvgPool2d(2))");
     require(node, ints(attrs, "dilations", {1, 1}) == std::vector<std::int64_t>{1, 1}, "dilation must be 1");
     require(node, integer(attrs, "group", 1) == 1, "grouped convolution is not supported");
-    const std::int64_t p = k / 2;
-    require(node, ints(attrs, "pads", {0, 0, 0, 0}) == std::vector<std::int64_t>{p, p, p, p},
-            "pads must be " + std::to_string(p) + " on every side (same padding)");
-    define_conv(node, Op::Conv2d, x, w, static_cast<int>(w.dims[1]), static_cast<int>(w.dims[0]), k);
+    if (strided) {
+      require(node, ints(attrs, "strides", {1, 1}) == std::vector<std::int64_t>{2, 2},
+              "a 2x2 kernel needs stride 2 (Conv2d(kernel_size=2, stride=2) downsamples)");
+      require(node, ints(attrs, "pads", {0, 0, 0, 0}) == std::vector<std::int64_t>{0, 0, 0, 0},
+              "a 2x2 kernel at stride 2 takes no padding");
+    } else {
+      require(node, ints(attrs, "strides", {1, 1}) == std::vector<std::int64_t>{1, 1},
+              "stride must be 1 (downsample with AvgPool2d(2) or Conv2d(kernel_size=2, stride=2))");
+      const std::int64_t p = k / 2;
+      require(node, ints(attrs, "pads", {0, 0, 0, 0}) == std::vector<std::int64_t>{p, p, p, p},
+              "pads must be " + std::to_string(p) + " on every side (same padding)");
+    }
+    define_conv(node, strided ? Op::StridedConv2x2 : Op::Conv2d, x, w, static_cast<int>(w.dims[1]),
+                static_cast<int>(w.dims[0]), k);
   }
 
   // What Conv and ConvTranspose share: the channel check, the weights and the (optional) bias input.

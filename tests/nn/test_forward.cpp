@@ -69,6 +69,27 @@ TEST(Forward, ConvTransposeScattersEachPixelToA2x2Block) {
   EXPECT_DOUBLE_EQ(out.at(1, 1, 2), -30.0);
 }
 
+TEST(Forward, StridedConvWeighsEach2x2Window) {
+  Node n;
+  n.op = Op::StridedConv2x2;
+  n.name = "down";
+  n.inputs = {0};
+  n.in_channels = 1;
+  n.channels = 1;
+  n.kernel = 2;
+  n.weight = {1, 10, 100, 1000};  // [out=1][in=1][2][2]
+  n.bias = {0.5};
+  Tensor x(1, 2, 4);
+  x.data = {1, 2, 3, 4, 5, 6, 7, 8};
+  const Tensor out = apply_node(n, {&x});
+  ASSERT_EQ(out.height, 1);
+  ASSERT_EQ(out.width, 2);
+  EXPECT_DOUBLE_EQ(out.at(0, 0, 0), 0.5 + 1 + 20 + 500 + 6000);
+  EXPECT_DOUBLE_EQ(out.at(0, 0, 1), 0.5 + 3 + 40 + 700 + 8000);
+  Tensor odd(1, 3, 4);
+  EXPECT_THROW(apply_node(n, {&odd}), std::runtime_error);
+}
+
 TEST(Forward, PoolingAndActivations) {
   Tensor x(1, 2, 4);
   x.data = {1, -2, 3, 4, 5, 6, -7, 8};

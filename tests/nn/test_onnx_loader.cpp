@@ -113,6 +113,12 @@ TEST(OnnxLoader, RejectsBadShapesAndOperands) {
     OnnxBuilder::ints(c, "pads", {2, 2, 2, 2});
     expect_error_mentions(b.bytes("logits"), {"conv4", "kernel 4"});
   }
+  {  // 2x2 kernel at stride 1: not the downsampling pattern, and no same padding
+    OnnxBuilder b;
+    b.initializer("w", {1, 1, 2, 2}, ramp(4, 0.f, 0.1f));
+    b.node("Conv", "conv2", {"image", "w"}, "logits");
+    expect_error_mentions(b.bytes("logits"), {"conv2", "stride 2"});
+  }
   {  // cube
     OnnxBuilder b;
     b.initializer("three", {}, {3.f});
