@@ -35,14 +35,15 @@ std::size_t parameter_count(const nn::Node& n) {
   return n.weight.size() + n.bias.size() + n.a.size() + n.b.size() + n.c.size();
 }
 
-// Output side of every node for a tile of side `tile` (pools halve it, transposed convolutions double it).
+// Output side of every node for a tile of side `tile` (pools and strided convolutions halve it, transposed
+// convolutions double it).
 std::vector<int> node_sides(const nn::Model& model, int tile) {
   std::vector<int> side(model.nodes.size(), tile);
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const nn::Node& n = model.nodes[i];
     side[i] = side[n.inputs[0]];
-    if (n.op == nn::Op::AvgPool2x2 || n.op == nn::Op::MaxPool2x2) side[i] /= 2;
-    if (n.op == nn::Op::ConvTranspose2d) side[i] *= 2;
+    if (nn::halves_resolution(n.op)) side[i] /= 2;
+    if (nn::doubles_resolution(n.op)) side[i] *= 2;
   }
   return side;
 }
@@ -89,7 +90,7 @@ void run_inspect(const InspectOptions& o) {
     nlohmann::json layer = {{"index", i},          {"name", n.name},        {"op", nn::op_name(n.op)},
                             {"inputs", n.inputs},  {"channels", n.channels}, {"height", side[i]},
                             {"width", side[i]},    {"parameters", parameter_count(n)}};
-    if (n.op == nn::Op::Conv2d || n.op == nn::Op::ConvTranspose2d) layer["kernel"] = n.kernel;
+    if (n.kernel > 0) layer["kernel"] = n.kernel;
     if (schedule) layer["level"] = schedule->nodes[i].levels_used;
     layers.push_back(std::move(layer));
   }

@@ -1,4 +1,5 @@
-// The layers without weights: average pooling, channel concatenation and elementwise sum (no level spent; the
+// The layers without weights: average pooling, channel concatenation, elementwise sum and a per-channel affine map
+// (no level spent; the
 // linear layers, which do the work of a concat's skip alignment, are in linear_layers.h). Written once over a
 // LayerBackend.
 #pragma once
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace cryptounet::henn {
 
@@ -22,6 +24,19 @@ FeatureMap<typename Backend::Value> avg_pool(const Backend& be, FeatureMap<typen
   }
   for (double& f : in.factor) f *= 0.25;
   in.stride = 2 * s;
+  return in;
+}
+
+// A per-channel affine map s[c] * x + t[c] (t empty: 0) at no level: it joins the pending factor and offset, which
+// the next linear layer folds exactly into its integer weights and masked offset plane (so zero padding stays zero).
+template <typename Value>
+FeatureMap<Value> scale_shift(FeatureMap<Value> in, const std::vector<double>& s, const std::vector<double>& t) {
+  if (s.size() != in.factor.size() || (!t.empty() && t.size() != s.size()))
+    throw std::invalid_argument("scale_shift: coefficients do not match the channels");
+  for (std::size_t c = 0; c < s.size(); ++c) {
+    in.factor[c] *= s[c];
+    in.offset[c] = in.offset[c] * s[c] + (t.empty() ? 0.0 : t[c]);
+  }
   return in;
 }
 

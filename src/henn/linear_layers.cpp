@@ -16,6 +16,19 @@ std::vector<double> phase_mask(const Layout& layout, int stride, int a, int b, i
   return layout.grid_mask(stride, lanes, [](int, int) { return true; }, half * (a * layout.width + b));
 }
 
+bool is_linear(nn::Op op) {
+  return op == nn::Op::Conv2d || op == nn::Op::StridedConv2x2 || op == nn::Op::ConvTranspose2d;
+}
+
+int output_stride(nn::Op op, int in_stride) {
+  switch (op) {
+    case nn::Op::Conv2d: return in_stride;
+    case nn::Op::StridedConv2x2: return 2 * in_stride;
+    case nn::Op::ConvTranspose2d: return in_stride / 2;
+    default: throw std::invalid_argument(std::string("output_stride: ") + nn::op_name(op) + " is not a linear layer");
+  }
+}
+
 LinearWeights linear_weights(const nn::Node& node, const nn::Node* activation) {
   LinearWeights w;
   w.in_channels = node.in_channels;
@@ -26,7 +39,7 @@ LinearWeights linear_weights(const nn::Node& node, const nn::Node* activation) {
     w.quad_b = &activation->b;
     if (!activation->c.empty()) w.quad_c = &activation->c;
   }
-  if (node.op == nn::Op::Conv2d) {
+  if (node.op != nn::Op::ConvTranspose2d) {  // weight [out][in][k][k]
     const int k = node.kernel;
     w.taps = k * k;
     w.weight.resize(static_cast<std::size_t>(w.out_channels) * w.in_channels * w.taps);
@@ -50,26 +63,33 @@ LinearWeights linear_weights(const nn::Node& node, const nn::Node* activation) {
 }
 
 LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride, int lanes) {
+  if (!is_linear(node.op)) throw std::invalid_argument("linear_taps: not a linear node");
   LinearTaps t;
   t.out_lanes = lanes;
+  t.out_stride = output_stride(node.op, in_stride);
   if (node.op == nn::Op::Conv2d) {
-    t.out_stride = in_stride;
     const int r = node.kernel / 2;
     for (int dy = -r; dy <= r; ++dy)
       for (int dx = -r; dx <= r; ++dx) {
         t.steps.push_back(layout.tap_step(in_stride, dy, dx));
         t.masks.push_back(conv_tap_mask(layout, in_stride, dy, dx, lanes));
       }
-  } else if (node.op == nn::Op::ConvTranspose2d) {
+  } else if (node.op == nn::Op::StridedConv2x2) {
+    // Output (i, j) at stride 2s reads the 2x2 window (2i + a, 2j + b) of the stride-s grid, s*(a*W + b) slots after
+    // it (the pooling's rotations and the diagonal); every output position of the grid is valid (no padding).
+    const std::vector<double> grid = layout.grid_mask(t.out_stride, lanes);
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) {
+        t.steps.push_back(layout.tap_step(in_stride, a, b));
+        t.masks.push_back(grid);
+      }
+  } else {
     // Output phase (a, b) at stride s/2 reads input (i, j) from s/2*(a*W + b) slots before it.
-    t.out_stride = in_stride / 2;
     for (int a = 0; a < 2; ++a)
       for (int b = 0; b < 2; ++b) {
         t.steps.push_back(-t.out_stride * (a * layout.width + b));
         t.masks.push_back(phase_mask(layout, in_stride, a, b, lanes));
       }
-  } else {
-    throw std::invalid_argument("linear_taps: not a linear node");
   }
   return t;
 }
@@ -87,7 +107,8 @@ LinearTaps split_taps(const nn::Node& node, const Layout& layout, int lane) {
 }
 
 LaneStep lane_step(nn::Op op, int in_stride, bool interleaved) {
-  if (op == nn::Op::Conv2d && in_stride >= 2 && !interleaved) return LaneStep::Merge;
+  const bool convolution = op == nn::Op::Conv2d || op == nn::Op::StridedConv2x2;
+  if (convolution && output_stride(op, in_stride) >= 2 && !interleaved) return LaneStep::Merge;
   if (op == nn::Op::ConvTranspose2d && in_stride == 2 && interleaved) return LaneStep::Split;
   return LaneStep::Keep;
 }

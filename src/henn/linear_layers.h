@@ -1,7 +1,8 @@
-// The linear layers of the encrypted U-Net, in one place: the 3x3 (and 1x1) convolution, the k2 s2 transposed
-// convolution, the alignment of a concatenated skip branch (levels and scales), the fused quadratic activation and the
-// lane rule (when up to 4 ciphertexts are interleaved into one map and split again). Written once over a
-// LayerBackend; the taps, masks and weights are built in linear_layers.cpp from the model node and the Layout's grid.
+// The linear layers of the encrypted U-Net, in one place: the 3x3 (and 1x1) convolution, the k2 s2 strided
+// convolution (learned downsampling), the k2 s2 transposed convolution, the alignment of a concatenated skip branch
+// (levels and scales), the fused quadratic activation and the lane rule (when up to 4 ciphertexts are interleaved into
+// one map and split again). Written once over a LayerBackend; the taps, masks and weights are built in
+// linear_layers.cpp from the model node and the Layout's grid.
 //
 // One linear layer costs one level (two with the activation) and rotates whichever side is cheaper
 // (rotation_side): either each input once per tap (hoisted), masked and multiply-accumulated with integer weights into
@@ -62,7 +63,13 @@ std::vector<double> conv_tap_mask(const Layout& layout, int stride, int dy, int 
 // (s*i + a*s/2, s*j + b*s/2).
 std::vector<double> phase_mask(const Layout& layout, int stride, int a, int b, int lanes = 1);
 
-// The weights of a linear node (Conv2d or ConvTranspose2d), with the quadratic node it computes, if any.
+// Whether the node is one of the linear layers below (Conv2d, StridedConv2x2, ConvTranspose2d).
+bool is_linear(nn::Op op);
+// The stride of a linear layer's output read from a map at `in_stride`: the same for a convolution, twice it for the
+// strided convolution, half of it for the transposed convolution.
+int output_stride(nn::Op op, int in_stride);
+
+// The weights of a linear node, with the quadratic node it computes, if any.
 LinearWeights linear_weights(const nn::Node& node, const nn::Node* fused_activation);
 // The taps of a linear node reading a map at `in_stride` with `lanes` interleaved lanes (the output keeps them).
 LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride, int lanes = 1);
@@ -71,8 +78,8 @@ LinearTaps linear_taps(const nn::Node& node, const Layout& layout, int in_stride
 LinearTaps split_taps(const nn::Node& node, const Layout& layout, int lane);
 
 // The lane rule. Up to Layout::kMaxLanes input ciphertexts go through the network together: at stride 1 each has its
-// own maps; the first convolution reading stride >= 2 interleaves them into one map (merge_lanes), and the transposed
-// convolution back from stride 2 to 1 splits them again (split_taps).
+// own maps; the first convolution (plain or strided) whose output is at stride >= 2 interleaves them into one map
+// (merge_lanes), and the transposed convolution back from stride 2 to 1 splits them again (split_taps).
 enum class LaneStep { Keep, Merge, Split };
 LaneStep lane_step(nn::Op op, int in_stride, bool interleaved);
 // Every rotation step a merge or a split needs (Galois keys), besides the layer's own taps.

@@ -63,7 +63,8 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
   for (int i = 1; i < n; ++i) {
     const nn::Node& node = model.nodes[i];
     const NodeSchedule& ns = schedule.nodes[i];
-    if (node.op == nn::Op::Quadratic) continue;  // computed by the convolution before it
+    if (node.op == nn::Op::Quadratic && schedule.nodes[node.inputs[0]].fused_activation)
+      continue;  // computed by the convolution before it
     const auto start = std::chrono::steady_clock::now();
     const LaneMaps<Value>& in0 = *maps[node.inputs[0]];
     auto each = [&](auto&& f) {
@@ -79,6 +80,7 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
     int out_index = i;
     switch (node.op) {
       case nn::Op::Conv2d:
+      case nn::Op::StridedConv2x2:
       case nn::Op::ConvTranspose2d: {
         const nn::Node* act = ns.fused_activation ? &model.nodes[i + 1] : nullptr;
         if (act && (act->op != nn::Op::Quadratic || act->inputs[0] != i))
@@ -105,6 +107,9 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
       }
       case nn::Op::AvgPool2x2:
         maps[i] = each([&](std::size_t k) { return avg_pool(be, in0[k], layout.width); });
+        break;
+      case nn::Op::Quadratic:  // a per-channel affine map (Schedule): pending for the next linear layer
+        maps[i] = each([&](std::size_t k) { return scale_shift(in0[k], node.b, node.c); });
         break;
       case nn::Op::Concat: {
         const LaneMaps<Value>& in1 = second();

@@ -14,7 +14,13 @@ namespace {
                            "): " + why);
 }
 
-bool is_linear(nn::Op op) { return op == nn::Op::Conv2d || op == nn::Op::ConvTranspose2d; }
+bool is_affine(const nn::Node& n) {
+  return std::all_of(n.a.begin(), n.a.end(), [](double a) { return a == 0.0; });
+}
+
+// Where a pending per-channel factor and offset can go: into a linear layer's weights, or carried along by a
+// concatenation or a pooling to one.
+bool carries_pending(nn::Op op) { return is_linear(op) || op == nn::Op::Concat || op == nn::Op::AvgPool2x2; }
 
 }  // namespace
 
@@ -36,10 +42,11 @@ Schedule Schedule::create(const nn::Model& model) {
     const NodeSchedule& in0 = s.nodes[node.inputs[0]];
     switch (node.op) {
       case nn::Op::Conv2d:
+      case nn::Op::StridedConv2x2:
       case nn::Op::ConvTranspose2d: {
         const bool fuse = consumers[i].size() == 1 && nodes[consumers[i][0]].op == nn::Op::Quadratic;
         ns.fused_activation = fuse;
-        ns.stride = node.op == nn::Op::Conv2d ? in0.stride : in0.stride / 2;
+        ns.stride = output_stride(node.op, in0.stride);
         if (ns.stride < 1) unsupported(node, "upsampling above the input resolution");
         ns.lane_step = lane_step(node.op, in0.stride, in0.interleaved);
         ns.interleaved = ns.lane_step == LaneStep::Merge || (in0.interleaved && ns.lane_step != LaneStep::Split);
@@ -47,9 +54,17 @@ Schedule Schedule::create(const nn::Model& model) {
         break;
       }
       case nn::Op::Quadratic:
-        if (!is_linear(nodes[node.inputs[0]].op) || !in0.fused_activation)
-          unsupported(node, "a quadratic activation or per-channel affine map (batch norm) must directly follow a "
-                            "convolution that feeds only it");
+        // A per-channel affine map with no convolution to fold into (a batch norm after a concatenation) stays
+        // pending (FeatureMap factor and offset, no level) until the next linear layer folds it into its weights.
+        if (!in0.fused_activation) {
+          if (!is_affine(node))
+            unsupported(node, "a quadratic activation must directly follow a convolution that feeds only it");
+          if (consumers[i].empty() ||
+              !std::all_of(consumers[i].begin(), consumers[i].end(),
+                           [&](int c) { return carries_pending(nodes[c].op); }))
+            unsupported(node, "a per-channel affine map (batch norm) that does not follow a convolution must feed "
+                              "convolutions (it folds into their weights), concatenations or poolings");
+        }
         ns.stride = in0.stride;
         ns.interleaved = in0.interleaved;
         ns.levels_used = in0.levels_used;

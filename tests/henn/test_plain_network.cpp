@@ -30,10 +30,9 @@ std::vector<nn::Tensor> random_images(int count, int h, int w, unsigned seed) {
 }
 
 // `ciphertexts` inputs of `per_ciphertext` images each: more than one exercises the lanes (interleaving at stride 2).
-void check_network(int depth, int channels, int side, int ciphertexts, int per_ciphertext) {
-  const nn::Model model = testing::tiny_unet(depth, channels);
+void check_network(const nn::Model& model, int side, int ciphertexts, int per_ciphertext) {
   const Schedule schedule = Schedule::create(model);
-  const Layout layout = Layout::create(side, side, 2048, depth);
+  const Layout layout = Layout::create(side, side, 2048, model.pooling_depth());
   ASSERT_GE(layout.tiles_per_ciphertext, per_ciphertext);
   PlainBackend be(layout.slots, testing::fake_primes(schedule.levels));
   std::vector<std::vector<nn::Tensor>> images, reference;  // [ciphertext][tile] and [ciphertext * batch + tile][node]
@@ -102,13 +101,35 @@ TEST(HennLayout, MasksSelectOnlyValidPositions) {
   EXPECT_THROW(Layout::create(32, 32, 512, 1), std::invalid_argument);
 }
 
-TEST(HennPlainNetwork, Depth1MatchesForward) { check_network(1, 2, 16, 1, 3); }
-TEST(HennPlainNetwork, Depth2MatchesForward) { check_network(2, 3, 32, 1, 2); }
-TEST(HennPlainNetwork, FourLanesMatchForward) { check_network(2, 3, 32, 4, 2); }
-TEST(HennPlainNetwork, ThreeLanesMatchForward) { check_network(1, 2, 16, 3, 8); }
+TEST(HennPlainNetwork, Depth1MatchesForward) { check_network(testing::tiny_unet(1, 2), 16, 1, 3); }
+TEST(HennPlainNetwork, Depth2MatchesForward) { check_network(testing::tiny_unet(2, 3), 32, 1, 2); }
+TEST(HennPlainNetwork, FourLanesMatchForward) { check_network(testing::tiny_unet(2, 3), 32, 4, 2); }
+TEST(HennPlainNetwork, ThreeLanesMatchForward) { check_network(testing::tiny_unet(1, 2), 16, 3, 8); }
 // Depth 3 (stride 8 at the bottleneck, 32 levels with two convolutions per stage), one and four lanes.
-TEST(HennPlainNetwork, Depth3MatchesForward) { check_network(3, 2, 32, 1, 2); }
-TEST(HennPlainNetwork, Depth3FourLanesMatchForward) { check_network(3, 2, 32, 4, 2); }
+TEST(HennPlainNetwork, Depth3MatchesForward) { check_network(testing::tiny_unet(3, 2), 32, 1, 2); }
+TEST(HennPlainNetwork, Depth3FourLanesMatchForward) { check_network(testing::tiny_unet(3, 2), 32, 4, 2); }
+// Strided 2x2 convolutions instead of poolings: the first one (from stride 1) merges the lanes, the second keeps them.
+TEST(HennPlainNetwork, StridedDownsamplingFourLanesMatchForward) {
+  check_network(testing::with_strided_downsampling(testing::tiny_unet(2, 2)), 16, 4, 2);
+}
+
+TEST(HennSchedule, StridedConvolutionCostsOneLevelAndNoNewKey) {
+  const nn::Model pooled = testing::tiny_unet(2, 2);
+  const nn::Model strided = testing::with_strided_downsampling(pooled);
+  const Schedule p = Schedule::create(pooled), s = Schedule::create(strided);
+  EXPECT_EQ(strided.pooling_depth(), 2);
+  EXPECT_EQ(s.levels, p.levels + 2);  // one level per strided convolution, none per pooling
+  const Layout layout = Layout::create(16, 16, 2048, 2);
+  EXPECT_EQ(s.rotation_steps(strided, layout), p.rotation_steps(pooled, layout));
+  int merges = 0;
+  for (std::size_t i = 0; i < strided.nodes.size(); ++i) {
+    if (strided.nodes[i].op != nn::Op::StridedConv2x2) continue;
+    EXPECT_EQ(s.nodes[i].stride, 2 * s.nodes[strided.nodes[i].inputs[0]].stride);
+    EXPECT_TRUE(s.nodes[i].interleaved);
+    merges += s.nodes[i].lane_step == LaneStep::Merge;
+  }
+  EXPECT_EQ(merges, 1);
+}
 
 TEST(HennSchedule, CountsLevelsAndSteps) {
   const nn::Model model = testing::tiny_unet(2, 4);
@@ -127,6 +148,10 @@ TEST(HennSchedule, LanesMergeAtTheFirstLowResolutionConvAndSplitBackToFullResolu
   EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 4, true), LaneStep::Keep);
   EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 2, true), LaneStep::Split);
   EXPECT_EQ(lane_step(nn::Op::ConvTranspose2d, 2, false), LaneStep::Keep);
+  // The strided convolution's output is at twice its input stride: from full resolution it already merges.
+  EXPECT_EQ(lane_step(nn::Op::StridedConv2x2, 1, false), LaneStep::Merge);
+  EXPECT_EQ(lane_step(nn::Op::StridedConv2x2, 2, false), LaneStep::Merge);
+  EXPECT_EQ(lane_step(nn::Op::StridedConv2x2, 2, true), LaneStep::Keep);
   const nn::Model model = testing::tiny_unet(2, 2);
   const Schedule s = Schedule::create(model);
   int merges = 0, splits = 0;

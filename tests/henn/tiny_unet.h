@@ -1,5 +1,6 @@
 // A small random U-Net with the default model's structure (conv3x3 + quadratic twice per stage, avg pool,
-// ConvTranspose k2 s2, concat [up, skip], 1x1 head), for tests; in_channels input channels, a head of out_channels.
+// ConvTranspose k2 s2, concat [up, skip], 1x1 head), for tests; in_channels input channels, a head of out_channels;
+// with_strided_downsampling swaps the poolings for strided convolutions.
 #pragma once
 
 #include "nn/model.h"
@@ -82,6 +83,23 @@ inline nn::Model tiny_unet(int depth, int base_channels, unsigned seed = 7, int 
     x = block(push(cat), c);
   }
   conv(x, out_channels, 1);
+  m.validate();
+  return m;
+}
+
+// The same network with every AvgPool2x2 replaced by a learned Conv2d(kernel 2, stride 2) (random weights).
+inline nn::Model with_strided_downsampling(nn::Model m, unsigned seed = 5) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (nn::Node& n : m.nodes) {
+    if (n.op != nn::Op::AvgPool2x2) continue;
+    n.op = nn::Op::StridedConv2x2;
+    n.in_channels = n.channels;
+    n.kernel = 2;
+    const double sd = 1.0 / std::sqrt(4.0 * n.in_channels);
+    for (int i = 0; i < n.channels * n.in_channels * 4; ++i) n.weight.push_back(sd * normal(rng));
+    for (int i = 0; i < n.channels; ++i) n.bias.push_back(0.1 * normal(rng));
+  }
   m.validate();
   return m;
 }
