@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SIDE = 16  # input tiles are 1 x C x SIDE x SIDE; multiple of 4 for depth 2
+SIDE = 16  # input tiles are 1 x C x SIDE x SIDE; multiple of 8 for depth 3
 
 
 class Quadratic(nn.Module):
@@ -60,22 +60,32 @@ def block(cin, cout, act, bn, kernel=3):
     return nn.Sequential(*layers)
 
 
+def downsampling(channels, down, bn):
+    """AvgPool2d(2), or the learned Conv2d(kernel_size=2, stride=2) (with its BN when bn is set)."""
+    if down == "pool":
+        return nn.AvgPool2d(2)
+    conv = nn.Conv2d(channels, channels, 2, stride=2)
+    return nn.Sequential(conv, nn.BatchNorm2d(channels)) if bn else conv
+
+
 class UNet(nn.Module):
-    """Depth 1 or 2 HE-friendly U-Net: conv (+BN) + activation, AvgPool2d(2), ConvTranspose2d(2, 2), concat skips;
-    in_channels input channels (3: RGB), a 1x1 head of out_channels logits (3: classes)."""
+    """Depth 1 to 3 HE-friendly U-Net: conv (+BN) + activation, AvgPool2d(2) or a strided 2x2 conv (down="conv"),
+    ConvTranspose2d(2, 2), concat skips; in_channels input channels (3: RGB), a 1x1 head of out_channels logits
+    (3: classes)."""
 
     def __init__(self, depth, base=2, bn=False, act=lambda c: Square(), kernel=3, residual=False, in_channels=1,
-                 out_channels=1):
+                 out_channels=1, down="pool"):
         super().__init__()
         self.depth, self.residual = depth, residual
         self.in_channels = in_channels
         chans = [base * 2**d for d in range(depth + 1)]
         self.enc = nn.ModuleList()
+        self.down = nn.ModuleList()
         cin = in_channels
         for d in range(depth):
             self.enc.append(block(cin, chans[d], act, bn, kernel))
+            self.down.append(downsampling(chans[d], down, bn is True))
             cin = chans[d]
-        self.pool = nn.AvgPool2d(2)
         self.mid = block(cin, chans[depth], act, bn, kernel)
         self.mid2 = block(chans[depth], chans[depth], act, bn) if residual else None
         self.up = nn.ModuleList()
@@ -87,10 +97,10 @@ class UNet(nn.Module):
 
     def forward(self, x):
         skips = []
-        for enc in self.enc:
+        for enc, down in zip(self.enc, self.down):
             x = enc(x)
             skips.append(x)
-            x = self.pool(x)
+            x = down(x)
         x = self.mid(x)
         if self.residual:
             x = x + self.mid2(x)
@@ -100,20 +110,25 @@ class UNet(nn.Module):
 
 
 class BatchNormAfterConcat(nn.Module):
-    """A per-channel affine map that has no conv to fold into: BN on the concatenated skip."""
+    """A per-channel affine map that has no conv to fold into: BN on the concatenated skip, read by the 1x1 head,
+    by a 3x3 same-padding conv (whose zero padding a shift folded into the bias would break at the borders), or by
+    nothing (the model output)."""
 
-    def __init__(self):
+    def __init__(self, reader="head"):
         super().__init__()
+        self.reader = reader
         self.c1 = block(1, 2, lambda c: Square(), bn=False)
         self.pool = nn.AvgPool2d(2)
         self.c2 = block(2, 2, lambda c: Square(), bn=False)
-        self.up = nn.ConvTranspose2d(2, 2, 2, stride=2)
+        self.up = nn.Sequential(nn.ConvTranspose2d(2, 2, 2, stride=2), Square())
         self.bn = nn.BatchNorm2d(4)
-        self.head = nn.Conv2d(4, 1, 1)
+        self.dec = block(4, 2, lambda c: Square(), bn=False) if reader == "conv3x3" else nn.Identity()
+        self.head = nn.Conv2d(2 if reader == "conv3x3" else 4, 1, 1)
 
     def forward(self, x):
         s = self.c1(x)
-        return self.head(self.bn(torch.cat([self.up(self.c2(self.pool(s))), s], dim=1)))
+        y = self.bn(torch.cat([self.up(self.c2(self.pool(s))), s], dim=1))
+        return y if self.reader == "output" else self.head(self.dec(y))
 
 
 class SizeMatchingPad(nn.Module):
@@ -199,7 +214,13 @@ ZOO = {
     "unet_d1_conv5x5": (lambda: UNet(1, kernel=5), {}, None, None),
     "size_matching_pad": (SizeMatchingPad, {}, None, None),
     "parallel_branch_sum": (ParallelBranchSum, {}, None, None),
-    "unet_d1_residual_add": (lambda: UNet(1, residual=True), {}, None, ["different numbers of levels"]),
+    "unet_d3_square": (lambda: UNet(3), {}, None, None),
+    "unet_d3_bn_square": (lambda: UNet(3, bn=True), PRESERVE, None, None),
+    "unet_d1_strided_conv": (lambda: UNet(1, down="conv"), {}, None, None),
+    "unet_d2_strided_conv_bn": (lambda: UNet(2, bn=True, act=lambda c: Quadratic(c, "ayy+by"), down="conv"),
+                                PRESERVE, None, None),
+    "unet_d3_strided_conv_rgb_3class": (lambda: UNet(3, down="conv", in_channels=3, out_channels=3), {}, None, None),
+    "unet_d1_residual_add": (lambda: UNet(1, residual=True), {}, None, ["/Add", "different numbers of levels"]),
     "unet_d1_rgb": (lambda: UNet(1, in_channels=3), {}, None, None),
     "unet_d1_3class": (lambda: UNet(1, out_channels=3), {}, None, None),
     "unet_d1_bn_rgb_3class": (lambda: UNet(1, bn=True, act=lambda c: Quadratic(c, "ayy+by"), in_channels=3,
@@ -208,15 +229,19 @@ ZOO = {
                                                  out_channels=2), {}, None, None),
     "unet_d1_quadratic_constant": (lambda: UNet(1, act=lambda c: Quadratic(c, "ayy+by", constant=True)), {}, None,
                                    None),
-    "bn_after_concat": (BatchNormAfterConcat, PRESERVE, None, ["/bn/BatchNormalization", "batch norm"]),
+    "bn_after_concat": (BatchNormAfterConcat, PRESERVE, None, None),
+    "bn_after_concat_conv3x3": (lambda: BatchNormAfterConcat("conv3x3"), PRESERVE, None, None),
+    "bn_after_concat_at_output": (lambda: BatchNormAfterConcat("output"), PRESERVE, None,
+                                  ["'logits'", "batch norm", "must feed convolutions"]),
     "relu_maxpool": (lambda: NotHeFriendly("relu_maxpool"), {}, None, ["Relu", "x*x"]),
     "sigmoid": (lambda: NotHeFriendly("sigmoid"), {}, ["Sigmoid", "drop it"], None),
     "tanh": (lambda: NotHeFriendly("tanh"), {}, ["Tanh", "x*x"], None),
     "upsample": (lambda: NotHeFriendly("upsample"), {}, ["Resize", "ConvTranspose2d"], None),
 }
 OPSETS = (13, 17)
-# Also run on real ciphertexts (N = 2^15, 16x16 tiles) at the first opset: colour in, classes out.
-ENCRYPTED = ("unet_d1_bn_rgb_3class",)
+# Also run on real ciphertexts (N = 2^15, 16x16 tiles) at the first opset: colour in, classes out; the strided
+# convolution.
+ENCRYPTED = ("unet_d1_bn_rgb_3class", "unet_d1_strided_conv")
 
 
 def main():

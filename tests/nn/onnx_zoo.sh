@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # PyTorch -> ONNX -> C++ for models written the ordinary way: export the zoo (tests/nn/onnx_zoo.py with Debian's
 # python3-torch; a missing torch fails the test), check loader, float64 reference and encrypted layer code against
-# it (OnnxZoo.*), then the CLI on it: `inspect` plans an HE-friendly model and refuses a ReLU one naming the node and
-# the fix; `predict` runs a model without a sidecar (gray and RGB); `calibrate` writes one that `predict` then reads.
+# it (OnnxZoo.*), then the CLI on it: `inspect` plans an HE-friendly model (also one with strided convolutions) and
+# refuses a ReLU one naming the node and the fix; `predict` runs a model without a sidecar (gray and RGB); `calibrate` writes one that `predict` then reads.
 # Usage: onnx_zoo.sh <cryptounet> <cryptounet_onnx_zoo_tests> <source dir> <output dir>
 set -euo pipefail
 cli=$1 zoo_tests=$2 src=$3 out=$4
@@ -22,6 +22,19 @@ assert r["plan"]["log_qp"] <= r["plan"]["log_qp_bound_128bit"], r["plan"]
 assert r["plan"]["galois_keys"] > 0 and r["parameters"] > 0
 assert r["plan"]["memory_bytes_estimate"] > r["plan"]["evaluation_key_bytes_estimate"] > 0, r["plan"]
 assert [a["log_n"] for a in r["plan"]["larger_rings"]] == list(range(r["plan"]["log_n"] + 1, 18)), r["plan"]
+PY
+# Strided 2x2 convolutions: listed with their kernel, halving the side, one level each (their BN folded in).
+"$cli" inspect "$out/unet_d2_strided_conv_bn_op17.onnx" --tile 16 --json >"$out/inspect_strided.json"
+"$python" - "$out/inspect_strided.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+layers = r["layers"]
+strided = [l for l in layers if l["op"] == "StridedConv2x2"]
+assert len(strided) == 2 and r["pooling_depth"] == 2 and r["plan"] is not None, r
+for l in strided:
+    source = layers[l["inputs"][0]]
+    assert l["kernel"] == 2 and l["height"] * 2 == source["height"], l
+    assert l["level"] == source["level"] + 1, (l, source)
 PY
 if "$cli" inspect "$out/relu_maxpool_op13.onnx" --tile 16 >"$out/inspect_relu.log" 2>&1; then
   echo "inspect planned a ReLU model" >&2; exit 1
