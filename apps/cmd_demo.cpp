@@ -24,6 +24,7 @@
 #include "nn/forward.h"
 #include "nn/instances.h"
 #include "nn/metrics.h"
+#include "nn/output_decoding.h"
 #include "nn/predict.h"
 
 #include <fmt/core.h>
@@ -97,8 +98,8 @@ void run_demo(const DemoOptions& o) {
 
   // Plaintext reference on the same tiles.
   t0 = Clock::now();
-  std::vector<io::Plane> plain_logits;
-  for (const auto& p : planes) plain_logits.push_back(nn::predict_logits(loaded.model, p, popts));
+  std::vector<nn::Tensor> plain_logits;
+  for (const auto& p : planes) plain_logits.push_back(nn::predict_logits(loaded.model, nn::Tensor::from_plane(p), popts));
   const double plain_s = since(t0);
 
   // Server: encrypted inference. In debug mode the demo (which also holds the secret key) decrypts every layer.
@@ -140,7 +141,8 @@ void run_demo(const DemoOptions& o) {
 
   // Client: decrypt, threshold, score.
   t0 = Clock::now();
-  const auto enc_logits = henn::decrypt_logits(client, henn::BatchRecord::of(client, batch), result);
+  const auto enc_logits = henn::decrypt_logit_maps(
+      client, henn::BatchRecord::of(client, batch, loaded.info.output_channels), result);
   const double decrypt_s = since(t0);
   if (!o.out.empty()) fs::create_directories(o.out);
   double dice_enc = 0, dice_plain = 0, agreement = 0, max_logit_error = 0, ap_enc = 0, ap_plain = 0;
@@ -148,21 +150,21 @@ void run_demo(const DemoOptions& o) {
   int scored = 0, instance_scored = 0;
   std::vector<io::ReportImage> report_images;
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    const io::Mask enc = nn::threshold_logits(enc_logits[i], loaded.info.threshold_logit);
-    const io::Mask plain = nn::threshold_logits(plain_logits[i], loaded.info.threshold_logit);
+    const io::Mask enc = nn::foreground_mask(enc_logits[i], loaded.info);
+    const io::Mask plain = nn::foreground_mask(plain_logits[i], loaded.info);
     std::size_t agree = 0;
     double logit_error = 0;
-    for (std::size_t k = 0; k < enc.pixels.size(); ++k) {
-      agree += enc.pixels[k] == plain.pixels[k];
-      logit_error = std::max(logit_error, std::abs(enc_logits[i].pixels[k] - plain_logits[i].pixels[k]));
-    }
+    for (std::size_t k = 0; k < enc.pixels.size(); ++k) agree += enc.pixels[k] == plain.pixels[k];
+    for (std::size_t k = 0; k < enc_logits[i].data.size(); ++k)
+      logit_error = std::max(logit_error, std::abs(enc_logits[i].data[k] - plain_logits[i].data[k]));
     agree_pixels += agree;
     total_pixels += enc.pixels.size();
     max_logit_error = std::max(max_logit_error, logit_error);
     io::ReportScores scores;
     scores.pixel_agreement = static_cast<double>(agree) / static_cast<double>(enc.pixels.size());
     scores.max_logit_error = logit_error;
-    const io::LabelImage enc_nuclei = nn::label_instances(enc), plain_nuclei = nn::label_instances(plain);
+    const io::LabelImage enc_nuclei = nn::nuclei_labels(enc_logits[i], loaded.info, loaded.info.instances);
+    const io::LabelImage plain_nuclei = nn::nuclei_labels(plain_logits[i], loaded.info, loaded.info.instances);
     scores.nuclei_encrypted = static_cast<long>(nn::measure_instances(enc_nuclei).size());
     scores.nuclei_plain = static_cast<long>(nn::measure_instances(plain_nuclei).size());
     std::optional<io::Mask> truth;

@@ -2,7 +2,8 @@
 //   cryptounet keygen  --model M -o keys/                      (client: secret.key 0600, public.bin, eval.bin)
 //   cryptounet encrypt --keys keys/ img.png|tif ... -o batch.ct (client; records the batch in keys/batches/)
 //   cryptounet infer   --model M --eval-keys keys/eval.bin batch.ct -o masks.ct   (server: no secret key)
-//   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: only results of its recorded batches)
+//   cryptounet decrypt --keys keys/ masks.ct -o out/            (client: only results of its recorded batches;
+//                                                                masks, nuclei labels by the sidecar's split)
 #include "command.h"
 #include "plan_cli.h"
 #include "report_panels.h"
@@ -166,7 +167,9 @@ void run_decrypt(const DecryptOptions& o) {
   io::VolumeMasks volumes(o.volumes, o.axis);
   for (std::size_t i = 0; i < logits.size(); ++i) {
     const io::Mask mask = nn::foreground_mask(logits[i], info);
+    const io::LabelImage nuclei = nn::nuclei_labels(logits[i], info, info.instances);
     io::write_mask((out / (stems[i] + "_mask.png")).string(), mask);
+    io::write_labels((out / (stems[i] + "_labels.png")).string(), nuclei);
     if (info.output == nn::OutputKind::Classes)
       io::write_labels((out / (stems[i] + "_classes.png")).string(), nn::class_labels(logits[i]));
     volumes.add(submitted.images[i].name, mask);
@@ -179,7 +182,6 @@ void run_decrypt(const DecryptOptions& o) {
     fmt::print("{}: {}x{}, {} foreground pixels\n", stems[i], mask.width, mask.height,
                std::count(mask.pixels.begin(), mask.pixels.end(), 1));
     if (!o.report.empty()) {
-      const io::LabelImage nuclei = nn::label_instances(mask);
       io::ReportScores scores;
       scores.nuclei_encrypted = static_cast<long>(nn::measure_instances(nuclei).size());
       if (original)
@@ -244,7 +246,7 @@ void setup_he(CLI::App& root) {
 
   auto dec_opts = std::make_shared<DecryptOptions>();
   auto* dec = root.add_subcommand(
-      "decrypt", "Decrypt the result of a batch these keys encrypted into mask (and overlay) PNGs (client)");
+      "decrypt", "Decrypt the result of a batch these keys encrypted into mask, nuclei-label (and overlay) PNGs (client)");
   dec->add_option("--keys", dec_opts->keys, "Key folder");
   dec->add_option("--model", dec_opts->model, "Model (its sidecar gives the threshold and the output kind)");
   dec->add_option("batch", dec_opts->batch, "Encrypted result of infer")->required();

@@ -46,8 +46,9 @@ struct PredictCliOptions {
   std::string out;
   std::string report;  // HTML page; empty: none
   std::string format = "png";  // of the mask and label files written to `out`
-  std::string instances = "watershed";
-  nn::InstanceOptions instance_options;
+  std::string instances;  // empty: the sidecar's method
+  std::optional<double> marker_height;
+  std::optional<int> min_area;
   int axis = io::kAxialAxis;  // NIfTI volumes are cut perpendicular to it
 };
 
@@ -79,8 +80,11 @@ void run_predict(const PredictCliOptions& o) {
   popts.whole_image = o.whole;
   const auto samples = collect_samples(o);
   if (!o.out.empty()) fs::create_directories(o.out);
-  nn::InstanceOptions instance_options = o.instance_options;
-  instance_options.split_touching = o.instances == "watershed";
+  nn::InstanceOptions instance_options = loaded.info.instances;
+  if (!o.instances.empty()) instance_options.method = nn::parse_instance_method(o.instances);
+  if (o.marker_height) instance_options.h = *o.marker_height;
+  if (o.min_area) instance_options.min_area = *o.min_area;
+  const std::string method = nn::instance_method_name(instance_options.method);
   const std::string ext = o.format == "tiff" ? ".tif" : ".png";
   io::VolumeMasks volumes(o.images, o.axis);
 
@@ -94,7 +98,7 @@ void run_predict(const PredictCliOptions& o) {
     const io::Image image = io::read_image(s.image_path, s.page, o.axis);
     const nn::Tensor logits = nn::predict_logits(loaded.model, nn::preprocess(image, loaded.info), popts);
     const io::Mask predicted = nn::foreground_mask(logits, loaded.info);
-    const io::LabelImage nuclei = nn::label_instances(predicted, instance_options);
+    const io::LabelImage nuclei = nn::nuclei_labels(logits, loaded.info, instance_options);
     const std::vector<nn::Instance> measured = nn::measure_instances(nuclei);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -169,7 +173,7 @@ void run_predict(const PredictCliOptions& o) {
                            {"stride", popts.stride},
                            {"images", samples.size()},
                            {"scored", scored},
-                           {"instances", o.instances},
+                           {"instances", method},
                            {"seconds", total},
                            {"per_image", per_image}};
   if (!o.split.empty()) result["split"] = o.split;
@@ -182,7 +186,7 @@ void run_predict(const PredictCliOptions& o) {
     report.facts = {{"model", loaded.model.name},
                     {"mode", fmt::format("{}, tile {}, stride {}, float64 plaintext reference",
                                          o.whole ? "whole image" : "tiled", popts.tile, popts.stride)},
-                    {"nuclei", o.instances},
+                    {"nuclei", method},
                     {"time", fmt::format("{:.2f} s for {} images", total, samples.size())}};
     if (!o.split.empty()) report.facts.emplace_back("split", o.split);
     report.chart_title = "Plaintext inference time per image";
@@ -194,7 +198,7 @@ void run_predict(const PredictCliOptions& o) {
   } else if (scored) {
     fmt::print("{}: {} images, mean dice {:.4f}, mean iou {:.4f}, pixel agreement {:.4f}{} ({:.1f} s)\n",
                loaded.model.name, scored, dice_sum / scored, iou_sum / scored, agreement_sum / scored,
-               instance_scored ? fmt::format(", mAP {:.4f} ({})", ap_sum / instance_scored, o.instances) : "",
+               instance_scored ? fmt::format(", mAP {:.4f} ({})", ap_sum / instance_scored, method) : "",
                total);
   } else {
     fmt::print("{}: {} images, no masks to score ({:.1f} s)\n", loaded.model.name, samples.size(), total);
@@ -222,12 +226,14 @@ void setup_predict(CLI::App& root) {
   cmd->add_option("--stride", o->stride, "Tile stride (default 3/4 of the tile)")->check(CLI::PositiveNumber);
   cmd->add_flag("--whole", o->whole, "Whole image in one pass instead of tiles");
   cmd->add_option("--instances", o->instances,
-                  "Nuclei from the mask: watershed (touching nuclei split) or components (8-connected only)")
-      ->check(CLI::IsMember({"watershed", "components"}));
-  cmd->add_option("--marker-height", o->instance_options.h,
+                  "Nuclei as objects (default: the sidecar's): watershed (touching nuclei split by the distance "
+                  "transform), components (8-connected only), contour or core (split along the model's boundary or "
+                  "core channel)")
+      ->check(CLI::IsMember({"watershed", "components", "contour", "core"}));
+  cmd->add_option("--marker-height", o->marker_height,
                   "Watershed: a distance peak this many pixels above its saddle seeds its own nucleus")
       ->check(CLI::Range(0.0, 1000.0));
-  cmd->add_option("--min-area", o->instance_options.min_area, "Drop nuclei below this many pixels")
+  cmd->add_option("--min-area", o->min_area, "Drop nuclei below this many pixels")
       ->check(CLI::Range(0, 1 << 28));
   cmd->add_flag("--json", o->json, "Print one JSON object (dice, iou, map, images, per_image, ...)");
   cmd->add_option("-o,--out", o->out,

@@ -222,10 +222,34 @@ io::Plane distance_to_background(const io::Mask& mask) {
   return out;
 }
 
+const char* instance_method_name(InstanceMethod method) {
+  switch (method) {
+    case InstanceMethod::Components: return "components";
+    case InstanceMethod::Watershed: return "watershed";
+    case InstanceMethod::Contour: return "contour";
+    case InstanceMethod::Core: return "core";
+  }
+  return "?";
+}
+
+InstanceMethod parse_instance_method(const std::string& name) {
+  for (InstanceMethod m : {InstanceMethod::Components, InstanceMethod::Watershed, InstanceMethod::Contour,
+                           InstanceMethod::Core})
+    if (name == instance_method_name(m)) return m;
+  throw std::invalid_argument("unknown instance method '" + name + "' (components, watershed, contour or core)");
+}
+
+bool uses_instance_channel(InstanceMethod method) {
+  return method == InstanceMethod::Contour || method == InstanceMethod::Core;
+}
+
 io::LabelImage label_instances(const io::Mask& mask, const InstanceOptions& options) {
   check_mask(mask);
+  if (uses_instance_channel(options.method))
+    throw std::invalid_argument(std::string("label_instances: method '") + instance_method_name(options.method) +
+                                "' needs the model's instance channel");
   std::vector<std::uint32_t> labels;
-  if (options.split_touching) {
+  if (options.method == InstanceMethod::Watershed) {
     const io::Plane distance = distance_to_background(mask);
     labels = flood(mask, distance, h_maxima_markers(mask, distance, options.h, options.connectivity),
                    options.connectivity);
@@ -235,35 +259,40 @@ io::LabelImage label_instances(const io::Mask& mask, const InstanceOptions& opti
   return renumber(labels, mask.width, mask.height, options.min_area);
 }
 
-io::LabelImage label_instances(const io::Mask& mask, const io::Plane& boundary_probability,
+io::LabelImage label_instances(const io::Mask& mask, const io::Plane& channel_probability,
                                const InstanceOptions& options) {
+  if (!uses_instance_channel(options.method)) return label_instances(mask, options);
   check_mask(mask);
-  if (boundary_probability.width != mask.width || boundary_probability.height != mask.height ||
-      boundary_probability.pixels.size() != mask.pixels.size())
-    throw std::invalid_argument("label_instances: boundary probability " + std::to_string(boundary_probability.width) +
-                                "x" + std::to_string(boundary_probability.height) + " vs mask " +
+  if (channel_probability.width != mask.width || channel_probability.height != mask.height ||
+      channel_probability.pixels.size() != mask.pixels.size())
+    throw std::invalid_argument("label_instances: channel probability " + std::to_string(channel_probability.width) +
+                                "x" + std::to_string(channel_probability.height) + " vs mask " +
                                 std::to_string(mask.width) + "x" + std::to_string(mask.height));
-  io::Mask interior(mask.width, mask.height);
-  io::Plane priority(mask.width, mask.height);  // flooded from the highest down: low boundary probability first
+  // One seeded split for both channels: interior = -boundary probability or core probability, seeds strictly above
+  // the threshold mapped the same way, so "boundary < t" and "core > t" hold exactly.
+  const bool contour = options.method == InstanceMethod::Contour;
+  const double seed_above = contour ? -options.seed_threshold : options.seed_threshold;
+  io::Mask seeds(mask.width, mask.height);
+  io::Plane interior(mask.width, mask.height);  // flooded from the highest down
   for (std::size_t p = 0; p < mask.pixels.size(); ++p) {
-    const double q = boundary_probability.pixels[p];
-    const double boundary = std::isnan(q) ? 1.0 : q;  // NaN: boundary (seeds nothing, flooded last)
-    interior.pixels[p] = mask.pixels[p] && boundary < options.seed_below;
-    priority.pixels[p] = -boundary;
+    const double q = channel_probability.pixels[p];
+    const double score = std::isnan(q) ? -std::numeric_limits<double>::infinity() : (contour ? -q : q);
+    seeds.pixels[p] = mask.pixels[p] && score > seed_above;
+    interior.pixels[p] = score;
   }
   std::vector<std::uint32_t> labels =
-      flood(mask, priority, connected_components(interior, options.connectivity), options.connectivity);
+      flood(mask, interior, connected_components(seeds, options.connectivity), options.connectivity);
 
   // What no seed reached is a part of the mask without a seed: each such part is one object.
   io::Mask unreached(mask.width, mask.height);
-  std::uint32_t seeds = 0;
+  std::uint32_t seed_count = 0;
   for (std::size_t p = 0; p < labels.size(); ++p) {
     unreached.pixels[p] = mask.pixels[p] && !labels[p];
-    seeds = std::max(seeds, labels[p]);
+    seed_count = std::max(seed_count, labels[p]);
   }
   const std::vector<std::uint32_t> rest = connected_components(unreached, options.connectivity);
   for (std::size_t p = 0; p < labels.size(); ++p)
-    if (rest[p]) labels[p] = seeds + rest[p];
+    if (rest[p]) labels[p] = seed_count + rest[p];
   return renumber(labels, mask.width, mask.height, options.min_area);
 }
 

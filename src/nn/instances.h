@@ -1,6 +1,7 @@
 // Nuclei as objects: a binary mask split into instances on the client, after decryption (plaintext, no HE cost).
-// Connected components, then a seeded watershed on the distance transform separates touching nuclei; a
-// contour-aware model (nucleus and nucleus-boundary channels, DCAN) seeds the watershed from its boundary channel.
+// From the mask alone: connected components, or a seeded watershed on the distance transform that separates touching
+// nuclei. A model with an instance channel (channel 1, a probability) seeds the watershed itself: from its boundary
+// channel (contour-aware, DCAN) or from its core channel (marker-controlled, each nucleus shrunk by a few pixels).
 #pragma once
 
 #include "io/image.h"
@@ -12,31 +13,45 @@ namespace cryptounet::nn {
 
 enum class Connectivity { Four = 4, Eight = 8 };
 
+enum class InstanceMethod {
+  Components,  // connected components of the mask
+  Watershed,   // distance-transform watershed of the mask (h-maxima markers)
+  Contour,     // seeds where the boundary probability is below the seed threshold
+  Core,        // seeds where the core probability is above the seed threshold
+};
+const char* instance_method_name(InstanceMethod method);
+// "components", "watershed", "contour", "core"; throws std::invalid_argument otherwise.
+InstanceMethod parse_instance_method(const std::string& name);
+// Contour and Core split along a model's channel 1; the others use the mask alone.
+bool uses_instance_channel(InstanceMethod method);
+
 struct InstanceOptions {
+  InstanceMethod method = InstanceMethod::Watershed;
   // Pixels of one object touch by an edge (Four) or also by a corner (Eight).
   Connectivity connectivity = Connectivity::Eight;
-  // Split touching objects: markers are the h-maxima of the Euclidean distance to the background (regional maxima
-  // that stand at least `h` pixels above every path to a higher one), flooded within the mask. Off: connected
-  // components only. h = 5 scored best on the DSB2018 validation split (h 2-6 tried) with the bundled models.
-  bool split_touching = true;
+  // Watershed: markers are the h-maxima of the Euclidean distance to the background (regional maxima that stand at
+  // least `h` pixels above every path to a higher one), flooded within the mask. h = 5 scored best on the DSB2018
+  // validation split (h 2-6 tried) with the bundled models.
   double h = 5.0;
   // Objects smaller than this many pixels are dropped (noise, not nuclei).
   int min_area = 10;
-  // Contour split only: a mask pixel may seed an object where the boundary probability is below this.
-  double seed_below = 0.5;
+  // Contour: a mask pixel seeds where the boundary probability is below this; Core: where the core probability is
+  // above it. The model's sidecar gives the value chosen on the validation split.
+  double seed_threshold = 0.5;
 };
 
-// Instances of `mask`, labelled 1..K in raster order of their first pixel. Throws std::length_error above 65535
-// objects (the 16-bit label range).
+// Instances of `mask` by Components or Watershed, labelled 1..K in raster order of their first pixel. Throws
+// std::invalid_argument for a method that needs the instance channel, std::length_error above 65535 objects (the
+// 16-bit label range).
 io::LabelImage label_instances(const io::Mask& mask, const InstanceOptions& options = {});
 
-// Instances of `mask` split along the predicted nucleus boundaries (`boundary_probability` in [0, 1], same size):
-// the seeds are the connected parts of the mask where the boundary probability is below `seed_below`; they flood
-// the mask in order of increasing boundary probability, so objects meet on the boundary ridge. A part of the mask
-// that holds no seed (all boundary) is one object. Uses `connectivity`, `min_area` and `seed_below`; labels and
-// limits as above.
-io::LabelImage label_instances(const io::Mask& mask, const io::Plane& boundary_probability,
-                               const InstanceOptions& options = {});
+// Instances of `mask` by any method; Contour and Core split along `channel_probability` (channel 1's sigmoid, in
+// [0, 1], same size; NaN counts as boundary, i.e. no core). Seeded split: the connected parts of the mask where the
+// pixel is interior by the seed threshold are the seeds; they flood the mask from the most interior pixels down
+// (lowest boundary, highest core probability), so neighbours meet on the boundary ridge or midway between cores. A
+// part of the mask that holds no seed is one object. Labels and limits as above.
+io::LabelImage label_instances(const io::Mask& mask, const io::Plane& channel_probability,
+                               const InstanceOptions& options);
 
 // Exact Euclidean distance of every foreground pixel to the nearest background pixel; outside the image counts as
 // background, so an object cut by the border peaks inside the field of view. Background pixels are 0.

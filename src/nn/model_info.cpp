@@ -22,14 +22,60 @@ OutputKind parse_output_kind(const std::string& text) {
   if (text == "mask") return OutputKind::Mask;
   if (text == "classes") return OutputKind::Classes;
   if (text == "mask+contour") return OutputKind::MaskContour;
-  throw std::runtime_error("unsupported output '" + text + "' (mask, classes or mask+contour)");
+  if (text == "mask+core") return OutputKind::MaskCore;
+  throw std::runtime_error("unsupported output '" + text + "' (mask, classes, mask+contour or mask+core)");
+}
+
+// The instance split channel 1 of an output kind drives, if any.
+InstanceMethod default_instance_method(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::MaskContour: return InstanceMethod::Contour;
+    case OutputKind::MaskCore: return InstanceMethod::Core;
+    case OutputKind::Mask:
+    case OutputKind::Classes: return InstanceMethod::Watershed;
+  }
+  return InstanceMethod::Watershed;
+}
+
+// A finite number in [lo, hi] at object[key], or `fallback` when the key is absent.
+double finite_in_or(const nlohmann::json& object, const std::string& key, double fallback, double lo, double hi) {
+  const double v = io::json_finite_or(object, key, fallback);
+  if (v < lo || v > hi)
+    throw std::runtime_error("'" + key + "' must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return v;
+}
+
+// The sidecar's threshold key for a seeded split: a boundary probability seeds below it, a core probability above.
+const char* seed_key(InstanceMethod method) { return method == InstanceMethod::Contour ? "seed_below" : "seed_above"; }
+
+InstanceOptions parse_instances(const nlohmann::json& j, OutputKind output) {
+  InstanceOptions o;
+  o.method = default_instance_method(output);
+  if (!j.is_object()) throw std::runtime_error("'instances' must be an object");
+  if (j.contains("method")) {
+    if (!j.at("method").is_string()) throw std::runtime_error("instances.method must be a string");
+    try {
+      o.method = parse_instance_method(j.at("method").get<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("instances: ") + e.what());
+    }
+  }
+  if (uses_instance_channel(o.method) && o.method != default_instance_method(output))
+    throw std::runtime_error(std::string("instances.method '") + instance_method_name(o.method) +
+                             "' does not fit output '" + output_kind_name(output) + "'");
+  if (uses_instance_channel(o.method))
+    o.seed_threshold = finite_in_or(j, seed_key(o.method), o.seed_threshold, 0.0, 1.0);
+  o.min_area = io::json_integer_or(j, "min_area", o.min_area, 0, 1 << 28);
+  o.h = finite_in_or(j, "marker_height", o.h, 0.0, 1000.0);
+  return o;
 }
 
 // The channel count an output kind implies, 0 when the sidecar must give it.
 int implied_channels(OutputKind kind) {
   switch (kind) {
     case OutputKind::Mask: return 1;
-    case OutputKind::MaskContour: return 2;
+    case OutputKind::MaskContour:
+    case OutputKind::MaskCore: return 2;
     case OutputKind::Classes: return 0;
   }
   return 0;
@@ -42,6 +88,7 @@ const char* output_kind_name(OutputKind kind) {
     case OutputKind::Mask: return "mask";
     case OutputKind::Classes: return "classes";
     case OutputKind::MaskContour: return "mask+contour";
+    case OutputKind::MaskCore: return "mask+core";
   }
   return "?";
 }
@@ -74,6 +121,8 @@ ModelInfo ModelInfo::parse(const std::string& json_text) {
     } else {
       info.output_channels = io::json_integer_or(j, "output_channels", implied, implied, implied);
     }
+    info.instances.method = default_instance_method(info.output);
+    if (j.contains("instances")) info.instances = parse_instances(j.at("instances"), info.output);
     if (j.contains("architecture")) {
       const auto& arch = j.at("architecture");
       info.activation = arch.value("activation", std::string());
@@ -124,6 +173,10 @@ nlohmann::json ModelInfo::to_json() const {
                       {"threshold_logit", threshold_logit},
                       {"output", output_kind_name(output)},
                       {"output_channels", output_channels}};
+  j["instances"] = {{"method", instance_method_name(instances.method)},
+                    {"min_area", instances.min_area},
+                    {"marker_height", instances.h}};
+  if (uses_instance_channel(instances.method)) j["instances"][seed_key(instances.method)] = instances.seed_threshold;
   if (levels > 0) j["levels"] = levels;
   if (!activation.empty()) j["architecture"]["activation"] = activation;
   if (!pool.empty()) j["architecture"]["pool"] = pool;
@@ -137,6 +190,7 @@ void ModelInfo::adopt_channels(int input_channels, int model_output_channels) {
   normalization.color = input_channels == 3 ? io::Normalization::Color::Rgb : io::Normalization::Color::Gray;
   output = model_output_channels == 1 ? OutputKind::Mask : OutputKind::Classes;
   output_channels = model_output_channels;
+  instances.method = default_instance_method(output);
 }
 
 void ModelInfo::check_channels(int input_channels, int model_output_channels) const {

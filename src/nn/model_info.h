@@ -2,6 +2,7 @@
 #pragma once
 
 #include "io/preprocess.h"
+#include "nn/instances.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -16,6 +17,7 @@ enum class OutputKind {
   Mask,          // "mask": 1 channel, foreground where logit > threshold_logit
   Classes,       // "classes": K >= 2 channels, one per class id 0..K-1, the label is the argmax
   MaskContour,   // "mask+contour": 2 channels, 0 the nucleus logit, 1 the nucleus-boundary logit
+  MaskCore,      // "mask+core": 2 channels, 0 the nucleus logit, 1 the nucleus-core logit (each nucleus eroded)
 };
 const char* output_kind_name(OutputKind kind);
 
@@ -25,7 +27,10 @@ struct ModelInfo {
   io::Normalization normalization;
   double threshold_logit = 0.0;
   OutputKind output = OutputKind::Mask;
-  int output_channels = 1;           // K: 1 for "mask", 2 for "mask+contour", the class count for "classes"
+  int output_channels = 1;           // K: 1 for "mask", 2 for "mask+contour"/"mask+core", the class count for "classes"
+  // How nuclei become objects (sidecar "instances": method, seed_below/seed_above, min_area, marker_height). Default:
+  // the split the output kind's channel 1 drives (contour, core), else the watershed of the mask.
+  InstanceOptions instances;
   int levels = 0;                    // multiplicative levels the model needs (0 if not given)
   std::string activation;            // "quadratic" | "square" | "relu"
   std::string pool;                  // "avg" | "max"

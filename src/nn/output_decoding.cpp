@@ -40,4 +40,16 @@ io::Plane channel_probability(const Tensor& logits, int channel) {
   return p;
 }
 
+io::LabelImage nuclei_labels(const Tensor& logits, const ModelInfo& info, const InstanceOptions& options) {
+  const io::Mask mask = foreground_mask(logits, info);
+  if (!uses_instance_channel(options.method)) return label_instances(mask, options);
+  const OutputKind needed =
+      options.method == InstanceMethod::Contour ? OutputKind::MaskContour : OutputKind::MaskCore;
+  if (info.output != needed)
+    throw std::invalid_argument(std::string("instances '") + instance_method_name(options.method) + "' need output '" +
+                                output_kind_name(needed) + "'; model '" + info.name + "' has output '" +
+                                output_kind_name(info.output) + "'");
+  return label_instances(mask, channel_probability(logits, 1), options);
+}
+
 }  // namespace cryptounet::nn

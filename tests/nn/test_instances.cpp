@@ -48,7 +48,7 @@ TEST(Instances, ConnectivityDecidesWhetherCornersJoin) {
   io::Mask m(4, 4);
   m.at(0, 0) = m.at(1, 1) = 1;  // touch only by a corner
   InstanceOptions o;
-  o.split_touching = false;
+  o.method = InstanceMethod::Components;
   o.min_area = 0;
   o.connectivity = Connectivity::Eight;
   EXPECT_EQ(labels_in(label_instances(m, o)).size(), 1u);
@@ -62,9 +62,9 @@ TEST(Instances, WatershedSplitsTouchingNucleiThatComponentsMerge) {
   // Two disks overlapping by one pixel: distance peaks ~12.5 either side of a neck ~3.5 high, a dynamic above h.
   const io::Mask m = disks(64, 40, {{{18, 20, 12.5}}, {{42, 20, 12.5}}});
   InstanceOptions o;
-  o.split_touching = false;
+  o.method = InstanceMethod::Components;
   EXPECT_EQ(labels_in(label_instances(m, o)).size(), 1u);
-  o.split_touching = true;
+  o.method = InstanceMethod::Watershed;
   const io::LabelImage split = label_instances(m, o);
   ASSERT_EQ(labels_in(split).size(), 2u);
   EXPECT_EQ(split.at(20, 18), 1);
@@ -135,9 +135,10 @@ TEST(Instances, ContourSplitSeparatesTouchingNucleiAlongTheirBoundary) {
   const std::vector<std::array<double, 3>> circles = {{{18, 20, 12}}, {{38, 20, 12}}};
   const io::Mask m = disks(60, 40, circles);
   InstanceOptions o;
-  o.split_touching = false;
+  o.method = InstanceMethod::Components;
   ASSERT_EQ(labels_in(label_instances(m, o)).size(), 1u);
-  const io::LabelImage split = label_instances(m, label_boundaries(m, circles));
+  o.method = InstanceMethod::Contour;
+  const io::LabelImage split = label_instances(m, label_boundaries(m, circles), o);
   ASSERT_EQ(labels_in(split).size(), 2u);
   for (int y = 0; y < m.height; ++y)
     for (int x = 0; x < m.width; ++x) {
@@ -148,7 +149,7 @@ TEST(Instances, ContourSplitSeparatesTouchingNucleiAlongTheirBoundary) {
       }
     }
   // Without a boundary ridge the seeds join: one object.
-  EXPECT_EQ(labels_in(label_instances(m, io::Plane(m.width, m.height, 0.05))).size(), 1u);
+  EXPECT_EQ(labels_in(label_instances(m, io::Plane(m.width, m.height, 0.05), o)).size(), 1u);
 }
 
 TEST(Instances, ContourSplitFloodsAlongLowBoundaryProbability) {
@@ -162,6 +163,7 @@ TEST(Instances, ContourSplitFloodsAlongLowBoundaryProbability) {
       p.at(y, x) = x < 3 || x > 26 ? 0.1 : x == 20 ? 0.95 : 0.6;
     }
   InstanceOptions o;
+  o.method = InstanceMethod::Contour;
   o.min_area = 0;
   const io::LabelImage split = label_instances(m, p, o);
   ASSERT_EQ(labels_in(split).size(), 2u);
@@ -174,12 +176,64 @@ TEST(Instances, ContourSplitKeepsUnseededObjectsAndDropsSmallOnes) {
   io::Plane p(40, 20, 0.1);
   for (int y = 0; y < 20; ++y)
     for (int x = 20; x < 40; ++x) p.at(y, x) = std::nan("");  // right disk: no seed anywhere (NaN counts as boundary)
-  const io::LabelImage labels = label_instances(m, p);
+  InstanceOptions o;
+  o.method = InstanceMethod::Contour;
+  const io::LabelImage labels = label_instances(m, p, o);
   EXPECT_EQ(labels_in(labels), (std::set<std::uint16_t>{1, 2}));
   EXPECT_EQ(labels.at(10, 8), 1);
   EXPECT_EQ(labels.at(10, 30), 2);
   EXPECT_EQ(labels.at(0, 39), 0);
-  EXPECT_THROW(label_instances(m, io::Plane(39, 20)), std::invalid_argument);
+  EXPECT_THROW(label_instances(m, io::Plane(39, 20), o), std::invalid_argument);
+  o.method = InstanceMethod::Core;  // NaN counts as no core either
+  EXPECT_EQ(labels_in(label_instances(m, p, o)), (std::set<std::uint16_t>{1, 2}));
+}
+
+// A core channel for disks: probability 0.9 where a pixel lies `erosion` px inside one disk and that far from every
+// other (each disk shrunk on its own, as train/data.py's nucleus_core), 0.1 elsewhere.
+io::Plane core_probability(int width, int height, const std::vector<std::array<double, 3>>& circles, double erosion) {
+  io::Plane p(width, height, 0.1);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      int inside = 0, near = 0;
+      for (const auto& [cx, cy, r] : circles) {
+        inside += std::hypot(x - cx, y - cy) <= r - erosion;
+        near += std::hypot(x - cx, y - cy) <= r + erosion;
+      }
+      if (inside == 1 && near == 1) p.at(y, x) = 0.9;
+    }
+  return p;
+}
+
+TEST(Instances, CoreSplitSeedsOneNucleusPerCore) {
+  const std::vector<std::array<double, 3>> circles = {{{18, 20, 12}}, {{38, 20, 12}}};
+  const io::Mask m = disks(60, 40, circles);
+  const io::Plane core = core_probability(m.width, m.height, circles, 2);
+  InstanceOptions o;
+  o.method = InstanceMethod::Core;
+  const io::LabelImage split = label_instances(m, core, o);
+  ASSERT_EQ(labels_in(split).size(), 2u);
+  for (int y = 0; y < m.height; ++y)
+    for (int x = 0; x < m.width; ++x) {
+      if (!m.at(y, x)) {
+        EXPECT_EQ(split.at(y, x), 0);
+      } else if (std::abs(x - 28) > 2) {
+        EXPECT_EQ(split.at(y, x), x < 28 ? 1 : 2) << x << "," << y;
+      }
+    }
+  o.seed_threshold = 0.95;  // no pixel is that sure to be core: no seed, the mask part is one object
+  EXPECT_EQ(labels_in(label_instances(m, core, o)).size(), 1u);
+}
+
+TEST(Instances, MethodNamesAndChannelNeeds) {
+  for (InstanceMethod m : {InstanceMethod::Components, InstanceMethod::Watershed, InstanceMethod::Contour,
+                           InstanceMethod::Core})
+    EXPECT_EQ(parse_instance_method(instance_method_name(m)), m);
+  EXPECT_THROW(parse_instance_method("distance"), std::invalid_argument);
+  InstanceOptions o;
+  o.method = InstanceMethod::Core;
+  EXPECT_THROW(label_instances(io::Mask(4, 4), o), std::invalid_argument);  // needs the channel
+  o.method = InstanceMethod::Components;  // the channel is ignored by the mask-only methods
+  EXPECT_TRUE(labels_in(label_instances(io::Mask(4, 4), io::Plane(4, 4, 0.9), o)).empty());
 }
 
 TEST(Instances, AreaCentroidAndCsv) {

@@ -113,6 +113,38 @@ TEST(ModelInfo, OutputKindsAndChannels) {
   EXPECT_EQ(defaults.output, OutputKind::Mask);
 }
 
+// The instance split follows the output kind unless the sidecar's "instances" names another; a seeded split needs
+// the output that has its channel, and its threshold is a probability.
+TEST(ModelInfo, InstancesFollowTheOutputKind) {
+  EXPECT_EQ(ModelInfo::parse("{}").instances.method, InstanceMethod::Watershed);
+  EXPECT_EQ(ModelInfo::parse(R"({"output": "mask+contour"})").instances.method, InstanceMethod::Contour);
+  const auto core = ModelInfo::parse(R"({"output": "mask+core",
+      "instances": {"method": "core", "seed_above": 0.6, "min_area": 12}})");
+  EXPECT_EQ(core.output, OutputKind::MaskCore);
+  EXPECT_EQ(core.output_channels, 2);
+  EXPECT_EQ(core.instances.method, InstanceMethod::Core);
+  EXPECT_EQ(core.instances.seed_threshold, 0.6);
+  EXPECT_EQ(core.instances.min_area, 12);
+  const ModelInfo back = ModelInfo::parse(core.to_json().dump());
+  EXPECT_EQ(back.instances.method, InstanceMethod::Core);
+  EXPECT_EQ(back.instances.seed_threshold, 0.6);
+  EXPECT_EQ(back.instances.min_area, 12);
+  EXPECT_EQ(back.instances.h, core.instances.h);
+  EXPECT_EQ(ModelInfo::parse(R"({"output": "mask+contour", "instances": {"seed_below": 0.3}})").instances.seed_threshold,
+            0.3);
+  EXPECT_EQ(ModelInfo::parse(R"({"output": "mask+core", "instances": {"method": "components"}})").instances.method,
+            InstanceMethod::Components);
+  expect_refused(R"({"instances": {"method": "core"}})", "does not fit");
+  expect_refused(R"({"output": "mask+contour", "instances": {"method": "core"}})", "does not fit");
+  expect_refused(R"({"output": "mask+core", "instances": {"seed_above": 1.5}})", "seed_above");
+  expect_refused(R"({"instances": {"method": "blobs"}})", "blobs");
+  expect_refused(R"({"instances": {"min_area": 1e40}})", "min_area");
+  expect_refused(R"({"instances": []})", "instances");
+  ModelInfo defaults;
+  defaults.adopt_channels(1, 2);
+  EXPECT_EQ(defaults.instances.method, InstanceMethod::Watershed);
+}
+
 TEST(ModelInfo, DefaultsWithoutASidecar) {
   const ModelInfo info = ModelInfo::load_or_defaults("/nonexistent/dir/my_net.onnx");
   EXPECT_EQ(info.name, "my_net");

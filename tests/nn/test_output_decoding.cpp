@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace cryptounet::nn {
@@ -38,6 +39,33 @@ TEST(OutputDecoding, MaskContourUsesChannelZeroAndExposesTheBoundary) {
   EXPECT_DOUBLE_EQ(boundary.pixels[0], 0.5);
   EXPECT_NEAR(boundary.pixels[1], 1.0 / (1.0 + std::exp(-4.0)), 1e-15);
   EXPECT_THROW(channel_probability(logits, 2), std::out_of_range);
+}
+
+// Two overlapping disks, one mask part: the core channel splits it in two, the mask alone does not; a method whose
+// channel the output kind lacks is refused.
+TEST(OutputDecoding, NucleiFollowTheInstanceMethod) {
+  Tensor logits(2, 20, 40);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 40; ++x) {
+      const double left = std::hypot(x - 12.0, y - 10.0), right = std::hypot(x - 27.0, y - 10.0);
+      logits.channel(0)[y * 40 + x] = std::min(left, right) <= 8 ? 4.0 : -4.0;
+      const bool core = (left <= 6 && right > 10) || (right <= 6 && left > 10);
+      logits.channel(1)[y * 40 + x] = core ? 3.0 : -3.0;
+    }
+  ModelInfo info;
+  info.output = OutputKind::MaskCore;
+  info.output_channels = 2;
+  InstanceOptions o;
+  o.method = InstanceMethod::Core;
+  const io::LabelImage split = nuclei_labels(logits, info, o);
+  EXPECT_EQ(*std::max_element(split.pixels.begin(), split.pixels.end()), 2);
+  EXPECT_EQ(split.at(10, 12), 1);
+  EXPECT_EQ(split.at(10, 27), 2);
+  o.method = InstanceMethod::Components;
+  const io::LabelImage one = nuclei_labels(logits, info, o);
+  EXPECT_EQ(*std::max_element(one.pixels.begin(), one.pixels.end()), 1);
+  o.method = InstanceMethod::Contour;
+  EXPECT_THROW(nuclei_labels(logits, info, o), std::invalid_argument);
 }
 
 // A 1x1 convolution from 3 channels to 2 (no pooling): predict_logits gives K x H x W logits on an image larger
