@@ -6,9 +6,10 @@ implements the same steps, so change both or neither:
   if mean(gray) > 0.5: gray = 1 - gray                      (brightfield -> dark background)
   x = (gray - mean(gray)) / max(std(gray), min_std)          (population std over the whole image)
   x = clip(x, -clip, clip)
-Masks: PNG value > 127 -> 1. Instance labels (labels/<id>.png, 0 background) give the boundary target of the
-contour-aware model: every pixel whose 3x3 neighbourhood holds more than one label (background included), a band
-two pixels wide across each nucleus outline and between touching nuclei.
+Masks: PNG value > 127 -> 1. Instance labels (labels/<id>.png, 0 background) give the second target of the
+instance-aware models: the boundary band (every pixel whose 3x3 neighbourhood holds more than one label, background
+included: two pixels wide across each outline and between touching nuclei) or the nucleus core (every nucleus eroded
+on its own by a few pixels).
 
 Split (deterministic, by sorted image id): index % 10 == 8 -> validation, == 9 -> test, otherwise train.
 
@@ -78,6 +79,14 @@ def boundary_band(labels):
     return (ndimage.maximum_filter(labels, 3) != ndimage.minimum_filter(labels, 3)).astype(np.uint8)
 
 
+def nucleus_core(labels, erosion):
+    """1 where the (2*erosion+1)^2 neighbourhood of a pixel lies inside one nucleus, else 0: every nucleus shrunk by
+    `erosion` pixels on its own, so touching nuclei get separate cores (nuclei thinner than that get none)."""
+    from scipy import ndimage
+    size = 2 * erosion + 1
+    return ((labels > 0) & (ndimage.maximum_filter(labels, size) == ndimage.minimum_filter(labels, size))).astype(np.uint8)
+
+
 def preprocess(gray, clip, min_std=1e-3):
     """gray float64 [H,W] in [0,1] -> normalized float32 image (the contract's steps)."""
     gray = np.asarray(gray, dtype=np.float64)
@@ -106,6 +115,16 @@ def pack(data_dir, out_path):
     arrays["ids"] = np.array(ids)
     np.savez_compressed(out_path, **arrays)
     return len(ids)
+
+
+def touching_zone(labels, radius):
+    """1 where the (2*radius+1)^2 neighbourhood of a pixel holds two different nuclei, else 0: where touching nuclei
+    meet, the pixels that decide whether they are split (rare, so the core loss weights them up)."""
+    from scipy import ndimage
+    size = 2 * radius + 1
+    far = np.iinfo(np.int32).max
+    lowest = ndimage.minimum_filter(np.where(labels > 0, labels, far).astype(np.int32), size)
+    return ((lowest < far) & (lowest != ndimage.maximum_filter(labels, size))).astype(np.uint8)
 
 
 class Dataset:

@@ -24,13 +24,17 @@ import export as E  # noqa: E402
 import instances as I  # noqa: E402
 import model as M  # noqa: E402
 
+# The second output channel -> the instance split it drives and the sidecar's output kind (docs/MODEL.md).
+INSTANCE_METHOD = {"boundary": "contour", "core": "core"}
+OUTPUT_KIND = {"boundary": "mask+contour", "core": "mask+core"}
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 DEFAULTS = dict(name="unet_he", depth=2, base_channels=8, convs_per_stage=2, activation="quadratic", pool="avg",
                 a_init=0.1, b_init=1.0, clip=4.0, min_std=1e-3, crop=128, batch=16, steps=3000, lr=2e-3,
                 lr_min_frac=0.05, warmup=100, weight_decay=0.0, grad_clip=1.0, dice_weight=1.0, eval_every=250,
                 patience=6, seed=0, threads=2, range_images=0, range_weight=0.0, range_bound=4.0,
                 freeze_bn_frac=0.0, range_limit=1000.0, out_channels=1, contour_weight=1.0, contour_dice_weight=1.0,
-                seed_below=0.5, head_lr_mult=1.0,
+                second_channel="boundary", core_erosion=2, seed_thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                head_lr_mult=1.0, select="val_dice", touch_weight=0.0,
                 init_onnx="", dataset="dsb")
 
 
@@ -47,7 +51,14 @@ def load_config(path, overrides):
         k, v = kv.split("=", 1)
         if k not in DEFAULTS:
             raise ValueError(f"--set {k}: unknown config key")
-        cfg[k] = type(DEFAULTS[k])(v) if not isinstance(DEFAULTS[k], str) else v
+        if isinstance(DEFAULTS[k], tuple):
+            cfg[k] = tuple(float(t) for t in v.split(","))
+        else:
+            cfg[k] = type(DEFAULTS[k])(v) if not isinstance(DEFAULTS[k], str) else v
+    if cfg["select"] not in ("val_dice", "last"):
+        raise ValueError(f"select {cfg['select']!r}: val_dice or last")
+    if cfg["second_channel"] not in INSTANCE_METHOD:
+        raise ValueError(f"second_channel {cfg['second_channel']!r}: boundary or core")
     return cfg
 
 
@@ -62,8 +73,8 @@ def seed_everything(seed, device):
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def loss_fn(logits, target, dice_weight):
-    bce = F.binary_cross_entropy_with_logits(logits, target)
+def loss_fn(logits, target, dice_weight, weight=None):
+    bce = F.binary_cross_entropy_with_logits(logits, target, weight)
     p = torch.sigmoid(logits)
     dice = (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1)
     return bce + dice_weight * (1 - dice)
@@ -87,11 +98,15 @@ def set_bn_frozen(net, frozen):
 
 
 def total_loss(logits, target, cfg):
-    """Nucleus loss, plus for the contour-aware model (channel 1) the loss on the boundary band (soft Dice weighted
-    apart: on a thin band it pushes the whole probability map up, and the split needs calibrated probabilities)."""
+    """Nucleus loss, plus for the instance-aware model the loss on channel 1, boundary band or core (soft Dice
+    weighted apart: on a thin band it pushes the whole probability map up, and the split needs calibrated
+    probabilities)."""
     loss = loss_fn(logits[:, :1], target[:, :1], cfg["dice_weight"])
     if cfg["out_channels"] == 2:
-        loss = loss + cfg["contour_weight"] * loss_fn(logits[:, 1:], target[:, 1:], cfg["contour_dice_weight"])
+        # target channel 2, when present: the touching zone, whose pixels weigh 1 + touch_weight in the BCE
+        weight = 1 + cfg["touch_weight"] * target[:, 2:3] if target.shape[1] == 3 else None
+        loss = loss + cfg["contour_weight"] * loss_fn(logits[:, 1:2], target[:, 1:2], cfg["contour_dice_weight"],
+                                                      weight)
     return loss
 
 
@@ -120,17 +135,19 @@ def evaluate(net, items, device, depth, threshold=0.0):
     return float(np.mean([d for d, _ in scores])), float(np.mean([i for _, i in scores]))
 
 
-def evaluate_instances(net, items, labels, device, depth, seed_below):
-    """Mean DSB average precision of the contour split and of plain connected components over whole images."""
+def evaluate_instances(net, items, labels, device, depth, method, thresholds):
+    """Mean DSB average precision over whole images of the model's split at each seed threshold, and of plain
+    connected components: ({threshold: mAP}, components mAP)."""
     net.eval()
-    contour, comps = [], []
+    split, comps = {t: [] for t in thresholds}, []
     with torch.no_grad():
         for id_, x, _ in items:
             t = E.pad_to_multiple(torch.from_numpy(x)[None, None].to(device), 2 ** depth)
             logits = net(t)[0, :, :x.shape[0], :x.shape[1]].cpu().numpy()
-            contour.append(I.dsb_average_precision(I.contour_split(logits[0], logits[1], seed_below), labels[id_]))
+            for th in thresholds:
+                split[th].append(I.dsb_average_precision(I.split(method, logits[0], logits[1], th), labels[id_]))
             comps.append(I.dsb_average_precision(I.components(logits[0] > 0), labels[id_]))
-    return float(np.mean(contour)), float(np.mean(comps))
+    return {th: float(np.mean(v)) for th, v in split.items()}, float(np.mean(comps))
 
 
 def build_net(cfg, device):
@@ -142,10 +159,17 @@ def build_net(cfg, device):
 
 
 def training_items(cfg, ds):
-    """Train items with their targets: the mask, or for the contour-aware model mask and boundary band."""
+    """Train items with their targets: the mask, or for the instance-aware model mask and boundary band or core (and
+    the touching zone, with touch_weight)."""
     if cfg["out_channels"] == 1:
         return ds.items["train"]
-    return [(id_, x, np.stack([m, D.boundary_band(ds.labels[id_])])) for id_, x, m in ds.items["train"]]
+    second = (D.boundary_band if cfg["second_channel"] == "boundary"
+              else lambda labels: D.nucleus_core(labels, cfg["core_erosion"]))
+
+    def targets(m, labels):
+        extra = [D.touching_zone(labels, cfg["core_erosion"] + 1)] if cfg["touch_weight"] > 0 else []
+        return np.stack([m, second(labels)] + extra)
+    return [(id_, x, targets(m, ds.labels[id_])) for id_, x, m in ds.items["train"]]
 
 
 def plot_curves(rows, path, title):
@@ -215,11 +239,14 @@ def train(cfg, ds, device, out_dir):
             vd, vi = evaluate(net, ds.items["val"], device, cfg["depth"])
             rows.append(dict(step=step, train_loss=float(np.mean(losses)) if losses else float("nan"), val_dice=vd, val_iou=vi,
                              lr=opt.param_groups[0]["lr"], seconds=round(time.time() - t0, 1)))
+            if cfg["out_channels"] == 2:  # the split at the middle seed threshold, to follow the second channel
+                rows[-1]["val_map"] = evaluate_instances(net, ds.items["val"], ds.labels, device, cfg["depth"],
+                                                         INSTANCE_METHOD[cfg["second_channel"]], [0.5])[0][0.5]
             losses = []
             print(json.dumps(rows[-1]), flush=True)
             if 0 < freeze_from < step and not frozen_seen:
                 best, frozen_seen = -1.0, True
-            if vd > best:
+            if vd > best or cfg["select"] == "last":
                 best, stale, best_row = vd, 0, rows[-1]
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             else:
@@ -242,7 +269,7 @@ def train(cfg, ds, device, out_dir):
 
 def load_checkpoint(path, device):
     ckpt = torch.load(path, map_location=device)
-    cfg = ckpt["config"]
+    cfg = dict(DEFAULTS) | ckpt["config"]  # a run saved before a key existed gets its default
     net = build_net(cfg, device)
     net.load_state_dict(ckpt["state_dict"])
     return cfg, net.eval(), ckpt["info"]
@@ -287,20 +314,25 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
         "normalization": {"grayscale": "mean_rgb", "invert_if_mean_above": 0.5, "method": "zscore_per_image",
                           "min_std": cfg["min_std"], "clip": cfg["clip"]},
         "threshold_logit": 0.0,
-        **({"output": "mask+contour", "output_channels": 2, "channels": ["nucleus", "boundary"],
-            "instances": {"method": "contour", "seed_below": cfg["seed_below"], "min_area": 10}}
+        **({"output": OUTPUT_KIND[cfg["second_channel"]], "output_channels": 2,
+            "channels": ["nucleus", cfg["second_channel"]],
+            "instances": {"method": INSTANCE_METHOD[cfg["second_channel"]],
+                          ("seed_below" if cfg["second_channel"] == "boundary" else "seed_above"): info["seed_threshold"],
+                          "min_area": 10}}
            if cfg["out_channels"] == 2 else {}),
         "levels": M.multiplicative_levels(cfg["depth"], cfg["convs_per_stage"]),
         "activation_ranges": ranges,
         "metrics": {k: info[k] for k in ("test_dice", "test_iou", "val_dice", "val_iou", "test_volume_dice",
-                                         "test_map_contour", "test_map_components") if k in info} | {
+                                         "val_map_by_seed_threshold", "seed_threshold", "test_map_split",
+                                         "test_map_components") if k in info} | {
             "split": ("train/mri.py: ch2 template slices (every tenth position validation), test the second subject"
                       if cfg["dataset"] == "mri" else
                       "sorted ids: index % 10 == 8 validation, == 9 test, else train") + "; mean over whole images",
             "test_images": len(ds.items["test"])},
         "training": {k: cfg[k] for k in ("steps", "batch", "crop", "lr", "seed", "grad_clip", "dice_weight",
                                          "a_init", "b_init", "range_weight", "range_bound", "freeze_bn_frac",
-                                         "out_channels", "contour_weight", "contour_dice_weight", "head_lr_mult", "init_onnx",
+                                         "out_channels", "second_channel", "core_erosion", "touch_weight", "contour_weight",
+                                         "contour_dice_weight", "head_lr_mult", "init_onnx",
                                          "dataset")}
                     | {k: info[k] for k in ("seconds", "steps_run", "best_step", "device", "torch")}
                     | {"ranges_over": f"{len(range_items)} whole train images, BN-folded float32 model",
@@ -354,9 +386,15 @@ def main():
     if cfg["dataset"] == "mri":
         info["test_volume_dice"] = mri.volume_dice(predict_masks(net, ds.items["test"], device, cfg["depth"]),
                                                    ds.items["test"])
-    if cfg["out_channels"] == 2:
-        info["test_map_contour"], info["test_map_components"] = evaluate_instances(
-            net, ds.items["test"], ds.labels, device, cfg["depth"], cfg["seed_below"])
+    if cfg["out_channels"] == 2:  # the seed threshold is chosen on the validation split, then scored on the test split
+        method = INSTANCE_METHOD[cfg["second_channel"]]
+        by_threshold, _ = evaluate_instances(net, ds.items["val"], ds.labels, device, cfg["depth"], method,
+                                             cfg["seed_thresholds"])
+        info["val_map_by_seed_threshold"] = {str(t): m for t, m in by_threshold.items()}
+        info["seed_threshold"] = max(by_threshold, key=by_threshold.get)
+        test_map, info["test_map_components"] = evaluate_instances(
+            net, ds.items["test"], ds.labels, device, cfg["depth"], method, [info["seed_threshold"]])
+        info["test_map_split"] = test_map[info["seed_threshold"]]
     for d in a.eval_data:
         info.setdefault("extra_eval", {})[d] = evaluate(net, D.Dataset(d, cfg["clip"], cfg["min_std"]).all_items(),
                                                         device, cfg["depth"])
