@@ -352,7 +352,8 @@ def export_all(net, cfg, ds, device, info, models_dir, fixture_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=os.path.join(ROOT, "train", "configs", "unet_he.json"))
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config entries")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="override config entries (with --from-checkpoint: name and seed_thresholds only)")
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "dsb2018"),
                     help="DSB-layout folder (images/, masks/) or a .npz packed by train/data.py")
     ap.add_argument("--device", default="cpu")
@@ -367,6 +368,9 @@ def main():
     device = torch.device(a.device)
     if a.from_checkpoint:
         cfg, net, info = load_checkpoint(a.from_checkpoint, device)
+        for k, v in load_config("", a.set).items():  # only what does not change the trained network
+            if k in ("name", "seed_thresholds") and any(kv.startswith(k + "=") for kv in a.set):
+                cfg[k] = v
     else:
         cfg = load_config(a.config, a.set)
     torch.set_num_threads(cfg["threads"])  # also with cuda: the crop sampler and evaluation run on the CPU

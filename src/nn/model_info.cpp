@@ -63,8 +63,10 @@ InstanceOptions parse_instances(const nlohmann::json& j, OutputKind output) {
   if (uses_instance_channel(o.method) && o.method != default_instance_method(output))
     throw std::runtime_error(std::string("instances.method '") + instance_method_name(o.method) +
                              "' does not fit output '" + output_kind_name(output) + "'");
-  if (uses_instance_channel(o.method))
-    o.seed_threshold = finite_in_or(j, seed_key(o.method), o.seed_threshold, 0.0, 1.0);
+  // The channel's threshold, also when the sidecar prefers a mask-only split: `--instances core` then uses it.
+  const InstanceMethod channel_split = default_instance_method(output);
+  if (uses_instance_channel(channel_split))
+    o.seed_threshold = finite_in_or(j, seed_key(channel_split), o.seed_threshold, 0.0, 1.0);
   o.min_area = io::json_integer_or(j, "min_area", o.min_area, 0, 1 << 28);
   o.h = finite_in_or(j, "marker_height", o.h, 0.0, 1000.0);
   return o;
@@ -176,7 +178,8 @@ nlohmann::json ModelInfo::to_json() const {
   j["instances"] = {{"method", instance_method_name(instances.method)},
                     {"min_area", instances.min_area},
                     {"marker_height", instances.h}};
-  if (uses_instance_channel(instances.method)) j["instances"][seed_key(instances.method)] = instances.seed_threshold;
+  const InstanceMethod channel_split = default_instance_method(output);
+  if (uses_instance_channel(channel_split)) j["instances"][seed_key(channel_split)] = instances.seed_threshold;
   if (levels > 0) j["levels"] = levels;
   if (!activation.empty()) j["architecture"]["activation"] = activation;
   if (!pool.empty()) j["architecture"]["pool"] = pool;

@@ -68,7 +68,7 @@ TEST(FreshlyTrainedModel, ForwardMatchesPyTorchWithin1e4) {
   expect_matches_fixture(models_dir, fixture_dir, name, 4);  // depth 1: fewer layers
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, PyTorchFixture, ::testing::Values("unet_he", "unet_std"));
+INSTANTIATE_TEST_SUITE_P(Models, PyTorchFixture, ::testing::Values("unet_he", "unet_std", "unet_he_core"));
 
 }  // namespace
 }  // namespace cryptounet::nn

@@ -132,8 +132,11 @@ TEST(ModelInfo, InstancesFollowTheOutputKind) {
   EXPECT_EQ(back.instances.h, core.instances.h);
   EXPECT_EQ(ModelInfo::parse(R"({"output": "mask+contour", "instances": {"seed_below": 0.3}})").instances.seed_threshold,
             0.3);
-  EXPECT_EQ(ModelInfo::parse(R"({"output": "mask+core", "instances": {"method": "components"}})").instances.method,
-            InstanceMethod::Components);
+  const auto watershed = ModelInfo::parse(R"({"output": "mask+core",
+      "instances": {"method": "watershed", "seed_above": 0.2}})");
+  EXPECT_EQ(watershed.instances.method, InstanceMethod::Watershed);
+  EXPECT_EQ(watershed.instances.seed_threshold, 0.2);  // kept for a core split asked for on the command line
+  EXPECT_EQ(ModelInfo::parse(watershed.to_json().dump()).instances.seed_threshold, 0.2);
   expect_refused(R"({"instances": {"method": "core"}})", "does not fit");
   expect_refused(R"({"output": "mask+contour", "instances": {"method": "core"}})", "does not fit");
   expect_refused(R"({"output": "mask+core", "instances": {"seed_above": 1.5}})", "seed_above");
