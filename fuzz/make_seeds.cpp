@@ -209,6 +209,8 @@ int main(int argc, char** argv) {
   plan.layout = henn::Layout::create(16, 16, static_cast<int>(ctx->slot_count()), 0);
   plan.levels = ctx->max_level();
   plan.rotation_steps = steps;
+  plan.rotation_levels = {ctx->max_level(), ctx->max_level()};
+  plan.relin_level = ctx->max_level();
   plan.input_scale = 0x1p30;
   std::ostringstream plan_bytes;
   henn::save_plan(plan_bytes, plan, ctx->parameters());

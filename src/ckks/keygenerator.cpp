@@ -1,5 +1,7 @@
 #include "ckks/keygenerator.h"
 
+#include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -114,6 +116,24 @@ GaloisKeys KeyGenerator::create_galois_keys(std::span<const int> steps, bool wit
     keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data(), max_level));
   }
   if (with_conjugation) add_conjugation_key(keys, max_level);
+  return keys;
+}
+
+GaloisKeys KeyGenerator::create_galois_keys(std::span<const int> steps, std::span<const int> max_levels) const {
+  if (steps.size() != max_levels.size())
+    throw std::invalid_argument("KeyGenerator: " + std::to_string(steps.size()) + " rotation steps but " +
+                                std::to_string(max_levels.size()) + " key levels");
+  std::map<uint64_t, int> levels;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (max_levels[i] < 0) throw std::invalid_argument("KeyGenerator: negative key level");
+    const uint64_t g = ctx_->galois_element(steps[i]);
+    if (g == 1) continue;
+    const auto [it, fresh] = levels.emplace(g, max_levels[i]);
+    if (!fresh) it->second = std::max(it->second, max_levels[i]);
+  }
+  GaloisKeys keys;
+  for (const auto& [g, level] : levels)
+    keys.keys.emplace(g, create_switch_key(permuted_secret(*ctx_, secret_, g).data(), level));
   return keys;
 }
 

@@ -20,6 +20,9 @@ class KeyGenerator {
   // Keys for the given rotation steps only (left rotation by `step` slots; negative = right). Steps are taken
   // modulo slot_count(); step 0 needs no key and is skipped.
   GaloisKeys create_galois_keys(std::span<const int> steps, bool with_conjugation = false, int max_level = -1) const;
+  // The same with one level per step: the key of steps[i] serves levels <= max_levels[i] (a step used only deep in a
+  // computation gets a key without the top primes). Steps naming the same rotation get one key, at the higher level.
+  GaloisKeys create_galois_keys(std::span<const int> steps, std::span<const int> max_levels) const;
   // Adds the conjugation key to `keys`.
   void add_conjugation_key(GaloisKeys& keys, int max_level = -1) const;
 

@@ -9,7 +9,7 @@ namespace cryptounet::henn::magic {
 inline constexpr char kPlan[5] = "CUHP";
 inline constexpr char kPublicKey[5] = "CUPK";
 inline constexpr char kEvaluationKeys[5] = "CUEV";
-inline constexpr std::uint16_t kKeyFileVersion = 1;  // plan, public-key and evaluation-key files
+inline constexpr std::uint16_t kKeyFileVersion = 2;  // plan, public-key and evaluation-key files; 2: key levels
 inline constexpr char kBatch[5] = "CUNB";
 inline constexpr std::uint16_t kBatchVersion = 2;  // 2: the batch id follows the version
 

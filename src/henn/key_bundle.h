@@ -1,6 +1,6 @@
 // Keys of one inference setup. The client keeps the secret key (secret.key, mode 0600) and its public key
 // (public.bin); the server gets only the evaluation bundle (eval.bin: relinearization key + the Galois keys of the
-// planned rotation steps). Every file starts with the plan (layout, levels, scales) and the CKKS parameters, so the
+// planned rotation steps, each holding only the primes of the levels the plan uses it at). Every file starts with the plan (layout, levels, scales) and the CKKS parameters, so the
 // two sides agree on the layout without sharing anything else.
 #pragma once
 
@@ -40,8 +40,8 @@ void save_client_keys(const std::string& dir, const ClientKeys& keys,
 ClientKeys load_client_keys(const std::string& dir);
 
 // Loading reads the header (plan and parameters) first and refuses a file shorter than the relinearization key and
-// the Galois keys its plan needs before it builds the CKKS context; every key must serve the top level, and nothing
-// may follow the last key.
+// the Galois keys its plan needs before it builds the CKKS context; every key must serve exactly the levels the plan
+// gives it (InferencePlan::rotation_levels, relin_level), and nothing may follow the last key.
 void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys);
 EvaluationKeys load_evaluation_keys(const std::string& path);
 // Only the header of an evaluation-key file (no context, no keys): for a server to refuse a plan or parameters that

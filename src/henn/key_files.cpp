@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
 #include <stdexcept>
 
 namespace cryptounet::henn {
@@ -47,6 +50,9 @@ std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
   plan.input_scale = wire::get_in_range<double>(in, "input scale", 1.0, 0x1p100);
   const auto n_steps = wire::get_in_range<std::uint32_t>(in, "rotation step count", 0, 1 << 16);
   for (std::uint32_t i = 0; i < n_steps; ++i) plan.rotation_steps.push_back(wire::get<std::int32_t>(in, "step"));
+  for (std::uint32_t i = 0; i < n_steps; ++i)
+    plan.rotation_levels.push_back(wire::get_in_range<std::int32_t>(in, "rotation key level", 0, plan.levels));
+  plan.relin_level = wire::get_in_range<std::int32_t>(in, "relinearization key level", 0, plan.levels);
   auto params = ckks::load_parameters(in);
   plan.spec = params.spec();
   try {
@@ -57,24 +63,35 @@ std::pair<InferencePlan, ckks::Parameters> read_plan(std::istream& in) {
   if (plan.layout.block != block || plan.layout.tiles_per_ciphertext != batch ||
       static_cast<std::size_t>(slots) != params.poly_degree() / 2)
     throw std::runtime_error("corrupted inference plan: layout does not match the parameters");
+  if (plan.levels > params.max_level())
+    throw std::runtime_error("corrupted inference plan: " + std::to_string(plan.levels) + " levels, the parameters hold " +
+                             std::to_string(params.max_level()));
   return {std::move(plan), std::move(params)};
 }
 
-// Keys an evaluation-key file must hold: the relinearization key and one Galois key per distinct non-zero rotation
-// step modulo the slot count (the steps name the same automorphism exactly when they agree modulo it).
-std::size_t galois_key_count(const InferencePlan& plan, const ckks::Parameters& params) {
+// Galois keys an evaluation-key file must hold besides the relinearization key: one per distinct non-zero rotation
+// step modulo the slot count (the steps name the same automorphism exactly when they agree modulo it), at the highest
+// level the plan gives any of those steps; by step as the plan names it first.
+std::map<int, int> planned_galois_levels(const InferencePlan& plan, const ckks::Parameters& params) {
   const auto slots = static_cast<std::int64_t>(params.poly_degree() / 2);
-  std::set<std::int64_t> steps;
-  for (int s : plan.rotation_steps) {
-    if (const std::int64_t r = ((s % slots) + slots) % slots; r != 0) steps.insert(r);
+  std::map<std::int64_t, std::pair<int, int>> by_rotation;  // step mod slots -> (step, level)
+  for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
+    const std::int64_t r = ((plan.rotation_steps[i] % slots) + slots) % slots;
+    if (r == 0) continue;
+    const auto [it, fresh] = by_rotation.emplace(r, std::pair{plan.rotation_steps[i], plan.rotation_levels[i]});
+    if (!fresh) it->second.second = std::max(it->second.second, plan.rotation_levels[i]);
   }
-  return steps.size();
+  std::map<int, int> levels;
+  for (const auto& [r, step_level] : by_rotation) levels.insert(step_level);
+  return levels;
 }
 
-void check_top_level(const ckks::KeySwitchKey& key, const ckks::Context& context, const char* what) {
-  if (key.level != context.max_level())
-    throw std::runtime_error(std::string("evaluation keys: the ") + what + " serves levels up to " +
-                             std::to_string(key.level) + ", the plan needs " + std::to_string(context.max_level()));
+// A key must serve exactly the levels the plan gives it: fewer would fail during inference, more is memory for
+// nothing.
+void check_key_level(const ckks::KeySwitchKey& key, int planned, const std::string& what) {
+  if (key.level != planned)
+    throw std::runtime_error("evaluation keys: the " + what + " serves levels up to " + std::to_string(key.level) +
+                             ", the plan gives it " + std::to_string(planned));
 }
 
 std::uint64_t bytes_after(std::ifstream& in, const std::string& path) {
@@ -95,8 +112,12 @@ void save_plan(std::ostream& out, const InferencePlan& plan, const ckks::Paramet
   wire::put<double>(out, plan.layer.square_input_scale);
   wire::put<double>(out, plan.layer.max_square_shift);
   wire::put<double>(out, plan.input_scale);
+  if (plan.rotation_levels.size() != plan.rotation_steps.size())
+    throw std::invalid_argument("save_plan: one key level per rotation step");
   wire::put<std::uint32_t>(out, static_cast<std::uint32_t>(plan.rotation_steps.size()));
   for (int s : plan.rotation_steps) wire::put<std::int32_t>(out, s);
+  for (int level : plan.rotation_levels) wire::put<std::int32_t>(out, level);
+  wire::put<std::int32_t>(out, plan.relin_level);
   ckks::save(out, params);
 }
 
@@ -138,25 +159,25 @@ void save_evaluation_keys(const std::string& path, const EvaluationKeys& keys) {
 EvaluationKeys load_evaluation_keys(const std::string& path) {
   auto in = open_in(path);
   auto [plan, params] = read_evaluation_keys_header(in);
-  const std::size_t galois_keys = galois_key_count(plan, params);
-  const std::uint64_t needed = (1 + galois_keys) * ckks::switch_key_bytes(params, params.max_level());
+  const auto galois_levels = planned_galois_levels(plan, params);
+  std::uint64_t needed = ckks::switch_key_bytes(params, plan.relin_level);
+  for (const auto& [step, level] : galois_levels) needed += ckks::switch_key_bytes(params, level);
   if (const auto left = bytes_after(in, path); left < needed)
     throw std::runtime_error(path + ": " + std::to_string(left) + " bytes of keys, the plan needs at least " +
                              std::to_string(needed));
   const auto context = ckks::Context::create(params);
   EvaluationKeys keys{std::move(plan), context, ckks::load_relin_key(in, *context), {}};
-  check_top_level(keys.relin, *context, "relinearization key");
+  check_key_level(keys.relin, keys.plan.relin_level, "relinearization key");
   keys.galois = ckks::load_galois_keys(in, *context);
   ckks::expect_end_of_input(in);
-  if (keys.galois.keys.size() != galois_keys)
+  if (keys.galois.keys.size() != galois_levels.size())
     throw std::runtime_error(path + ": " + std::to_string(keys.galois.keys.size()) + " Galois keys, the plan needs " +
-                             std::to_string(galois_keys));
-  for (int step : keys.plan.rotation_steps) {
+                             std::to_string(galois_levels.size()));
+  for (const auto& [step, level] : galois_levels) {
     const std::uint64_t g = context->galois_element(step);
-    if (g == 1) continue;
     if (!keys.galois.has(g))
       throw std::runtime_error(path + ": no Galois key for rotation step " + std::to_string(step));
-    check_top_level(keys.galois.keys.at(g), *context, "Galois key");
+    check_key_level(keys.galois.keys.at(g), level, "Galois key for rotation step " + std::to_string(step));
   }
   return keys;
 }

@@ -8,7 +8,9 @@
 #include "henn/feature_map.h"
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace cryptounet::henn {
@@ -40,13 +42,15 @@ FeatureMap<Value> scale_shift(FeatureMap<Value> in, const std::vector<double>& s
   return in;
 }
 
-// Channel concatenation: no work, the next linear layer aligns levels and scales (ScaleAlignedMasks).
+// Channel concatenation: no work, the next linear layer aligns levels and scales (ScaleAlignedMasks). Takes its
+// inputs by value, so that a caller done with them moves them in.
 template <typename Value>
-FeatureMap<Value> concat(const FeatureMap<Value>& first, const FeatureMap<Value>& second) {
+FeatureMap<Value> concat(FeatureMap<Value> first, FeatureMap<Value> second) {
   if (first.stride != second.stride || first.lanes != second.lanes)
     throw std::invalid_argument("concat: inputs at different strides or lanes");
-  FeatureMap<Value> out = first;
-  out.channels.insert(out.channels.end(), second.channels.begin(), second.channels.end());
+  FeatureMap<Value> out = std::move(first);
+  out.channels.insert(out.channels.end(), std::make_move_iterator(second.channels.begin()),
+                      std::make_move_iterator(second.channels.end()));
   out.factor.insert(out.factor.end(), second.factor.begin(), second.factor.end());
   out.offset.insert(out.offset.end(), second.offset.begin(), second.offset.end());
   return out;

@@ -378,10 +378,10 @@ FeatureMap<typename Backend::Value> linear_layer(const Backend& be, const Featur
 
 // LaneStep::Merge: each lane's pre-activations are computed with clean constants (zero off the stride grid), rotated
 // right by the lane's offset into a free phase of the stride cell and summed, then activated once. No level is spent
-// (rotations only).
+// (rotations only). Each lane's input is released as soon as its pre-activations exist.
 template <LayerBackend Backend>
 FeatureMap<typename Backend::Value> merge_lanes(const Backend& be,
-                                                const std::vector<FeatureMap<typename Backend::Value>>& lanes,
+                                                std::vector<FeatureMap<typename Backend::Value>> lanes,
                                                 const LinearTaps& taps, const LinearWeights& lw,
                                                 const LayerOptions& opt, const Layout& layout) {
   if (taps.out_stride < 2 || lanes.size() > static_cast<std::size_t>(Layout::kMaxLanes))
@@ -390,13 +390,20 @@ FeatureMap<typename Backend::Value> merge_lanes(const Backend& be,
   Preactivation<typename Backend::Value> merged;
   for (std::size_t j = 0; j < lanes.size(); ++j) {
     auto pre = linear_preactivation(be, lanes[j], taps, lw, opt, &clean);
+    lanes[j] = {};
     if (j == 0) {
       merged = std::move(pre);
       continue;
     }
     const int step = -layout.lane_offset(static_cast<int>(j));
-    for (std::size_t co = 0; co < pre.y.size(); ++co) be.add_inplace(merged.y[co], be.rotate(pre.y[co], step));
-    for (std::size_t co = 0; co < pre.z.size(); ++co) be.add_inplace(merged.z[co], be.rotate(pre.z[co], step));
+    for (std::size_t co = 0; co < pre.y.size(); ++co) {
+      be.add_inplace(merged.y[co], be.rotate(pre.y[co], step));
+      pre.y[co] = {};
+    }
+    for (std::size_t co = 0; co < pre.z.size(); ++co) {
+      be.add_inplace(merged.z[co], be.rotate(pre.z[co], step));
+      pre.z[co] = {};
+    }
   }
   merged.lanes = static_cast<int>(lanes.size());
   return activate(be, std::move(merged), lw);

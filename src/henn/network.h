@@ -60,20 +60,55 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
     maps[0]->push_back(std::move(team));
   }
 
+  // Every map keeps only the limbs its later readers read (a skip branch waits for its concat at the level the
+  // concat's convolution drops it to anyway; dropping limbs is exact) and is freed after its last reader, lane by
+  // lane where a node reads lane k only for output lane k.
+  int top = Backend::level(maps[0]->front().channels.front());
+  for (const auto& lane : *maps[0])
+    for (const Value& v : lane.channels) top = std::min(top, Backend::level(v));
+  auto settle_lane = [&](int m, int done, std::size_t k) {
+    if (m == n - 1 || !maps[m]) return;
+    FeatureMap<Value>& lane = (*maps[m])[k];
+    const int depth = schedule.depth_needed_after(m, done);
+    if (depth < 0) {
+      lane.channels = {};
+      return;
+    }
+    for (Value& v : lane.channels)
+      if (Backend::level(v) > top - depth) v = be.drop_to_level(v, top - depth);
+  };
+  auto settle = [&](int m, int done) {
+    if (m == n - 1 || !maps[m]) return;
+    if (schedule.depth_needed_after(m, done) < 0) {
+      maps[m].reset();
+      return;
+    }
+    for (std::size_t k = 0; k < maps[m]->size(); ++k) settle_lane(m, done, k);
+  };
+  // The lanes of input m for a node that consumes them: moved out when no later node reads them.
+  auto take = [&](int m, int done) {
+    if (m != n - 1 && schedule.depth_needed_after(m, done) < 0) return std::move(*maps[m]);
+    return LaneMaps<Value>(*maps[m]);
+  };
+
   for (int i = 1; i < n; ++i) {
     const nn::Node& node = model.nodes[i];
     const NodeSchedule& ns = schedule.nodes[i];
     if (node.op == nn::Op::Quadratic && schedule.nodes[node.inputs[0]].fused_activation)
       continue;  // computed by the convolution before it
     const auto start = std::chrono::steady_clock::now();
-    const LaneMaps<Value>& in0 = *maps[node.inputs[0]];
+    LaneMaps<Value>& in0 = *maps[node.inputs[0]];
+    // One output lane per input lane; each input's lane k is settled as soon as output lane k exists.
     auto each = [&](auto&& f) {
       LaneMaps<Value> out;
-      for (std::size_t k = 0; k < in0.size(); ++k) out.push_back(f(k));
+      for (std::size_t k = 0; k < in0.size(); ++k) {
+        out.push_back(f(k));
+        for (int in : node.inputs) settle_lane(in, i, k);
+      }
       return out;
     };
-    auto second = [&]() -> const LaneMaps<Value>& {
-      const LaneMaps<Value>& in1 = *maps[node.inputs[1]];
+    auto second = [&]() -> LaneMaps<Value>& {
+      LaneMaps<Value>& in1 = *maps[node.inputs[1]];
       if (in1.size() != in0.size()) throw std::runtime_error("encrypted inference: inputs differ in lanes");
       return in1;
     };
@@ -90,7 +125,8 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
         const FeatureMap<Value>& first = in0.front();
         const LaneStep lanes = lane_step(node.op, first.stride, first.lanes > 1);
         if (lanes == LaneStep::Merge && in0.size() > 1) {
-          maps[i] = LaneMaps<Value>{merge_lanes(be, in0, linear_taps(node, layout, first.stride), lw, opt, layout)};
+          const LinearTaps taps = linear_taps(node, layout, first.stride);
+          maps[i] = LaneMaps<Value>{merge_lanes(be, take(node.inputs[0], i), taps, lw, opt, layout)};
         } else if (lanes == LaneStep::Split) {
           maps[i] = split_lanes(be, first, node, lw, opt, layout);
         } else {
@@ -112,8 +148,13 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
         maps[i] = each([&](std::size_t k) { return scale_shift(in0[k], node.b, node.c); });
         break;
       case nn::Op::Concat: {
-        const LaneMaps<Value>& in1 = second();
-        maps[i] = each([&](std::size_t k) { return concat(in0[k], in1[k]); });
+        LaneMaps<Value>& in1 = second();
+        const bool last0 = schedule.depth_needed_after(node.inputs[0], i) < 0;
+        const bool last1 = schedule.depth_needed_after(node.inputs[1], i) < 0 && node.inputs[1] != node.inputs[0];
+        maps[i] = each([&](std::size_t k) {
+          return concat(last0 ? std::move(in0[k]) : FeatureMap<Value>(in0[k]),
+                        last1 ? std::move(in1[k]) : FeatureMap<Value>(in1[k]));
+        });
         break;
       }
       case nn::Op::Add: {
@@ -124,9 +165,8 @@ std::vector<typename Backend::Value> run_network(const Backend& be, const nn::Mo
       default:
         throw std::runtime_error(std::string("encrypted inference: unsupported node ") + nn::op_name(node.op));
     }
-    // Free every map whose last reader has run (peak memory = live maps + one layer's accumulators).
-    for (int in : node.inputs)
-      if (schedule.nodes[in].last_use <= out_index && in != n - 1) maps[in].reset();
+    for (int in : node.inputs) settle(in, i);
+    if (!schedule.nodes[out_index].readers.empty()) settle(out_index, out_index);
     if (on_node) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       on_node(out_index, secs, *maps[out_index]);

@@ -28,23 +28,20 @@ int best_digit_size(int q_limbs, int max_alpha) {
   return best;
 }
 
-// Bytes of the feature maps alive at the busiest point of the network for one group of `lanes` input ciphertexts.
+// Bytes of the feature maps alive at the busiest point of the network for one group of `lanes` input ciphertexts:
+// while node i runs, every earlier map that a node from i on still reads, with the limbs its readers keep
+// (Schedule::depth_needed_after), and node i's output.
 double feature_map_bytes(const nn::Model& model, const Schedule& schedule, int log_n, int lanes) {
-  const std::size_t count = model.nodes.size();
-  std::vector<double> bytes(count);
-  for (std::size_t j = 0; j < count; ++j) {
-    const NodeSchedule& ns = schedule.nodes[j];
-    const int limbs = schedule.levels - ns.levels_used + 1;
-    const int ciphertexts = model.nodes[j].channels * (ns.interleaved ? 1 : lanes);
-    bytes[j] = ciphertexts * 2.0 * limbs * std::ldexp(8.0, log_n);
-  }
+  const int count = static_cast<int>(model.nodes.size());
+  auto bytes = [&](int j, int depth) {
+    const int ciphertexts = model.nodes[j].channels * (schedule.nodes[j].interleaved ? 1 : lanes);
+    return ciphertexts * 2.0 * (schedule.levels - depth + 1) * std::ldexp(8.0, log_n);
+  };
   double peak = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    double live = 0;
-    for (std::size_t j = 0; j <= i; ++j) {
-      const int last = schedule.nodes[j].last_use;
-      if (j == i || last < 0 || static_cast<std::size_t>(last) >= i) live += bytes[j];
-    }
+  for (int i = 0; i < count; ++i) {
+    double live = bytes(i, schedule.nodes[i].levels_used);
+    for (int j = 0; j < i; ++j)
+      if (const int depth = schedule.depth_needed_after(j, i - 1); depth >= 0) live += bytes(j, depth);
     peak = std::max(peak, live);
   }
   return peak;
@@ -82,6 +79,8 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
     plan.spec.p_bits.assign(alpha, options.special_bits);
     plan.layout = Layout::create(tile_height, tile_width, slots, model.pooling_depth());
     plan.rotation_steps = schedule.rotation_steps(model, plan.layout);
+    for (int depth : schedule.rotation_depths(model, plan.layout)) plan.rotation_levels.push_back(plan.levels - depth);
+    plan.relin_level = plan.levels - schedule.relinearization_depth();
     plan.layer = LayerOptions::for_scale_bits(options.scale_bits, options.weight_bits);
     plan.input_scale = std::ldexp(1.0, options.scale_bits - kInputScaleMarginBits);
     plan.feature_map_bytes_estimate = feature_map_bytes(model, schedule, log_n, Layout::kMaxLanes);
@@ -95,9 +94,11 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
 
 double InferencePlan::key_bytes_estimate() const {
   const double n = std::ldexp(1.0, spec.log_n);
-  const int q = static_cast<int>(spec.q_bits.size()), p = static_cast<int>(spec.p_bits.size());
-  const double digits = digit_count(q, p);
-  return (rotation_steps.size() + 1) * digits * 2 * (q + p) * n * 8;
+  const int p = static_cast<int>(spec.p_bits.size());
+  auto key_bytes = [&](int level) { return digit_count(level + 1, p) * 2.0 * (level + 1 + p) * n * 8; };
+  double total = key_bytes(relin_level);
+  for (int level : rotation_levels) total += key_bytes(level);
+  return total;
 }
 
 std::string InferencePlan::describe() const {

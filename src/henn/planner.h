@@ -30,6 +30,9 @@ struct InferencePlan {
   Layout layout;
   int levels = 0;                   // levels the network consumes = the input ciphertext's level
   std::vector<int> rotation_steps;  // Galois keys to generate
+  // Per rotation step, the highest ciphertext level it is used at: its Galois key holds only q_0..q_level (and P).
+  std::vector<int> rotation_levels;
+  int relin_level = 0;  // the same for the relinearization key
   LayerOptions layer;
   double input_scale = 0;
   // The largest set of feature maps alive at once while one group of Layout::kMaxLanes input ciphertexts goes
@@ -39,7 +42,7 @@ struct InferencePlan {
   // Why each smaller ring was passed over ("N=2^16: 1700 bits of Q + 60 of P > bound 1747"); empty when none was.
   std::string smaller_rings_refused;
 
-  // Galois + relinearization key bytes: (keys) x digits x 2 x (limbs of Q + P) x N x 8.
+  // Galois + relinearization key bytes: per key, digits x 2 x (limbs up to its level + P) x N x 8.
   double key_bytes_estimate() const;
   // Server memory of one inference: evaluation keys + feature maps (a lower bound: the layers' temporaries and the
   // process itself come on top; docs/MODEL.md compares it with measured peaks).

@@ -36,9 +36,11 @@ Schedule Schedule::create(const nn::Model& model) {
   s.nodes.resize(n);
   for (int i = 0; i < n; ++i) {
     NodeSchedule& ns = s.nodes[i];
-    ns.last_use = consumers[i].empty() ? -1 : *std::max_element(consumers[i].begin(), consumers[i].end());
+    ns.readers = consumers[i];
+    ns.last_use = consumers[i].empty() ? -1 : consumers[i].back();
     const nn::Node& node = nodes[i];
     if (node.op == nn::Op::Input) continue;
+    for (int in : node.inputs) ns.read_depth = std::max(ns.read_depth, s.nodes[in].levels_used);
     const NodeSchedule& in0 = s.nodes[node.inputs[0]];
     switch (node.op) {
       case nn::Op::Conv2d:
@@ -101,25 +103,56 @@ Schedule Schedule::create(const nn::Model& model) {
   return s;
 }
 
-std::vector<int> Schedule::rotation_steps(const nn::Model& model, const Layout& layout) const {
-  std::set<int> steps;
-  auto add = [&](int step) {
+std::map<int, int> Schedule::rotation_uses(const nn::Model& model, const Layout& layout) const {
+  std::map<int, int> uses;
+  auto add = [&](int step, int depth) {
     int r = ((step % layout.slots) + layout.slots) % layout.slots;
     if (r > layout.slots / 2) r -= layout.slots;
-    if (r != 0) steps.insert(r);
+    if (r == 0) return;
+    const auto [it, fresh] = uses.emplace(r, depth);
+    if (!fresh) it->second = std::min(it->second, depth);
   };
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const nn::Node& node = model.nodes[i];
     const int in_stride = nodes[node.inputs[0]].stride;
+    const int depth = nodes[i].read_depth;
     if (is_linear(node.op)) {
-      for (int step : linear_taps(node, layout, in_stride).steps) add(step);
-      for (int step : lane_rotation_steps(nodes[i].lane_step, node, layout)) add(step);
+      for (int step : linear_taps(node, layout, in_stride).steps) add(step, depth);
+      // A merge rotates the lanes' rescaled pre-activations (one level down); a split rotates like the taps.
+      const int lane_depth = nodes[i].lane_step == LaneStep::Merge ? depth + 1 : depth;
+      for (int step : lane_rotation_steps(nodes[i].lane_step, node, layout)) add(step, lane_depth);
     } else if (node.op == nn::Op::AvgPool2x2) {
-      add(in_stride);
-      add(in_stride * layout.width);
+      add(in_stride, depth);
+      add(in_stride * layout.width, depth);
     }
   }
-  return {steps.begin(), steps.end()};
+  return uses;
+}
+
+std::vector<int> Schedule::rotation_steps(const nn::Model& model, const Layout& layout) const {
+  std::vector<int> steps;
+  for (const auto& [step, depth] : rotation_uses(model, layout)) steps.push_back(step);
+  return steps;
+}
+
+std::vector<int> Schedule::rotation_depths(const nn::Model& model, const Layout& layout) const {
+  std::vector<int> depths;
+  for (const auto& [step, depth] : rotation_uses(model, layout)) depths.push_back(depth);
+  return depths;
+}
+
+int Schedule::relinearization_depth() const {
+  int depth = levels;
+  for (const NodeSchedule& ns : nodes)
+    if (ns.fused_activation) depth = std::min(depth, ns.read_depth + 1);  // the product follows the rescale
+  return depth;
+}
+
+int Schedule::depth_needed_after(int map, int done) const {
+  int depth = -1;
+  for (int reader : nodes[map].readers)
+    if (reader > done && (depth < 0 || nodes[reader].read_depth < depth)) depth = nodes[reader].read_depth;
+  return depth;
 }
 
 }  // namespace cryptounet::henn

@@ -102,18 +102,51 @@ void check_plan_capacity(const nn::Model& model, const InferencePlan& plan) {
     throw std::invalid_argument("the keys' " + std::to_string(plan.layout.height) + "x" +
                                 std::to_string(plan.layout.width) + " tile is not divisible by the model's pooling factor " +
                                 std::to_string(pooling_factor));
+  if (plan.rotation_levels.size() != plan.rotation_steps.size())
+    throw std::invalid_argument("the plan gives " + std::to_string(plan.rotation_levels.size()) + " key levels for " +
+                                std::to_string(plan.rotation_steps.size()) + " rotation steps");
+  // The input is dropped to the model's levels, so a key must serve the highest level its step is used at from there.
+  if (plan.relin_level < schedule.levels - schedule.relinearization_depth())
+    throw std::invalid_argument("the relinearization key serves levels up to " + std::to_string(plan.relin_level) +
+                                ", model '" + model.name + "' relinearizes at level " +
+                                std::to_string(schedule.levels - schedule.relinearization_depth()));
+  const auto steps = schedule.rotation_steps(model, plan.layout);
+  const auto depths = schedule.rotation_depths(model, plan.layout);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto it = std::find(plan.rotation_steps.begin(), plan.rotation_steps.end(), steps[i]);
+    if (it == plan.rotation_steps.end()) continue;  // a missing key is refused by the evaluator, naming the step
+    const int level = plan.rotation_levels[static_cast<std::size_t>(it - plan.rotation_steps.begin())];
+    if (level < schedule.levels - depths[i])
+      throw std::invalid_argument("the Galois key for rotation step " + std::to_string(steps[i]) +
+                                  " serves levels up to " + std::to_string(level) + ", model '" + model.name +
+                                  "' rotates by it at level " + std::to_string(schedule.levels - depths[i]));
+  }
 }
 
 void check_plan(const nn::Model& model, const InferencePlan& plan) {
   check_plan_capacity(model, plan);
-  auto needed = Schedule::create(model).rotation_steps(model, plan.layout);
+  const Schedule schedule = Schedule::create(model);
+  auto needed = schedule.rotation_steps(model, plan.layout);
   auto present = plan.rotation_steps;
-  std::sort(needed.begin(), needed.end());
   std::sort(present.begin(), present.end());
   if (needed != present)
     throw std::invalid_argument("the keys hold Galois keys for " + std::to_string(present.size()) +
                                 " rotations, model '" + model.name + "' uses " + std::to_string(needed.size()) +
                                 " other ones on this layout (run keygen with this model)");
+  // Keys above the levels the plan's model uses them at are memory a server would hold for nothing.
+  const auto depths = schedule.rotation_depths(model, plan.layout);
+  for (std::size_t i = 0; i < plan.rotation_steps.size(); ++i) {
+    const auto at = std::find(needed.begin(), needed.end(), plan.rotation_steps[i]) - needed.begin();
+    if (plan.rotation_levels[i] > plan.levels - depths[static_cast<std::size_t>(at)])
+      throw std::invalid_argument("the Galois key for rotation step " + std::to_string(plan.rotation_steps[i]) +
+                                  " serves levels up to " + std::to_string(plan.rotation_levels[i]) + ", model '" +
+                                  model.name + "' needs it up to " +
+                                  std::to_string(plan.levels - depths[static_cast<std::size_t>(at)]));
+  }
+  if (plan.relin_level > plan.levels - schedule.relinearization_depth())
+    throw std::invalid_argument("the relinearization key serves levels up to " + std::to_string(plan.relin_level) +
+                                ", model '" + model.name + "' needs it up to " +
+                                std::to_string(plan.levels - schedule.relinearization_depth()));
 }
 
 void check_batch_layout(const InferencePlan& plan, const Layout& layout) {

@@ -45,11 +45,13 @@ struct BatchUploadHeader {
 };
 std::optional<BatchUploadHeader> read_batch_upload_header(std::string_view head);
 
-// Throws std::invalid_argument naming the mismatch unless `model` fits keys made for `plan`: enough levels and a
-// tile the model's poolings divide (what run_inference requires).
+// Throws std::invalid_argument naming the mismatch unless `model` fits keys made for `plan`: enough levels, a tile
+// the model's poolings divide, and keys that serve every level the model relinearizes or rotates by their step at
+// (what run_inference requires).
 void check_plan_capacity(const nn::Model& model, const InferencePlan& plan);
-// check_plan_capacity, and the keys hold Galois keys for exactly the rotations the model uses on the plan's layout:
-// none missing, none a server would hold for nothing (what a server requires of an upload).
+// check_plan_capacity, and the keys hold Galois keys for exactly the rotations the model uses on the plan's layout,
+// each serving no level above the highest the model uses it at: none missing, no key or limb a server would hold for
+// nothing (what a server requires of an upload).
 void check_plan(const nn::Model& model, const InferencePlan& plan);
 // Throws std::invalid_argument unless a batch with this layout runs with keys for `plan`.
 void check_batch_layout(const InferencePlan& plan, const Layout& layout);

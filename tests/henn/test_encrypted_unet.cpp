@@ -11,6 +11,7 @@
 #include "henn/inference.h"
 #include "henn/key_bundle.h"
 #include "henn/planner.h"
+#include "henn/upload_check.h"
 #include "nn/forward.h"
 #include "tiny_unet.h"
 
@@ -19,6 +20,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <cstdio>
 #include <random>
 
@@ -186,6 +188,34 @@ TEST(HennPlanner, DefaultShapedModelFitsN16WithFewKeys) {
   EXPECT_EQ(plan.rotation_steps.size(), 24u);
   EXPECT_LT(plan.key_bytes_estimate(), 4.0 * (1u << 30));
   std::printf("%s\n", plan.describe().c_str());
+}
+
+// Each Galois key holds the primes of the levels its step is used at and no more: stride 1 from the input (level
+// 23), stride 2 after the first stage (19), stride 4 after the second (15); relinearization from level 22. A server
+// refuses keys with more levels than that (memory for nothing) or fewer (inference would fail).
+TEST(HennPlanner, KeysServeOnlyTheLevelsTheirStepsAreUsedAt) {
+  const nn::Model model = testing::tiny_unet(2, 8);
+  const InferencePlan plan = plan_inference(model, 128, 128);
+  ASSERT_EQ(plan.rotation_levels.size(), plan.rotation_steps.size());
+  std::map<int, int> keys_at;
+  for (int level : plan.rotation_levels) ++keys_at[level];
+  EXPECT_EQ(keys_at, (std::map<int, int>{{15, 8}, {19, 8}, {23, 8}}));
+  EXPECT_EQ(plan.relin_level, 22);
+  // Per key digits x (limbs + P) at 2^16 x 8 bytes x 2: 8 x 2 x 36 + 8 x 2 x 32 + 8 x 2 x 28 + 2 x 35 = 1606 MiB
+  // (25 top-level keys: 1800 MiB).
+  EXPECT_DOUBLE_EQ(plan.key_bytes_estimate(), 1606.0 * (1 << 20));
+  EXPECT_NO_THROW(check_plan(model, plan));
+
+  InferencePlan more = plan;
+  ++more.rotation_levels.front();
+  EXPECT_THROW(check_plan(model, more), std::invalid_argument);
+  EXPECT_NO_THROW(check_plan_capacity(model, more));  // enough for inference, refused for an upload
+  InferencePlan fewer = plan;
+  --fewer.rotation_levels.back();
+  EXPECT_THROW(check_plan_capacity(model, fewer), std::invalid_argument);
+  InferencePlan relin = plan;
+  --relin.relin_level;
+  EXPECT_THROW(check_plan_capacity(model, relin), std::invalid_argument);
 }
 
 TEST(HennPlanner, MovesToN17WhenTheLevelsExceedN16) {

@@ -1,11 +1,12 @@
 // Key files as a server and a client read them: an evaluation-key file is exactly the plan, the parameters, the
-// top-level relinearization key and the plan's Galois keys, bounded by its size before any context is built; a
-// client key folder is never silently replaced.
+// relinearization key and the plan's Galois keys, each at the level the plan gives it, bounded by its size before
+// any context is built; a client key folder is never silently replaced.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -31,6 +32,8 @@ InferencePlan small_plan(const ckks::Context& ctx) {
   plan.layout = Layout::create(16, 16, static_cast<int>(ctx.slot_count()), 0);
   plan.levels = ctx.max_level();
   plan.rotation_steps = {1, -1};
+  plan.rotation_levels = {ctx.max_level(), ctx.max_level()};
+  plan.relin_level = ctx.max_level();
   plan.input_scale = 0x1p30;
   return plan;
 }
@@ -50,10 +53,11 @@ struct KeyFiles : ::testing::Test {
     keygen = std::make_unique<ckks::KeyGenerator>(context);
   }
   static void TearDownTestSuite() { keygen.reset(); }
-  // An evaluation-key file with these keys.
-  static std::string eval_file(const ckks::RelinKey& relin, const ckks::GaloisKeys& galois) {
+  // An evaluation-key file with these keys, under `plan` (default: small_plan, every key at the top level).
+  static std::string eval_file(const ckks::RelinKey& relin, const ckks::GaloisKeys& galois,
+                               std::optional<InferencePlan> plan = std::nullopt) {
     const auto path = fs::temp_directory_path() / ("cryptounet_eval_" + std::to_string(::getpid()));
-    save_evaluation_keys(path.string(), EvaluationKeys{small_plan(*context), context, relin, galois});
+    save_evaluation_keys(path.string(), EvaluationKeys{plan ? *plan : small_plan(*context), context, relin, galois});
     std::string bytes = read_all(path);
     fs::remove(path);
     return bytes;
@@ -96,6 +100,54 @@ TEST_F(KeyFiles, EvaluationKeysMustBeThePlansKeysAtTheTopLevel) {
   EXPECT_FALSE(loads(eval_file(keygen->create_relin_key(), keygen->create_galois_keys(steps, false, 1))));
 }
 
+// Keys truncated to the levels the plan uses them at round-trip with their levels and sizes; a key serving more or
+// fewer levels than its plan gives it is refused, naming the key and both levels.
+TEST_F(KeyFiles, TruncatedKeysRoundTripAndKeysAtOtherLevelsAreRefused) {
+  InferencePlan plan = small_plan(*context);  // levels 0..2
+  plan.rotation_levels = {2, 0};              // step 1 from the top, step -1 only at level 0
+  plan.relin_level = 1;
+  const std::vector<int> steps = {1, -1};
+  const auto galois = keygen->create_galois_keys(steps, plan.rotation_levels);
+  const auto relin = keygen->create_relin_key(1);
+  const std::string good = eval_file(relin, galois, plan);
+  const auto path = fs::temp_directory_path() / ("cryptounet_truncated_" + std::to_string(::getpid()));
+  write_all(path, good);
+  const EvaluationKeys loaded = load_evaluation_keys(path.string());
+  fs::remove(path);
+  EXPECT_EQ(loaded.plan.rotation_levels, plan.rotation_levels);
+  EXPECT_EQ(loaded.plan.relin_level, 1);
+  EXPECT_EQ(loaded.relin.level, 1);
+  EXPECT_EQ(loaded.galois.keys.at(context->galois_element(1)).level, 2);
+  EXPECT_EQ(loaded.galois.keys.at(context->galois_element(-1)).level, 0);
+  EXPECT_LT(loaded.memory_bytes(), keygen->create_relin_key().memory_bytes() * 3);  // 3 top-level keys would be more
+  // Same bytes as saved: the truncated keys are what is stored.
+  EXPECT_EQ(good.size(), eval_file(relin, galois, plan).size());
+
+  std::string error;
+  const std::vector<int> too_high = {2, 1}, swapped = {0, 2}, too_low = {1, 0};
+  EXPECT_FALSE(loads(eval_file(relin, keygen->create_galois_keys(steps, too_high), plan), &error));
+  EXPECT_NE(error.find("rotation step -1 serves levels up to 1, the plan gives it 0"), std::string::npos) << error;
+  EXPECT_FALSE(loads(eval_file(relin, keygen->create_galois_keys(steps, swapped), plan), &error));
+  EXPECT_NE(error.find("rotation step -1 serves levels up to 2, the plan gives it 0"), std::string::npos) << error;
+  EXPECT_FALSE(loads(eval_file(keygen->create_relin_key(2), galois, plan), &error));
+  EXPECT_NE(error.find("relinearization key serves levels up to 2, the plan gives it 1"), std::string::npos) << error;
+  // Keys short of the plan's levels are refused by the file's size, before anything is built.
+  EXPECT_FALSE(loads(eval_file(relin, keygen->create_galois_keys(steps, too_low), plan), &error));
+  EXPECT_NE(error.find("the plan needs at least"), std::string::npos) << error;
+  EXPECT_FALSE(loads(eval_file(keygen->create_relin_key(0), galois, plan), &error));
+  EXPECT_NE(error.find("the plan needs at least"), std::string::npos) << error;
+}
+
+// A plan whose key levels exceed its own levels is a corrupted file.
+TEST_F(KeyFiles, PlanWithKeyLevelsAboveItsLevelsIsACorruptedFile) {
+  InferencePlan plan = small_plan(*context);
+  plan.rotation_levels = {plan.levels + 1, 0};
+  std::ostringstream out;
+  save_plan(out, plan, context->parameters());
+  std::istringstream in(out.str());
+  EXPECT_THROW(load_plan(in), std::runtime_error);
+}
+
 // The attack of a few hundred bytes: a plan header for N = 2^16 and 58 primes (a context of ~180 MiB and seconds of
 // work) followed by the start of a key. It is refused from the file size alone, before the context is built.
 TEST_F(KeyFiles, ShortEvaluationKeyFileIsRefusedBeforeItsContextIsBuilt) {
@@ -104,9 +156,11 @@ TEST_F(KeyFiles, ShortEvaluationKeyFileIsRefusedBeforeItsContextIsBuilt) {
   plan.layout = Layout::create(128, 128, 1 << 15, 0);
   plan.levels = 56;
   plan.rotation_steps = {1};
+  plan.rotation_levels = {56};
+  plan.relin_level = 56;
   plan.input_scale = 0x1p22;
   std::ostringstream out;
-  out.write("CUEV\x01\x00", 6);
+  out.write("CUEV\x02\x00", 6);
   save_plan(out, plan, ckks::Parameters::create(plan.spec));
   const std::string bytes = out.str() + std::string(64, '\0');
   EXPECT_LT(bytes.size(), 1024u);

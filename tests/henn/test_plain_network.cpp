@@ -12,6 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <utility>
+
 #include <random>
 
 namespace cryptounet::henn {
@@ -57,6 +60,10 @@ void check_network(const nn::Model& model, int side, int ciphertexts, int per_ci
     for (int c = 0; c < ciphertexts; ++c)
       for (int b = 0; b < per_ciphertext; ++b) refs[c].push_back(&reference[c * per_ciphertext + b][node]);
     EXPECT_LT(max_abs_error(layout, maps, refs), 1e-5) << "node " << node;
+    // A skip branch waits for its concat with only the limbs the next convolution reads.
+    if (model.nodes[node].op == nn::Op::Concat)
+      for (const auto& m : out)
+        for (const auto& v : m.channels) EXPECT_EQ(v.level, schedule.levels - schedule.nodes[node].levels_used);
     ++reported;
   };
   LayerOptions options;
@@ -138,6 +145,17 @@ TEST(HennSchedule, CountsLevelsAndSteps) {
   const Layout layout = Layout::create(32, 32, 8192, 2);
   const auto steps = s.rotation_steps(model, layout);
   EXPECT_EQ(steps.size(), 24u);  // 8 neighbours at strides 1, 2, 4 (pooling, upsampling and lanes reuse them)
+  // The key of a step serves the levels from its first use down: stride 1 from the input, stride 2 after the first
+  // stage (2 x conv+act = 4 levels), stride 4 after the second (8); the first relinearization follows one level.
+  const auto depths = s.rotation_depths(model, layout);
+  ASSERT_EQ(depths.size(), steps.size());
+  std::map<int, int> expected;
+  for (const auto& [stride, depth] : {std::pair{1, 0}, {2, 4}, {4, 8}})
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx)
+        if (dy || dx) expected[stride * (dy * layout.width + dx)] = depth;
+  for (std::size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(depths[i], expected.at(steps[i])) << "step " << steps[i];
+  EXPECT_EQ(s.relinearization_depth(), 1);
 }
 
 TEST(HennSchedule, LanesMergeAtTheFirstLowResolutionConvAndSplitBackToFullResolution) {
