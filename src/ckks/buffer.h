@@ -4,7 +4,9 @@
 // ciphertext-sized temporaries, and returning them to the kernel makes each call page-fault them in again (15-20 %
 // of a key switch on bare metal, more in a VM). A request takes a cached block up to 1/8 larger than itself (the
 // blocks of the last few levels serve the current one). Cached blocks are capped (kPoolCapBytes; the least recently
-// used sizes are evicted first, so the cache follows the level a computation is at) and 64-byte aligned. (2 MiB-aligned
+// used sizes are evicted first, so the cache follows the level a computation is at) and 64-byte aligned. The cap
+// covers the temporaries of a key switch and of one output of a linear layer at the top level (~250 MiB at
+// N = 2^16) with room; cached bytes count in the peak memory, so it is not larger. (2 MiB-aligned
 // blocks with transparent huge pages were measured 15 % slower on key switching: equal alignment of every buffer.)
 #pragma once
 
@@ -17,7 +19,7 @@
 namespace cryptounet::ckks {
 
 inline constexpr size_t kPoolMinBytes = size_t{1} << 20;
-inline constexpr size_t kPoolCapBytes = size_t{1} << 30;  // at most 1 GiB of free blocks kept
+inline constexpr size_t kPoolCapBytes = size_t{512} << 20;  // at most 512 MiB of free blocks kept
 void* pool_allocate(size_t bytes);
 void pool_deallocate(void* p, size_t bytes) noexcept;
 size_t pool_cached_bytes();  // free bytes currently kept by the pool

@@ -32,7 +32,7 @@ TEST(BufferPool, CachedBytesStayUnderTheCap) {
   pool_release();
   {
     std::vector<LimbBuffer> blocks;
-    const size_t count = (size_t{64} << 20) / sizeof(uint64_t);  // 64 MiB each, 20 of them: 1.25 GiB > cap
+    const size_t count = (size_t{64} << 20) / sizeof(uint64_t);  // 64 MiB each, 20 of them: 1.25 GiB, more than the cap
     for (int i = 0; i < 20; ++i) blocks.emplace_back(count);
   }
   EXPECT_LE(pool_cached_bytes(), kPoolCapBytes);
@@ -43,7 +43,7 @@ TEST(BufferPool, CachedBytesStayUnderTheCap) {
 
 TEST(BufferPool, TheLeastRecentlyUsedSizeMakesRoomForTheCurrentOne) {
   pool_release();
-  const size_t old_count = (size_t{64} << 20) / sizeof(uint64_t);  // 64 MiB: 16 of them fill the 1 GiB cap
+  const size_t old_count = (size_t{64} << 20) / sizeof(uint64_t);  // 64 MiB blocks until the cap is full
   {
     std::vector<LimbBuffer> old_level;
     for (size_t i = 0; i < kPoolCapBytes / (old_count * sizeof(uint64_t)); ++i) old_level.emplace_back(old_count);
