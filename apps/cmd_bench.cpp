@@ -121,20 +121,24 @@ void run_bench(const BenchOptions& o) {
                   keygen_s, eval.memory_bytes() / 1048576.0, eval_bytes / 1048576.0, ct_bytes / 1048576.0,
                   plan.layout.tiles_per_ciphertext, tiles, batch.ciphertexts.size()));
 
+  say(fmt::format("peak RSS before inference (keys, batch) {:.0f} MiB", henn::peak_rss_mb()));
+
   nlohmann::json runs = nlohmann::json::array();
   henn::InferenceStats last;
   for (int threads : o.threads) {
     omp_set_num_threads(threads);
     henn::InferenceStats stats;
-    const auto result = henn::run_inference(loaded.model, eval, batch, {}, &stats);
+    std::vector<double> node_rss(loaded.model.nodes.size(), 0.0);  // process peak after each node (its last group)
+    auto progress = [&](const henn::NodeProgress& p) { node_rss[p.node] = henn::peak_rss_mb(); };
+    const auto result = henn::run_inference(loaded.model, eval, batch, progress, &stats);
     const double per_tile = stats.seconds / tiles;
     nlohmann::json layers = nlohmann::json::object();
     std::string table;
     for (std::size_t i = 0; i < loaded.model.nodes.size(); ++i)
       if (stats.node_seconds[i] > 0) {
         layers[loaded.model.nodes[i].name] = stats.node_seconds[i];
-        table += fmt::format("    {:<14} {:<16} {:7.2f}s\n", loaded.model.nodes[i].name,
-                             nn::op_name(loaded.model.nodes[i].op), stats.node_seconds[i]);
+        table += fmt::format("    {:<14} {:<16} {:7.2f}s  peak RSS {:6.0f} MiB\n", loaded.model.nodes[i].name,
+                             nn::op_name(loaded.model.nodes[i].op), stats.node_seconds[i], node_rss[i]);
       }
     const auto& c = stats.counts;
     say(fmt::format("threads {}: {:.1f}s for the batch = {:.1f}s per {}x{} tile; {} rotations ({} in {} hoisted "
