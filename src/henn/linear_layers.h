@@ -343,7 +343,8 @@ Preactivation<typename Backend::Value> linear_preactivation(const Backend& be,
   return pre;
 }
 
-// The activation step of a fused layer (one ciphertext product and rescale per output), or nothing.
+// The activation step of a fused layer (one ciphertext product and rescale per output), or nothing. Each
+// pre-activation is released as soon as its output exists.
 template <LayerBackend Backend>
 FeatureMap<typename Backend::Value> activate(const Backend& be, Preactivation<typename Backend::Value>&& pre,
                                              const LinearWeights& lw) {
@@ -358,9 +359,12 @@ FeatureMap<typename Backend::Value> activate(const Backend& be, Preactivation<ty
       out.channels.push_back(be.rescale(be.square_relin(pre.y[co])));
       out.factor[co] = a > 0 ? 1.0 : -1.0;
       out.offset[co] = -b * b / (4 * a) + (lw.quad_c ? (*lw.quad_c)[co] : 0.0);
+      pre.y[co] = {};
     } else if (pre.mode == ActivationMode::TwoAccumulators) {
       out.channels.push_back(be.rescale(be.multiply_relin(pre.y[co], pre.z[co])));
       out.offset[co] = lw.quad_c ? (*lw.quad_c)[co] : 0.0;
+      pre.y[co] = {};
+      pre.z[co] = {};
     } else {
       out.channels.push_back(std::move(pre.y[co]));
     }

@@ -1,7 +1,6 @@
 #include "henn/schedule.h"
 
 #include <algorithm>
-#include <set>
 #include <stdexcept>
 #include <string>
 
