@@ -11,7 +11,9 @@
 #include <array>
 #include <iosfwd>
 #include <optional>
+#include <ostream>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -77,13 +79,34 @@ size_t secret_key_bytes(const Context& ctx);  // serialized size of a secret key
 // one.
 uint64_t switch_key_bytes(const Parameters& params, int level);
 
-// Serialized size in bytes (for benchmarks and capacity planning; secret_key_bytes for a secret key).
+// An output buffer that counts the bytes written to it and stores none.
+class CountingBuffer : public std::streambuf {
+ public:
+  size_t count() const { return count_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) ++count_;
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char*, std::streamsize n) override {
+    count_ += static_cast<size_t>(n);
+    return n;
+  }
+
+ private:
+  size_t count_ = 0;
+};
+
+// Serialized size in bytes (for benchmarks and capacity planning; secret_key_bytes for a secret key). Nothing is
+// stored: the size of a whole key set costs no memory.
 template <class T>
   requires(!std::is_same_v<T, SecretKey>)
 size_t serialized_size(const Context& ctx, const T& object) {
-  std::ostringstream out;
+  CountingBuffer counter;
+  std::ostream out(&counter);
   save(out, ctx, object);
-  return out.str().size();
+  return counter.count();
 }
 
 }  // namespace cryptounet::ckks

@@ -81,6 +81,28 @@ TEST_F(Serialization, KeysRoundTripAndSeededHalvesAreHalfSize) {
   EXPECT_LT(bytes(rk).size(), rk.memory_bytes() / 2 + 1024);
 }
 
+// Galois keys generated at one level per step (a step used only deep in a computation needs no top primes)
+// round-trip with their levels, and serialized_size counts exactly what save writes.
+TEST_F(Serialization, GaloisKeysAtTheirOwnLevelsRoundTripAndAreCountedExactly) {
+  const std::vector<int> steps = {1, -2}, levels = {ctx->max_level(), 0};
+  const GaloisKeys gk = keygen->create_galois_keys(steps, levels);
+  EXPECT_EQ(gk.keys.at(ctx->galois_element(1)).level, ctx->max_level());
+  EXPECT_EQ(gk.keys.at(ctx->galois_element(-2)).level, 0);
+  EXPECT_LT(gk.memory_bytes(), keygen->create_galois_keys(steps).memory_bytes());
+  std::istringstream in(bytes(gk));
+  const GaloisKeys loaded = load_galois_keys(in, *ctx);
+  ASSERT_EQ(loaded.keys.size(), gk.keys.size());
+  for (const auto& [g, key] : gk.keys) {
+    EXPECT_EQ(loaded.keys.at(g).level, key.level);
+    EXPECT_EQ(loaded.keys.at(g).b, key.b);
+    EXPECT_EQ(loaded.keys.at(g).a, key.a);
+  }
+  EXPECT_EQ(serialized_size(*ctx, gk), bytes(gk).size());
+  EXPECT_THROW(keygen->create_galois_keys(steps, std::vector<int>{0}), std::invalid_argument);
+  EXPECT_THROW(keygen->create_galois_keys(steps, std::vector<int>{0, -1}), std::invalid_argument);
+  EXPECT_THROW(keygen->create_galois_keys(steps, std::vector<int>{0, ctx->max_level() + 1}), std::invalid_argument);
+}
+
 TEST_F(Serialization, CiphertextsRoundTripAndStillDecrypt) {
   const auto v = random_real(ctx->slot_count(), 1);
   Encryptor sym(ctx, keygen->secret_key());
