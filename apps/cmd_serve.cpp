@@ -46,6 +46,8 @@ struct ServeOptions {
   std::string nats_url;  // set: a cluster front end, jobs run on `cryptounet worker`s
   std::string nats_credentials;
   int nats_replicas = 1;
+  double task_ack_wait_s = 60;
+  int task_max_deliver = 5;
   std::uint64_t disk_reserve_mb = 1024;
   std::uint64_t disk_quota_mb = 0;
 };
@@ -59,6 +61,8 @@ std::unique_ptr<cryptounet::serve::InferenceBackend> make_backend(const ServeOpt
     cluster.nats = {o.nats_url, o.nats_credentials, "cryptounet-serve"};
     cluster.kept_keys_file = std::filesystem::path(o.data_dir) / "cluster-key-blobs.json";
     cluster.stream_replicas = o.nats_replicas;
+    cluster.task_queues.ack_wait = std::chrono::milliseconds(static_cast<long long>(o.task_ack_wait_s * 1000));
+    cluster.task_queues.max_deliver = o.task_max_deliver;
     return std::make_unique<cryptounet::cluster::ClusterBackend>(cluster,
                                                                  cryptounet::nn::LoadedModel::load(o.model).model);
 #else
@@ -173,6 +177,12 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("--nats-replicas", options->nats_replicas,
                   "JetStream replicas of the streams, if this front end creates them (3 on a 3-node NATS cluster)")
       ->capture_default_str()->check(CLI::Range(1, 5));
+  cmd->add_option("--task-ack-wait-s", options->task_ack_wait_s,
+                  "With --nats: seconds without a worker's heartbeat before its task goes to another worker")
+      ->capture_default_str()->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--task-max-deliver", options->task_max_deliver,
+                  "With --nats: deliveries of a task (each ended by a worker's crash) before its job fails")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--disk-reserve-mb", options->disk_reserve_mb,
                   "Free space an upload must leave on the data dir's file system (507 otherwise)")
       ->capture_default_str()->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));

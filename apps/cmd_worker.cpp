@@ -27,8 +27,6 @@ struct WorkerOptions {
   int threads = 0;
   std::uint64_t cache_mb = 8192;
   std::string name;
-  double ack_wait_s = 60;
-  int max_deliver = 5;
 };
 
 void run_worker(const WorkerOptions& o) {
@@ -45,8 +43,6 @@ void run_worker(const WorkerOptions& o) {
   config.stream_replicas = o.nats_replicas;
   config.name = o.name;
   config.key_cache_bytes = o.cache_mb << 20;
-  config.ack_wait = std::chrono::milliseconds(static_cast<long long>(o.ack_wait_s * 1000));
-  config.max_deliver = o.max_deliver;
   cryptounet::cluster::Worker worker(config, cryptounet::nn::LoadedModel::load(o.model).model);
   std::atomic<bool> stop{false};
   std::thread serving([&] { worker.run(stop); });
@@ -77,11 +73,6 @@ void setup_worker(CLI::App& root) {
   cmd->add_option("--cache-mb", options->cache_mb, "Parsed evaluation keys kept, MiB (least recently used out)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--name", options->name, "Name in logs and results (default host:pid)");
-  cmd->add_option("--ack-wait-s", options->ack_wait_s,
-                  "Seconds without a heartbeat before a task goes to another worker (set by the first worker)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--max-deliver", options->max_deliver, "Deliveries of a task before the job fails")
-      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->callback([options] { run_worker(*options); });
 }
 

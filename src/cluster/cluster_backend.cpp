@@ -24,6 +24,9 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 constexpr std::size_t kMaxKeptKeysFileBytes = 64 * 1024;
 constexpr std::int64_t kAdvisoryDrainMs = 5000;  // longest wait at destruction for an advisory being handled
+// How often a job waiting for results makes sure its task queue still exists (another front end that shares the
+// bundle deletes it when its own last job on it ends).
+constexpr auto kQueueCheckInterval = std::chrono::seconds(10);
 
 // The hashes a kept-keys file lists, most recently used first; an unreadable or damaged file lists none (its
 // bundles then stay in NATS until deleted by hand, as before the file existed).
@@ -118,12 +121,18 @@ void ClusterBackend::give_up_task(std::string_view advisory) {
 
 std::string ClusterBackend::metrics() const {
   std::optional<QueueState> queue;
-  jsConsumerInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  if (js_GetConsumerInfo(&info, nats_.jetstream(), kTaskStream, kWorkerConsumer, nullptr, &error) == NATS_OK)
-    queue = QueueState{info->NumPending, static_cast<std::uint64_t>(std::max<std::int64_t>(0, info->NumAckPending)),
-                       static_cast<std::uint64_t>(std::max<std::int64_t>(0, info->NumRedelivered))};
-  jsConsumerInfo_Destroy(info);
+  try {
+    const auto queues = list_key_queues(nats_);
+    queue = QueueState{};
+    queue->queues = queues.size();
+    for (const auto& q : queues) {
+      queue->pending += q.pending;
+      queue->in_flight += q.in_flight;
+      queue->redelivered += q.redelivered;
+    }
+  } catch (const NatsError& e) {
+    spdlog::debug("metrics: {}", e.what());
+  }
   return metrics_.render(queue);
 }
 
@@ -190,9 +199,11 @@ void ClusterBackend::release_key_blob(const std::string& hash) {
   {
     std::lock_guard lock(mutex_);
     const int left = --blobs_in_use_[hash];
-    if (left == 0) blobs_in_use_.erase(hash);
-    remove = left == 0 &&
-             std::none_of(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.hash == hash; });
+    if (left > 0) return;
+    blobs_in_use_.erase(hash);
+    // Under the lock: a job starting on the bundle counts itself in before it makes sure the queue exists.
+    if (!stopping_) delete_key_queue(nats_, hash);
+    remove = std::none_of(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.hash == hash; });
   }
   if (remove) blobs_.remove(hash);
 }
@@ -210,7 +221,7 @@ bool ClusterBackend::has_result(const std::string& job, std::size_t group) {
 
 void ClusterBackend::publish_task(const Task& task) {
   const std::string msg_id = task.job + "." + std::to_string(task.group);
-  nats_.publish(task_subject(task.job, task.group), encode(task), msg_id, "publishing task " + msg_id);
+  nats_.publish(task_subject(task.keys, task.job, task.group), encode(task), msg_id, "publishing task " + msg_id);
 }
 
 void ClusterBackend::purge(const char* stream, const std::string& subject) {
@@ -249,6 +260,7 @@ void ClusterBackend::run_job(const std::filesystem::path& keys, const std::files
       }
     }
   } key_use{*this, bundle.hash};
+  ensure_key_queue(nats_, bundle.hash, config_.task_queues);
 
   const henn::EncryptedBatch input = henn::load_batch(batch.string(), *bundle.context);
   const std::string job = job_key(batch);
@@ -291,13 +303,20 @@ void ClusterBackend::run_job(const std::filesystem::path& keys, const std::files
   std::vector<std::optional<std::vector<ckks::Ciphertext>>> outputs(groups);
   std::size_t done = 0;
   serve::LayerDone last{0, 0.0, 0, group_size(0), count};
+  auto queue_checked = Clock::now();
   while (done < groups) {
     // At shutdown the service answers "stop" through the progress callback; repeating the last report adds nothing.
     if (stopping_ && !progress(serve::LayerDone{last.index, 0.0, last.first_ciphertext, last.group_size, count}))
       throw serve::Cancelled();
     natsMsg* raw = nullptr;
     const natsStatus next = natsSubscription_NextMsg(&raw, results.get(), config_.poll.count());
-    if (next == NATS_TIMEOUT) continue;
+    if (next == NATS_TIMEOUT) {
+      if (Clock::now() - queue_checked > kQueueCheckInterval) {
+        ensure_key_queue(nats_, bundle.hash, config_.task_queues);
+        queue_checked = Clock::now();
+      }
+      continue;
+    }
     check(next, "waiting for results");
     const MsgPtr msg(raw);
     TaskResult r;

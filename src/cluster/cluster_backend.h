@@ -9,6 +9,10 @@
 // by the server's duplicate window, or computed twice, harmlessly). The key bundles it keeps in NATS for the next
 // jobs are listed in a file, so that a restarted front end still evicts (and deletes) them.
 //
+// Each key bundle in use has its own task queue (key_queues.h), so that workers take the tasks of the keys they
+// hold first: created when a job on the bundle starts, deleted when the last one ends, and left in place at
+// shutdown so that workers go on with the job's tasks while the front end restarts.
+//
 // A task whose deliveries run out without a result (every worker that took it died) would leave its job waiting
 // forever: the front end turns the server's MAX_DELIVERIES advisory into an error result for that task, so the
 // job fails with a clear message, also when the advisory came while no front end was running.
@@ -28,6 +32,7 @@
 #include "ckks/context.h"
 #include "cluster/blob_store.h"
 #include "cluster/cluster_metrics.h"
+#include "cluster/key_queues.h"
 #include "cluster/nats_client.h"
 #include "cluster/task.h"
 #include "serve/henn_backend.h"
@@ -40,6 +45,7 @@ struct ClusterConfig {
   std::uint64_t max_blob_bytes = std::uint64_t{64} << 30;  // largest result a worker may send back
   std::size_t key_blobs_kept = 4;                          // key bundles left in NATS for the next jobs
   std::filesystem::path kept_keys_file;                    // where their hashes survive a restart; empty: nowhere
+  KeyQueueSettings task_queues;                            // of the key bundles' task queues this front end creates
   std::chrono::milliseconds poll{500};                     // how often a waiting job checks for shutdown
   std::function<void(const TaskResult&)> on_task;          // every accepted task result (logs, measurements)
 };
@@ -83,6 +89,8 @@ class ClusterBackend : public serve::InferenceBackend {
   void run_job(const std::filesystem::path& keys, const std::filesystem::path& batch,
                const std::filesystem::path& result, const serve::ProgressCallback& progress);
   KeyBundle key_bundle(const std::filesystem::path& keys);
+  // One job fewer on the bundle: with none left, its task queue is deleted (unless stopping) and its blob too
+  // unless kept for the next jobs.
   void release_key_blob(const std::string& hash);
   // Key bundles a previous run kept: listed again (evicted as usual later), those over the limit deleted now.
   void adopt_kept_keys();

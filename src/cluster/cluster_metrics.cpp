@@ -42,7 +42,10 @@ std::string ClusterMetrics::render(const std::optional<QueueState>& queue) const
   std::string out;
   auto line = [&out](const std::string& text) { out += text + "\n"; };
   if (queue) {
-    line("# HELP cryptounet_cluster_tasks Tasks of the worker queue, by state (as the NATS server counts them).");
+    line("# HELP cryptounet_cluster_task_queues Key bundles with a task queue (jobs running on them).");
+    line("# TYPE cryptounet_cluster_task_queues gauge");
+    line(fmt::format("cryptounet_cluster_task_queues {}", queue->queues));
+    line("# HELP cryptounet_cluster_tasks Tasks of the task queues, by state (as the NATS server counts them).");
     line("# TYPE cryptounet_cluster_tasks gauge");
     line(fmt::format("cryptounet_cluster_tasks{{state=\"pending\"}} {}", queue->pending));
     line(fmt::format("cryptounet_cluster_tasks{{state=\"in_flight\"}} {}", queue->in_flight));

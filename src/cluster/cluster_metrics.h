@@ -13,11 +13,12 @@
 
 namespace cryptounet::cluster {
 
-// The worker consumer's state at scrape time.
+// The key bundles' task queues at scrape time, all together.
 struct QueueState {
   std::uint64_t pending = 0;      // tasks no worker has taken yet
   std::uint64_t in_flight = 0;    // taken and not acknowledged
   std::uint64_t redelivered = 0;  // in flight or pending again after a worker failed to finish them
+  std::uint64_t queues = 0;       // key bundles with a task queue (jobs running on them)
 };
 
 class ClusterMetrics {
@@ -31,7 +32,7 @@ class ClusterMetrics {
   void task_done(const TaskResult& result, std::optional<double> latency_s);
   void task_gave_up();  // a task whose deliveries ran out without a result
   void job_done(bool succeeded, double seconds);
-  // `queue` is empty when the consumer does not exist yet (no worker has started).
+  // `queue` is empty when the server could not be asked.
   std::string render(const std::optional<QueueState>& queue) const;
 
  private:

@@ -27,6 +27,13 @@ void KeyCache::insert(const std::string& hash, std::shared_ptr<const henn::Evalu
   }
 }
 
+std::vector<std::string> KeyCache::hashes() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& e : entries_) out.push_back(e.first);
+  return out;
+}
+
 std::uint64_t KeyCache::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "henn/key_bundle.h"
 
@@ -21,6 +22,8 @@ class KeyCache {
   std::shared_ptr<const henn::EvaluationKeys> find(const std::string& hash);
   void insert(const std::string& hash, std::shared_ptr<const henn::EvaluationKeys> keys);
 
+  // The hashes held, most recently used first.
+  std::vector<std::string> hashes() const;
   std::uint64_t bytes() const;
   std::size_t size() const;
 

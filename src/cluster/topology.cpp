@@ -60,13 +60,14 @@ void add_stream(NatsClient& nats, const char* name, const char* subject, jsReten
 
 }  // namespace
 
-std::string task_subject(const std::string& job, std::size_t group) {
-  return "cryptounet.task." + job + "." + std::to_string(group);
+std::string task_subject(const std::string& keys, const std::string& job, std::size_t group) {
+  return "cryptounet.task." + keys + "." + job + "." + std::to_string(group);
 }
 std::string result_subject(const std::string& job, std::size_t group) {
   return "cryptounet.result." + job + "." + std::to_string(group);
 }
-std::string job_tasks_filter(const std::string& job) { return "cryptounet.task." + job + ".*"; }
+std::string key_tasks_filter(const std::string& keys) { return "cryptounet.task." + keys + ".>"; }
+std::string job_tasks_filter(const std::string& job) { return "cryptounet.task.*." + job + ".*"; }
 std::string job_results_filter(const std::string& job) { return "cryptounet.result." + job + ".*"; }
 
 void ensure_streams(NatsClient& nats, int replicas) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -70,60 +71,26 @@ std::string default_name() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-bool consumer_exists(NatsClient& nats) {
-  jsConsumerInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  const natsStatus found = js_GetConsumerInfo(&info, nats.jetstream(), kTaskStream, kWorkerConsumer, nullptr, &error);
-  jsConsumerInfo_Destroy(info);
-  if (found == NATS_NOT_FOUND || error == JSConsumerNotFoundErr) return false;
-  check(found, "looking up the worker consumer", error);
-  return true;
-}
-
-// Creates the shared consumer unless it exists. Looked up first: the server takes an add with another
-// configuration for an update, and the settings of the worker that created it must stay in force.
-void ensure_consumer(NatsClient& nats, const WorkerConfig& config) {
-  if (consumer_exists(nats)) return;
-  jsConsumerConfig cc;
-  jsConsumerConfig_Init(&cc);
-  cc.Durable = kWorkerConsumer;
-  cc.AckPolicy = js_AckExplicit;
-  cc.AckWait = nanoseconds(config.ack_wait);
-  cc.MaxDeliver = config.max_deliver;
-  cc.FilterSubject = kTaskFilter;
-  jsConsumerInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  const natsStatus added = js_AddConsumer(&info, nats.jetstream(), kTaskStream, &cc, nullptr, &error);
-  jsConsumerInfo_Destroy(info);
-  // Another worker created it meanwhile (with the same settings or its own: those stay).
-  if (added != NATS_OK && !consumer_exists(nats)) check(added, "creating the worker consumer", error);
-}
+// A task found waiting is handed out at once; this only bounds the wait when another worker took it first.
+constexpr std::int64_t kFetchWaitMs = 200;
+// Queues with every task in flight asked per look for work (see preference_order).
+constexpr std::size_t kInFlightQueuesAsked = 2;
 
 }  // namespace
 
 Worker::Worker(WorkerConfig config, nn::Model model)
     : config_(std::move(config)), model_(std::move(model)), nats_(config_.nats), blobs_(nats_),
-      keys_(config_.key_cache_bytes) {
+      keys_(config_.key_cache_bytes), rng_(std::random_device{}()) {
   model_.validate();
   if (config_.name.empty()) config_.name = default_name();
   if (config_.scratch_dir.empty())
     config_.scratch_dir = std::filesystem::temp_directory_path() / ("cryptounet-worker-" + serve::random_id());
   std::filesystem::create_directories(config_.scratch_dir);
   ensure_streams(nats_, config_.stream_replicas);
-  ensure_consumer(nats_, config_);
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = kTaskStream;
-  options.Consumer = kWorkerConsumer;  // bound: closing a worker never deletes the shared consumer
-  natsSubscription* sub = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  check(js_PullSubscribe(&sub, nats_.jetstream(), kTaskFilter, kWorkerConsumer, nullptr, &options, &error),
-        "subscribing to tasks", error);
-  tasks_.reset(sub);
 }
 
 Worker::~Worker() {
-  tasks_.reset();
+  queues_.clear();  // bound to the front end's consumers: closing a subscription never deletes one
   std::error_code ignored;
   std::filesystem::remove_all(config_.scratch_dir, ignored);
 }
@@ -136,23 +103,97 @@ void Worker::run(const std::atomic<bool>& stop, std::chrono::milliseconds poll) 
     } catch (const std::exception& e) {
       // The connection reconnects on its own; keep pulling.
       spdlog::warn("worker {}: {}", config_.name, e.what());
+      std::this_thread::sleep_for(poll);
     }
   }
 }
 
-bool Worker::run_once(std::chrono::milliseconds wait) {
-  natsMsgList list{};
-  jsErrCode error = static_cast<jsErrCode>(0);
-  const natsStatus status = natsSubscription_Fetch(&list, tasks_.get(), 1, wait.count(), &error);
-  if (status == NATS_TIMEOUT) return false;
-  check(status, "fetching a task", error);
-  const bool got = list.Count > 0;
-  for (int i = 0; i < list.Count; ++i) handle(list.Msgs[i]);
-  natsMsgList_Destroy(&list);
-  return got;
+bool Worker::run_once(std::chrono::milliseconds wait, std::chrono::milliseconds relist) {
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    if (take_task()) return true;
+    const auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) return false;
+    std::this_thread::sleep_for(std::min<Clock::duration>(left, relist));
+  }
 }
 
-void Worker::handle(natsMsg* msg) {
+bool Worker::take_task() {
+  const std::vector<KeyQueue> queues = list_key_queues(nats_);
+  // Forget the subscriptions of queues deleted since (their jobs ended).
+  for (auto it = queues_.begin(); it != queues_.end();)
+    it = std::any_of(queues.begin(), queues.end(), [&](const KeyQueue& q) { return q.keys == it->first; })
+             ? std::next(it)
+             : queues_.erase(it);
+  for (const KeyQueue* queue : preference_order(queues)) {
+    natsMsgList list{};
+    jsErrCode error = static_cast<jsErrCode>(0);
+    natsStatus status = NATS_OK;
+    try {
+      status = natsSubscription_Fetch(&list, subscription(queue->keys), 1, kFetchWaitMs, &error);
+    } catch (const NatsError& e) {  // deleted since the listing: its job has ended
+      spdlog::debug("worker {}: {}", config_.name, e.what());
+      continue;
+    }
+    if (status == NATS_TIMEOUT || status == NATS_NOT_FOUND) continue;  // another worker took it first
+    check(status, "fetching a task", error);
+    const bool got = list.Count > 0;
+    for (int i = 0; i < list.Count; ++i) handle(list.Msgs[i], queue->settings);
+    natsMsgList_Destroy(&list);
+    if (got) return true;
+  }
+  return false;
+}
+
+std::vector<const KeyQueue*> Worker::preference_order(const std::vector<KeyQueue>& queues) {
+  // A task the server handed to a fetch that had already given up waits in that subscription: taken next time.
+  const auto delivered_here = [&](const std::string& keys) {
+    const auto it = queues_.find(keys);
+    int msgs = 0, bytes = 0;
+    return it != queues_.end() && natsSubscription_GetPending(it->second.get(), &msgs, &bytes) == NATS_OK && msgs > 0;
+  };
+  // Queues with tasks waiting come first. A queue whose tasks are all in flight may hold one whose worker died:
+  // the server hands it out again only to a worker that asks (its count cannot tell it from tasks being computed),
+  // so a few such queues are asked too, at random.
+  std::vector<const KeyQueue*> waiting, in_flight;
+  for (const auto& q : queues) {
+    if (q.pending > 0 || delivered_here(q.keys))
+      waiting.push_back(&q);
+    else if (q.in_flight > 0)
+      in_flight.push_back(&q);
+  }
+  std::shuffle(waiting.begin(), waiting.end(), rng_);
+  std::shuffle(in_flight.begin(), in_flight.end(), rng_);
+  if (config_.prefer_held_keys) {
+    const std::vector<std::string> held = keys_.hashes();  // most recently used first
+    const auto rank = [&](const KeyQueue* q) {
+      return static_cast<std::size_t>(std::find(held.begin(), held.end(), q->keys) - held.begin());
+    };
+    const auto held_first = [&](const KeyQueue* a, const KeyQueue* b) { return rank(a) < rank(b); };
+    std::stable_sort(waiting.begin(), waiting.end(), held_first);
+    std::stable_sort(in_flight.begin(), in_flight.end(), held_first);
+  }
+  if (in_flight.size() > kInFlightQueuesAsked) in_flight.resize(kInFlightQueuesAsked);
+  waiting.insert(waiting.end(), in_flight.begin(), in_flight.end());
+  return waiting;
+}
+
+natsSubscription* Worker::subscription(const std::string& keys) {
+  if (const auto it = queues_.find(keys); it != queues_.end()) return it->second.get();
+  const std::string consumer = key_queue_consumer(keys);
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = kTaskStream;
+  options.Consumer = consumer.c_str();  // bound to the front end's consumer: never created or deleted here
+  natsSubscription* raw = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  check(js_PullSubscribe(&raw, nats_.jetstream(), key_tasks_filter(keys).c_str(), consumer.c_str(), nullptr, &options,
+                         &error),
+        "subscribing to task queue " + consumer, error);
+  return queues_.emplace(keys, SubscriptionPtr(raw)).first->second.get();
+}
+
+void Worker::handle(natsMsg* msg, const KeyQueueSettings& queue) {
   std::uint64_t delivery = 1;
   if (jsMsgMetaData* meta = nullptr; natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
     delivery = meta->NumDelivered;
@@ -168,7 +209,7 @@ void Worker::handle(natsMsg* msg) {
   }
   TaskResult result;
   try {
-    const Heartbeat heartbeat(msg, config_.ack_wait / 3);
+    const Heartbeat heartbeat(msg, std::max(queue.ack_wait / 3, std::chrono::milliseconds(1)));
     result = execute(task);
     result.delivery = delivery;
     ++counters_.tasks_done;  // before the result is visible: whoever has seen a result sees it counted
@@ -179,7 +220,7 @@ void Worker::handle(natsMsg* msg) {
   } catch (const NatsError& e) {
     // Transient (connection, JetStream): let another delivery try, unless this was the last one.
     spdlog::warn("worker {}: task {}.{} (delivery {}): {}", config_.name, task.job, task.group, delivery, e.what());
-    if (delivery < static_cast<std::uint64_t>(config_.max_deliver)) {
+    if (queue.max_deliver <= 0 || delivery < static_cast<std::uint64_t>(queue.max_deliver)) {
       natsMsg_Nak(msg, nullptr);
       return;
     }

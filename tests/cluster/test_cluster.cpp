@@ -2,7 +2,8 @@
 // process, talking through a real nats-server. The cluster's result file must be byte-identical to the one the
 // local backend writes for the same batch and keys: CKKS evaluation is deterministic (no randomness after
 // encryption, results independent of the thread count), and the front end cuts the batch at the same lane-group
-// boundaries as run_inference. Also: a worker that takes a task and dies without acking, and a task delivered twice.
+// boundaries as run_inference. Also: a worker that takes a task and dies without acking, a task delivered twice,
+// and which worker takes which task when they hold different clients' keys (key affinity).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "ckks/keygenerator.h"
 #include "ckks/serialization.h"
 #include "cluster/cluster_backend.h"
+#include "cluster/key_queues.h"
 #include "cluster/topology.h"
 #include "cluster/worker.h"
 #include "henn/batch.h"
@@ -56,11 +58,11 @@ struct Job {
 };
 
 // Keys, a batch of two lane groups and one of a single ciphertext, made once for all tests (the test binary runs
-// as one ctest: keygen and the local reference runs are most of its time).
+// as one ctest: keygen and the local reference runs are most of its time); a second client's keys.
 struct Shared {
   std::filesystem::path dir;
   nn::Model model;
-  std::filesystem::path keys;
+  std::filesystem::path keys, other_client_keys;
   Job two_groups, one_ciphertext;
 };
 Shared* shared = nullptr;
@@ -76,6 +78,8 @@ class Cluster : public ::testing::Test {
     auto [client, eval] = henn::generate_keys(plan);
     shared->keys = shared->dir / "eval.bin";
     henn::save_evaluation_keys(shared->keys.string(), eval);
+    shared->other_client_keys = shared->dir / "eval-other-client.bin";
+    henn::save_evaluation_keys(shared->other_client_keys.string(), henn::generate_keys(plan).second);
     serve::HennBackend local(shared->model);
     // One lane group and one tile more: Layout::kMaxLanes full ciphertexts and a fifth with one tile.
     const int two_group_tiles = henn::Layout::kMaxLanes * plan.layout.tiles_per_ciphertext + 1;
@@ -104,22 +108,22 @@ class Cluster : public ::testing::Test {
     delete shared;
   }
 
-  ClusterConfig front_end_config(const std::string& name = "front-end") {
+  ClusterConfig front_end_config(const std::string& name = "front-end", KeyQueueSettings queues = {}) {
     ClusterConfig config;
     config.nats = server_.settings(name);
+    config.task_queues = queues;
     config.on_task = [this](const TaskResult& r) {
       std::lock_guard lock(mutex_);
       task_results_.push_back(r);
     };
     return config;
   }
-  WorkerConfig worker_config(const std::string& name, std::chrono::milliseconds ack_wait = std::chrono::seconds(60)) {
+  WorkerConfig worker_config(const std::string& name) {
     WorkerConfig config;
     config.nats = server_.settings(name);
     config.name = name;
     config.key_cache_bytes = std::uint64_t{1} << 30;
     config.scratch_dir = server_.dir() / name;
-    config.ack_wait = ack_wait;
     return config;
   }
 
@@ -137,16 +141,23 @@ class Cluster : public ::testing::Test {
     workers_.clear();
   }
 
-  // Takes one task from the worker consumer and vanishes without acking: for the server, a worker killed mid-task.
-  void take_task_and_die(const std::string& name) {
+  // Takes one task from the task queue of `keys` (once the front end has created it) and vanishes without acking:
+  // for the server, a worker killed mid-task.
+  void take_task_and_die(const std::string& name, const std::string& keys) {
     NatsClient doomed(server_.settings(name));
+    ASSERT_TRUE(eventually([&] {
+      const auto queues = list_key_queues(doomed);
+      return std::any_of(queues.begin(), queues.end(), [&](const KeyQueue& q) { return q.keys == keys; });
+    }));
+    const std::string consumer = key_queue_consumer(keys);
     jsSubOptions options;
     jsSubOptions_Init(&options);
     options.Stream = kTaskStream;
-    options.Consumer = kWorkerConsumer;
+    options.Consumer = consumer.c_str();
     natsSubscription* sub = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
-    check(js_PullSubscribe(&sub, doomed.jetstream(), kTaskFilter, kWorkerConsumer, nullptr, &options, &error),
+    check(js_PullSubscribe(&sub, doomed.jetstream(), key_tasks_filter(keys).c_str(), consumer.c_str(), nullptr,
+                           &options, &error),
           "doomed subscription", error);
     const SubscriptionPtr subscription(sub);
     natsMsgList taken{};
@@ -202,6 +213,7 @@ TEST_F(Cluster, TwoWorkersGiveTheLocalResultByteForByte) {
   EXPECT_EQ(stream_messages(nats, kTaskStream), 0u);
   EXPECT_EQ(stream_messages(nats, kResultStream), 0u);
   EXPECT_TRUE(BlobStore(nats).contains(content_hash_of_file(shared->keys)));
+  EXPECT_TRUE(list_key_queues(nats).empty());  // the bundle's task queue ends with its last job
 
   // A third task with the same keys: each worker parses them at most once, so this one is a cache hit.
   const Job& small = shared->one_ciphertext;
@@ -223,19 +235,19 @@ TEST_F(Cluster, TwoWorkersGiveTheLocalResultByteForByte) {
     return metric_value(front_end.metrics(), "cryptounet_cluster_tasks{state=\"in_flight\"}") == 0;
   }));
   EXPECT_EQ(value("cryptounet_cluster_tasks{state=\"pending\"}"), 0);
+  EXPECT_NE(exposition.find("cryptounet_cluster_task_queues 0\n"), std::string::npos);
 }
 
 TEST_F(Cluster, TaskOfAWorkerThatDiesIsDeliveredAgain) {
   const Job& job = shared->one_ciphertext;
-  // The surviving worker creates the consumer (short ack deadline) but starts pulling only after the doomed one
-  // holds the task.
-  auto survivor = std::make_unique<Worker>(worker_config("survivor", std::chrono::milliseconds(1500)), shared->model);
-  ClusterBackend front_end(front_end_config(), shared->model);
+  // A short ack deadline; the surviving worker starts pulling only after the doomed one holds the task.
+  auto survivor = std::make_unique<Worker>(worker_config("survivor"), shared->model);
+  ClusterBackend front_end(front_end_config("front-end", {std::chrono::milliseconds(1500), 5}), shared->model);
   const auto result = server_.dir() / "cluster.ct";
   auto running = std::async(std::launch::async, [&] {
     front_end.run(shared->keys, job.batch, result, [](const serve::LayerDone&) { return true; });
   });
-  take_task_and_die("doomed");
+  take_task_and_die("doomed", content_hash_of_file(shared->keys));
   Worker* w = survivor.get();
   workers_.push_back(std::move(survivor));
   threads_.emplace_back([this, w] { w->run(stop_, std::chrono::milliseconds(100)); });
@@ -247,16 +259,13 @@ TEST_F(Cluster, TaskOfAWorkerThatDiesIsDeliveredAgain) {
 
 TEST_F(Cluster, TaskWhoseDeliveriesRunOutFailsItsJob) {
   const Job& job = shared->one_ciphertext;
-  // The consumer as a first worker creates it with --max-deliver 2; that worker never pulls.
-  WorkerConfig config = worker_config("creator", std::chrono::milliseconds(1000));
-  config.max_deliver = 2;
-  const Worker creator(config, shared->model);
-  ClusterBackend front_end(front_end_config(), shared->model);
+  // The task queue as `serve --task-max-deliver 2 --task-ack-wait-s 1` creates it.
+  ClusterBackend front_end(front_end_config("front-end", {std::chrono::milliseconds(1000), 2}), shared->model);
   auto running = std::async(std::launch::async, [&] {
     front_end.run(shared->keys, job.batch, server_.dir() / "cluster.ct", [](const serve::LayerDone&) { return true; });
   });
-  take_task_and_die("doomed-1");
-  take_task_and_die("doomed-2");
+  take_task_and_die("doomed-1", content_hash_of_file(shared->keys));
+  take_task_and_die("doomed-2", content_hash_of_file(shared->keys));
   // A live worker asks for work: the server finds the task's deliveries spent and announces it instead.
   Worker& survivor = start_worker(worker_config("survivor"));
   try {
@@ -307,6 +316,7 @@ TEST_F(Cluster, FrontEndRestartedMidJobFinishesIt) {
   }
   EXPECT_EQ(stream_messages(nats, kResultStream), 1u);
   EXPECT_EQ(stream_messages(nats, kTaskStream), job.groups - 1);
+  EXPECT_EQ(list_key_queues(nats).size(), 1u);  // kept at shutdown: workers go on while the front end restarts
   Worker* w = worker.get();
   workers_.push_back(std::move(worker));
   threads_.emplace_back([this, w] { w->run(stop_, std::chrono::milliseconds(100)); });
@@ -327,6 +337,7 @@ TEST_F(Cluster, FrontEndRestartedMidJobFinishesIt) {
   EXPECT_EQ(results_seen(), 1 + job.groups);        // and was replayed to the second front end
   EXPECT_EQ(stream_messages(nats, kTaskStream), 0u);
   EXPECT_EQ(stream_messages(nats, kResultStream), 0u);
+  EXPECT_TRUE(list_key_queues(nats).empty());
 }
 
 TEST_F(Cluster, RestartedFrontEndDeletesTheKeyBlobsItKeptBeyondItsLimit) {
@@ -364,7 +375,7 @@ TEST_F(Cluster, DuplicateTasksAreHarmless) {
     const std::string payload = encode(task);
     jsPubAck* ack = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
-    check(js_Publish(&ack, nats.jetstream(), task_subject(key, 0).c_str(), payload.data(),
+    check(js_Publish(&ack, nats.jetstream(), task_subject(task.keys, key, 0).c_str(), payload.data(),
                      static_cast<int>(payload.size()), nullptr, &error),
           "duplicate task", error);
     jsPubAck_Destroy(ack);
@@ -396,11 +407,12 @@ TEST_F(Cluster, WorkerRefusesASecretKeyBundle) {
   BlobStore blobs(nats);
   const std::string job(32, 'a');
   const Task task{job, 0, 1, blobs.put(secret), blobs.put("not read"), 1};
+  ensure_key_queue(nats, task.keys, {});
   Worker& worker = start_worker(worker_config("worker"));
   const std::string payload = encode(task);
   jsPubAck* ack = nullptr;
   jsErrCode error = static_cast<jsErrCode>(0);
-  check(js_Publish(&ack, nats.jetstream(), task_subject(job, 0).c_str(), payload.data(),
+  check(js_Publish(&ack, nats.jetstream(), task_subject(task.keys, job, 0).c_str(), payload.data(),
                    static_cast<int>(payload.size()), nullptr, &error),
         "task", error);
   jsPubAck_Destroy(ack);
@@ -412,6 +424,59 @@ TEST_F(Cluster, WorkerRefusesASecretKeyBundle) {
   const auto r = decode_result(std::string_view(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())));
   EXPECT_NE(r.error.find("secret key"), std::string::npos) << r.error;
   EXPECT_EQ(worker.counters().tasks_done, 0u);
+}
+
+TEST_F(Cluster, WorkersTakeTheTasksOfTheKeysTheyHoldFirst) {
+  // Two clients' key bundles, each with its task queue; two workers whose caches hold one bundle each. The tasks'
+  // ciphertexts do not parse: a worker looks the task's keys up (a cache hit or a fetch and parse, counted), then
+  // reports a permanent failure without computing. What is tested is which worker takes which task; the workers
+  // are driven one task at a time, so the outcome does not depend on timing.
+  NatsClient nats(server_.settings("front-end"));
+  ensure_streams(nats);
+  BlobStore blobs(nats);
+  const std::string first = blobs.put_file(shared->keys, content_hash_of_file(shared->keys));
+  const std::string second = blobs.put_file(shared->other_client_keys, content_hash_of_file(shared->other_client_keys));
+  ensure_key_queue(nats, first, {});
+  ensure_key_queue(nats, second, {});
+  const std::string job(32, 'b');
+  const std::string input = blobs.put("not ciphertexts");
+  std::size_t group = 0;
+  const auto publish = [&](const std::string& keys) {
+    const Task task{job, group++, 100, keys, input, 1};
+    nats.publish(task_subject(keys, job, task.group), encode(task), "", "publishing a task");
+  };
+  const auto one_bundle_worker = [&](const std::string& name) {
+    WorkerConfig config = worker_config(name);
+    config.key_cache_bytes = 1;  // the newest bundle always stays: exactly one
+    return std::make_unique<Worker>(config, shared->model);
+  };
+  const auto a = one_bundle_worker("worker-a");
+  const auto b = one_bundle_worker("worker-b");
+
+  // Warm-up: a takes the first client's task, b the second's (each the only task waiting).
+  publish(first);
+  ASSERT_TRUE(a->run_once(std::chrono::seconds(120)));
+  publish(second);
+  ASSERT_TRUE(b->run_once(std::chrono::seconds(120)));
+  ASSERT_EQ(a->counters().key_misses, 1u);
+  ASSERT_EQ(b->counters().key_misses, 1u);
+
+  // Both clients' tasks waiting, the second client's first in the stream: each worker takes those of its keys.
+  for (const auto* keys : {&second, &first, &second, &first}) publish(*keys);
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(a->run_once(std::chrono::seconds(120)));
+    ASSERT_TRUE(b->run_once(std::chrono::seconds(120)));
+  }
+  EXPECT_EQ(a->counters().key_hits, 2u);
+  EXPECT_EQ(a->counters().key_misses, 1u);
+  EXPECT_EQ(b->counters().key_hits, 2u);
+  EXPECT_EQ(b->counters().key_misses, 1u);
+
+  // The first client's holder is busy (not asking for work): its next task goes to b, which has nothing else.
+  publish(first);
+  ASSERT_TRUE(b->run_once(std::chrono::seconds(120)));
+  EXPECT_EQ(b->counters().key_misses, 2u);
+  EXPECT_EQ(a->counters().tasks_failed + b->counters().tasks_failed, group);  // every task reached a worker
 }
 
 }  // namespace

@@ -40,8 +40,9 @@ TEST(ClusterMetrics, Exposition) {
   m.task_gave_up();
   m.job_done(true, 30.0);
   m.job_done(false, 0.5);
-  const std::string out = m.render(QueueState{3, 2, 1});
+  const std::string out = m.render(QueueState{3, 2, 1, 2});
   const auto has = [&](const std::string& line) { return out.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("cryptounet_cluster_task_queues 2"));
   EXPECT_TRUE(has("# TYPE cryptounet_cluster_tasks gauge"));
   EXPECT_TRUE(has("cryptounet_cluster_tasks{state=\"pending\"} 3"));
   EXPECT_TRUE(has("cryptounet_cluster_tasks{state=\"in_flight\"} 2"));
@@ -64,9 +65,10 @@ TEST(ClusterMetrics, Exposition) {
   EXPECT_TRUE(has("cryptounet_cluster_job_seconds_count{outcome=\"failed\"} 1"));
 }
 
-TEST(ClusterMetrics, NoQueueLinesWithoutAConsumer) {
+TEST(ClusterMetrics, NoQueueLinesWhenTheServerDidNotAnswer) {
   const std::string out = ClusterMetrics().render(std::nullopt);
   EXPECT_EQ(out.find("cryptounet_cluster_tasks{"), std::string::npos);
+  EXPECT_EQ(out.find("cryptounet_cluster_task_queues"), std::string::npos);
   EXPECT_NE(out.find("cryptounet_cluster_task_seconds_count 0\n"), std::string::npos);
 }
 
