@@ -2,7 +2,7 @@
 // nats-server, first with 1 worker, then with 2 (1 OpenMP thread each), side by side in one run; and every task's
 // overhead (key fetch and parse, ciphertext fetch, result upload) against its compute. docs/SCALING.md.
 // On a shared machine the wall times depend on the cores the run got: each run also reports the process's CPU
-// time and the cores it used on average, and the load average before and after.
+// time and the cores it used on average, each worker thread's CPU time, and the load average before and after.
 //   build/bench/cluster_scaling [groups=3]
 #include <omp.h>
 #include <sys/resource.h>
@@ -32,9 +32,9 @@ using namespace cryptounet;
 
 namespace {
 
-double process_cpu_seconds() {
+double cpu_seconds(int who) {
   rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
+  getrusage(who, &usage);
   const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     std::atomic<bool> stop{false};
     std::vector<std::unique_ptr<cluster::Worker>> pool;
     std::vector<std::thread> threads;
+    std::vector<double> worker_cpu(static_cast<std::size_t>(workers));
     for (int w = 0; w < workers; ++w) {
       cluster::WorkerConfig config;
       config.nats = server.settings("worker-" + std::to_string(w));
@@ -78,8 +79,9 @@ int main(int argc, char** argv) {
       config.scratch_dir = server.dir() / config.name;
       pool.push_back(std::make_unique<cluster::Worker>(config, model));
       threads.emplace_back([&, w] {
-        omp_set_num_threads(1);
+        omp_set_num_threads(1);  // the task runs on this thread: its CPU time is the worker's
         pool[w]->run(stop, std::chrono::milliseconds(100));
+        worker_cpu[static_cast<std::size_t>(w)] = cpu_seconds(RUSAGE_THREAD);
       });
     }
     std::mutex mutex;
@@ -92,16 +94,18 @@ int main(int argc, char** argv) {
     };
     cluster::ClusterBackend front_end(config, model);
     const std::string load_before = load_average();
-    const double cpu_start = process_cpu_seconds();
+    const double cpu_start = cpu_seconds(RUSAGE_SELF);
     const auto start = std::chrono::steady_clock::now();
     front_end.run(dir / "eval.bin", dir / "batch.ct", dir / "result.ct", [](const serve::LayerDone&) { return true; });
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double cpu = process_cpu_seconds() - cpu_start;
+    const double cpu = cpu_seconds(RUSAGE_SELF) - cpu_start;
     stop = true;
     for (auto& t : threads) t.join();
     std::printf("\n%d worker(s), 1 thread each: job wall time %.2f s, CPU time %.2f s (%.2f cores on average); "
                 "load average %s before, %s after\n",
                 workers, wall, cpu, cpu / wall, load_before.c_str(), load_average().c_str());
+    for (int w = 0; w < workers; ++w)
+      std::printf("  worker-%d thread CPU time %.2f s\n", w, worker_cpu[static_cast<std::size_t>(w)]);
     std::printf("  group worker    keys     fetch_s parse_s input_s compute_s upload_s\n");
     for (const auto& r : results)
       std::printf("  %5zu %-9s %-8s %7.2f %7.2f %7.3f %9.2f %8.3f\n", r.group + 1, r.worker.c_str(),
