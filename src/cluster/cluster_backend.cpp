@@ -202,7 +202,11 @@ void ClusterBackend::release_key_blob(const std::string& hash) {
     if (left > 0) return;
     blobs_in_use_.erase(hash);
     // Under the lock: a job starting on the bundle counts itself in before it makes sure the queue exists.
-    if (!stopping_) delete_key_queue(nats_, hash);
+    try {
+      if (!stopping_) delete_key_queue(nats_, hash);
+    } catch (const NatsError& e) {
+      spdlog::warn("{} (the queue stays, idle, until deleted by hand)", e.what());
+    }
     remove = std::none_of(bundles_.begin(), bundles_.end(), [&](const KeyBundle& b) { return b.hash == hash; });
   }
   if (remove) blobs_.remove(hash);

@@ -59,7 +59,7 @@ class Worker {
   void run(const std::atomic<bool>& stop, std::chrono::milliseconds poll = std::chrono::milliseconds(500));
   // Waits up to `wait` for one task and handles it; false when none came. Idle, it lists the queues every
   // `relist` (one JetStream request).
-  bool run_once(std::chrono::milliseconds wait, std::chrono::milliseconds relist = std::chrono::milliseconds(250));
+  bool run_once(std::chrono::milliseconds wait, std::chrono::milliseconds relist = std::chrono::milliseconds(500));
   const WorkerCounters& counters() const { return counters_; }
 
  private:

@@ -2,9 +2,10 @@
 # The cluster as an operator runs it: scripts/cluster.sh brings up 3 NATS nodes (deploy/nats, JetStream replicas 3),
 # a front end and 2 workers on loopback; `cryptounet client run` sends an encrypted batch through the front end; the
 # result file must be byte-identical to `cryptounet infer` run locally on the same batch with the same keys.
-# With --stop-node, the NATS node leading the workers' consumer is stopped while a worker holds the job's task
-# unacked, and the job must still complete with the same bytes (streams and consumer live on the two other nodes,
-# clients reconnect; a task delivered again is harmless, the front end keeps the first result).
+# With --stop-node, the NATS node leading the task queue of the job's keys (a durable consumer) is stopped while a
+# worker holds the job's task unacked, and the job must still complete with the same bytes (streams and consumer
+# live on the two other nodes, clients reconnect; a task delivered again is harmless, the front end keeps the first
+# result).
 # The model is a tiny random HE-friendly U-Net (depth 1, 2 channels, 16x16 tiles) exported with python3-torch.
 # Usage: cluster_sh.sh <cryptounet> <source dir> [--stop-node]
 set -euo pipefail
@@ -47,14 +48,14 @@ if [[ $mode != --stop-node ]]; then
 else
   key=$("${client[@]}" upload-keys --keys "$work/keys/eval.bin")
   job=$("${client[@]}" submit --key-id "$key" --batch "$work/batch.ct")
-  # Does this node lead the workers' consumer with a task delivered and not yet acked (a worker acks only after
+  # Does this node lead a key bundle's task queue with a task delivered and not yet acked (a worker acks only after
   # publishing the result)? Only the consumer's leader reports its pending acks.
   holds_task() {
     "$python" - "$work/cluster/nats/$1" <<'PY'
 import glob, json, sys, urllib.request
 base = json.load(open(glob.glob(sys.argv[1] + "/*.ports")[0]))["monitoring"][0]
 jsz = json.load(urllib.request.urlopen(base + "/jsz?accounts=true&streams=true&consumers=true", timeout=5))
-sys.exit(0 if any(c.get("name") == "cryptounet-workers" and c.get("num_ack_pending", 0) > 0
+sys.exit(0 if any(c.get("name", "").startswith("cryptounet-keys-") and c.get("num_ack_pending", 0) > 0
                   for a in jsz.get("account_details") or [] for s in a.get("stream_detail") or []
                   for c in s.get("consumer_detail") or []) else 1)
 PY
@@ -68,7 +69,7 @@ PY
     sleep 0.2
   done
   "$src/scripts/cluster.sh" stop-node "$work/cluster" "$victim"
-  echo "stopped NATS node $victim (leader of the workers' consumer) while a worker ran the task"
+  echo "stopped NATS node $victim (leader of the job's task queue) while a worker ran the task"
   "${client[@]}" wait --job-id "$job" >/dev/null || {
     "${client[@]}" status --job-id "$job" >&2
     tail -n 20 "$work"/cluster/frontend/log "$work"/cluster/workers/*/log >&2
