@@ -165,13 +165,16 @@ std::vector<const KeyQueue*> Worker::preference_order(const std::vector<KeyQueue
   std::shuffle(waiting.begin(), waiting.end(), rng_);
   std::shuffle(in_flight.begin(), in_flight.end(), rng_);
   if (config_.prefer_held_keys) {
-    const std::vector<std::string> held = keys_.hashes();  // most recently used first
+    // Held bundles, most recently used first; then bundles no worker is computing, whose keys nobody may hold;
+    // last, bundles another worker is computing: it holds their keys and will take their next task when done.
+    const std::vector<std::string> held = keys_.hashes();
     const auto rank = [&](const KeyQueue* q) {
-      return static_cast<std::size_t>(std::find(held.begin(), held.end(), q->keys) - held.begin());
+      const auto h = static_cast<std::size_t>(std::find(held.begin(), held.end(), q->keys) - held.begin());
+      return std::pair(h, q->in_flight > 0);
     };
-    const auto held_first = [&](const KeyQueue* a, const KeyQueue* b) { return rank(a) < rank(b); };
-    std::stable_sort(waiting.begin(), waiting.end(), held_first);
-    std::stable_sort(in_flight.begin(), in_flight.end(), held_first);
+    const auto preferred = [&](const KeyQueue* a, const KeyQueue* b) { return rank(a) < rank(b); };
+    std::stable_sort(waiting.begin(), waiting.end(), preferred);
+    std::stable_sort(in_flight.begin(), in_flight.end(), preferred);
   }
   if (in_flight.size() > kInFlightQueuesAsked) in_flight.resize(kInFlightQueuesAsked);
   waiting.insert(waiting.end(), in_flight.begin(), in_flight.end());
