@@ -22,6 +22,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+bool queue_listed(const std::vector<KeyQueue>& queues, const std::string& keys) {
+  return std::any_of(queues.begin(), queues.end(), [&](const KeyQueue& q) { return q.keys == keys; });
+}
+
 // A failure the task can never overcome (bad keys or ciphertexts, another model): reported to the front end, and
 // the task is terminated instead of redelivered.
 class PermanentFailure : public std::runtime_error {
@@ -122,9 +126,7 @@ bool Worker::take_task() {
   const std::vector<KeyQueue> queues = list_key_queues(nats_);
   // Forget the subscriptions of queues deleted since (their jobs ended).
   for (auto it = queues_.begin(); it != queues_.end();)
-    it = std::any_of(queues.begin(), queues.end(), [&](const KeyQueue& q) { return q.keys == it->first; })
-             ? std::next(it)
-             : queues_.erase(it);
+    it = queue_listed(queues, it->first) ? std::next(it) : queues_.erase(it);
   for (const KeyQueue* queue : preference_order(queues)) {
     natsMsgList list{};
     jsErrCode error = static_cast<jsErrCode>(0);
@@ -136,6 +138,11 @@ bool Worker::take_task() {
       continue;
     }
     if (status == NATS_TIMEOUT || status == NATS_NOT_FOUND) continue;  // another worker took it first
+    if (status != NATS_OK && !queue_listed(list_key_queues(nats_), queue->keys)) {
+      // The server ended the pull because the queue was deleted meanwhile: its last job has ended.
+      spdlog::debug("worker {}: task queue {} deleted while fetching", config_.name, queue->keys);
+      continue;
+    }
     check(status, "fetching a task", error);
     const bool got = list.Count > 0;
     for (int i = 0; i < list.Count; ++i) handle(list.Msgs[i], queue->settings);
