@@ -57,9 +57,12 @@ struct Screenshot {
 
 Screenshot render(const test::TempDir& dir, const std::string& url) {
   const std::string shot = dir.file("shot.png"), log = dir.file("chromium.log");
-  // --virtual-time-budget lets the page's script run to completion before the picture is taken.
+  // --virtual-time-budget lets the page's script run to completion before the picture is taken;
+  // --run-all-compositor-stages-before-draw makes the picture wait for every raster tile (without it, about one
+  // screenshot in ten caught the page half painted).
   const std::string command = "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
                               "--hide-scrollbars --enable-logging=stderr --virtual-time-budget=3000 "
+                              "--run-all-compositor-stages-before-draw "
                               "--user-data-dir='" + dir.file("profile") + "' --window-size=1200,900 --screenshot='" +
                               shot + "' '" + url + "' > '" + log + "' 2>&1";
   const int status = std::system(command.c_str());
