@@ -70,8 +70,16 @@ OpCosts measure_op_costs(const henn::ClientKeys& client, const henn::EvaluationK
   c.summed_rotation = time_per_call(1, [&] { ev.rotate_and_sum(eight_terms, eight, eval.galois); }) / 8;
   c.relin = time_per_call(2, [&] { ev.square_relin(ct, eval.relin); });
   c.mask_product = time_per_call(10, [&] { ev.mul_plain(ct, pt); });
-  ckks::LinearAccumulator acc(ctx, level, 65536.0);
-  c.integer_mac = time_per_call(50, [&] { acc.add_int(ct, 12345); });
+  // As the layers issue them: 8 outputs x 9 taps in one pass (LinearAccumulator::add_int_rows).
+  std::vector<ckks::LinearAccumulator> accs(8, ckks::LinearAccumulator(ctx, level, 65536.0));
+  std::vector<ckks::LinearAccumulator*> rows;
+  for (auto& a : accs) rows.push_back(&a);
+  const std::vector<ckks::Ciphertext> tap_terms(9, ct);
+  std::vector<const ckks::Ciphertext*> taps;
+  for (const auto& t : tap_terms) taps.push_back(&t);
+  const std::vector<int64_t> weights(rows.size() * taps.size(), 12345);
+  c.integer_mac = time_per_call(3, [&] { ckks::LinearAccumulator::add_int_rows(rows, taps, weights); }) /
+                  static_cast<double>(weights.size());
   const ckks::Ciphertext prod = ev.mul_plain(ct, pt);
   c.rescale = time_per_call(5, [&] { ev.rescale(prod); });
   return c;

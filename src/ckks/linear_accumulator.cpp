@@ -1,6 +1,7 @@
 #include "ckks/linear_accumulator.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -56,19 +57,73 @@ void LinearAccumulator::reserve_headroom(int limb, uint64_t term_bound) {
 }
 
 void LinearAccumulator::add_int(const Ciphertext& ct, int64_t c) {
-  if (c <= -(int64_t{1} << 31) || c >= (int64_t{1} << 31))
-    throw std::invalid_argument("LinearAccumulator::add_int: |c| must be < 2^31, got " + std::to_string(c));
-  check_term(ct, ct.scale() * integer_scale_);
-  const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
-#pragma omp parallel for schedule(static)
-  for (int i = 0; i <= level_; ++i) {
-    const Modulus& mod = ctx_->modulus(i);
-    reserve_headroom(i, 2 * mod.value);
-    const uint64_t w = mod.reduce_signed(c);
-    for (int poly = 0; poly < 2; ++poly)
-      mul_scalar_add_lazy_vec(ct.limb(poly, i), w, acc_.data() + (poly * limbs + i) * n, n, mod);
+  LinearAccumulator* self = this;
+  const Ciphertext* term = &ct;
+  add_int_rows({&self, 1}, {&term, 1}, {&c, 1});
+}
+
+void LinearAccumulator::add_int_rows(std::span<LinearAccumulator* const> accs, std::span<const Ciphertext* const> terms,
+                                     std::span<const int64_t> coefficients) {
+  if (coefficients.size() != accs.size() * terms.size())
+    throw std::invalid_argument("LinearAccumulator::add_int_rows: " + std::to_string(coefficients.size()) +
+                                " coefficients for " + std::to_string(accs.size()) + " x " +
+                                std::to_string(terms.size()));
+  if (accs.empty() || terms.empty()) return;
+  for (int64_t c : coefficients)
+    if (c <= -(int64_t{1} << 31) || c >= (int64_t{1} << 31))
+      throw std::invalid_argument("LinearAccumulator::add_int: |c| must be < 2^31, got " + std::to_string(c));
+  const Context& ctx = *accs.front()->ctx_;
+  const int level = accs.front()->level_;
+  const size_t rows = accs.size(), columns = terms.size();
+  for (size_t r = 0; r < rows; ++r) {
+    if (accs[r]->ctx_.get() != &ctx || accs[r]->level_ != level)
+      throw std::invalid_argument("LinearAccumulator::add_int_rows: accumulators of different levels or contexts");
+    for (size_t t = 0; t < columns; ++t)
+      if (coefficients[r * columns + t] != 0)
+        accs[r]->check_term(*terms[t], terms[t]->scale() * accs[r]->integer_scale_);
   }
-  ++terms_;
+  const size_t n = ctx.poly_degree(), limbs = static_cast<size_t>(level) + 1;
+  // Columns per pass: the sums of a pass (one per 16 terms, each < q) must fit the 64-bit headroom of a reduced
+  // limb for any q < 2^61.
+  constexpr size_t kColumnsPerPass = 7 * kMaxWeightedTerms;
+  const size_t block = std::min<size_t>(n, 512);  // coefficients per block: the terms' blocks stay in L2
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i <= level; ++i) {
+    const Modulus& mod = ctx.modulus(i);
+    std::vector<uint64_t> weight(coefficients.size());
+    for (size_t k = 0; k < coefficients.size(); ++k)
+      weight[k] = coefficients[k] == 0 ? 0 : mod.reduce_signed(coefficients[k]);
+    std::array<const uint64_t*, kMaxWeightedTerms> x;
+    std::array<uint64_t, kMaxWeightedTerms> w;
+    for (size_t first = 0; first < columns; first += kColumnsPerPass) {
+      const size_t last = std::min(columns, first + kColumnsPerPass);
+      for (size_t r = 0; r < rows; ++r) {
+        size_t nonzero = 0;
+        for (size_t t = first; t < last; ++t) nonzero += coefficients[r * columns + t] != 0;
+        if (nonzero) accs[r]->reserve_headroom(i, (nonzero + kMaxWeightedTerms - 1) / kMaxWeightedTerms * mod.value);
+      }
+      for (int poly = 0; poly < 2; ++poly) {
+        for (size_t k0 = 0; k0 < n; k0 += block) {
+          for (size_t r = 0; r < rows; ++r) {
+            uint64_t* acc = accs[r]->acc_.data() + (poly * limbs + i) * n + k0;
+            int count = 0;
+            for (size_t t = first; t < last; ++t) {
+              if (coefficients[r * columns + t] == 0) continue;
+              x[count] = terms[t]->limb(poly, i) + k0;
+              w[count] = weight[r * columns + t];
+              if (++count == kMaxWeightedTerms) {
+                weighted_sum_add_lazy_vec(x.data(), w.data(), count, acc, block, mod);
+                count = 0;
+              }
+            }
+            if (count) weighted_sum_add_lazy_vec(x.data(), w.data(), count, acc, block, mod);
+          }
+        }
+      }
+    }
+  }
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t t = 0; t < columns; ++t) accs[r]->terms_ += coefficients[r * columns + t] != 0;
 }
 
 void LinearAccumulator::add_plain(const Ciphertext& ct, const Plaintext& pt) {

@@ -1,8 +1,8 @@
 // Lazy multiply-accumulate at a fixed level: sum_i c_i * ct_i (integers c_i, |c_i| < 2^31) and sum_j ct_j (.) pt_j,
-// with no modular reduction of the accumulator per term and no rescale: each term is a lazy Shoup product (integer,
-// in [0, 2q)) or a Barrett product (plaintext, in [0, q)), vectorized with IFMA for primes < 2^50, added to a 64-bit
-// accumulator; a limb is reduced only when its next term could overflow 2^64 (after ~2^64 / 2q terms: 7 for a
-// 60-bit prime, ~2^23 for a 40-bit one). Memory: one ciphertext.
+// with no modular reduction of the accumulator per term and no rescale: up to 16 integer terms are summed and
+// reduced at once (in [0, q)), a plaintext term is a Barrett product (in [0, q)), vectorized with IFMA for primes
+// < 2^50, added to a 64-bit accumulator; a limb is reduced only when its next sum could overflow 2^64 (after
+// ~2^64 / q sums: 15 for a 60-bit prime, ~2^24 for a 40-bit one). Memory: one ciphertext.
 //
 // Scale semantics: an integer term c * ct stands for the real (c / integer_scale) * ct, so its result scale is
 // ct.scale() * integer_scale; a plaintext term's result scale is ct.scale() * pt.scale(). Every term must give the
@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "ckks/buffer.h"
@@ -25,6 +26,12 @@ class LinearAccumulator {
   LinearAccumulator(ContextPtr ctx, int level, double integer_scale = 1.0);
 
   void add_int(const Ciphertext& ct, int64_t c);               // += c * ct
+  // accs[r] += sum_t coefficients[r * terms.size() + t] * terms[t] for every r (|c| < 2^31; zeros are skipped),
+  // all accumulators at one level of one context. One pass over memory: each block of coefficients of the terms is
+  // read once for all accumulators, and each accumulator is read and written once per 16 terms, where single
+  // add_int calls read and write it once per term (a linear layer's integer MACs are memory-bound).
+  static void add_int_rows(std::span<LinearAccumulator* const> accs, std::span<const Ciphertext* const> terms,
+                           std::span<const int64_t> coefficients);
   void add_plain(const Ciphertext& ct, const Plaintext& pt);   // += ct (.) pt
   size_t term_count() const { return terms_; }
   int level() const { return level_; }

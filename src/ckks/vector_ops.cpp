@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "ckks/ntt.h"
 
@@ -52,9 +53,13 @@ void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b,
   }
 }
 
-void mul_scalar_add_lazy_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
-  const uint64_t ws = shoup_precompute(w, mod.value);
-  for (size_t k = 0; k < n; ++k) acc[k] += mul_shoup_lazy(a[k], w, ws, mod.value);
+void weighted_sum_add_lazy_vec_scalar(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc,
+                                      size_t n, const Modulus& mod) {
+  for (size_t k = 0; k < n; ++k) {
+    u128 sum = 0;  // products < 2^122: 16 of them fit in 128 bits
+    for (int t = 0; t < count; ++t) sum += static_cast<u128>(a[t][k]) * w[t];
+    acc[k] += mod.reduce(sum);
+  }
 }
 
 void mul_add_lazy_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
@@ -210,17 +215,25 @@ __attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const u
   }
 }
 
-__attribute__((target("avx512f,avx512ifma"))) void mul_scalar_add_lazy_ifma(const uint64_t* a, uint64_t w,
-                                                                            uint64_t* acc, size_t n, uint64_t q) {
-  const __m512i zero = _mm512_setzero_si512(), vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w));
-  const __m512i vws = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(w) << 52) / q));
+__attribute__((target("avx512f,avx512ifma"))) void weighted_sum_add_lazy_ifma(const uint64_t* const* a,
+                                                                              const uint64_t* w, int count,
+                                                                              uint64_t* acc, size_t n, uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
+  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
+  const __m512i two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
+  const __m512i two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
   const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  __m512i vw[kMaxWeightedTerms];
+  for (int t = 0; t < count; ++t) vw[t] = _mm512_set1_epi64(static_cast<long long>(w[t]));
   for (size_t k = 0; k < n; k += 8) {
-    const __m512i x = _mm512_loadu_si512(a + k);
-    const __m512i quotient = _mm512_madd52hi_epu64(zero, x, vws);
-    const __m512i r = _mm512_and_si512(
-        _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, x, vw), _mm512_madd52lo_epu64(zero, quotient, vq)), mask52);
+    __m512i lo = _mm512_setzero_si512(), hi = lo;
+    for (int t = 0; t < count; ++t) {
+      const __m512i x = _mm512_loadu_si512(a[t] + k);
+      lo = _mm512_madd52lo_epu64(lo, x, vw[t]);
+      hi = _mm512_madd52hi_epu64(hi, x, vw[t]);
+    }
+    const __m512i r = reduce_split52(lo, hi, vq, one_shoup, two52, two52_shoup, mask52);
     _mm512_storeu_si512(acc + k, _mm512_add_epi64(_mm512_loadu_si512(acc + k), r));
   }
 }
@@ -344,11 +357,14 @@ void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64
     sub_mul_scalar_vec_scalar(x, y, w, out, n, mod);
 }
 
-void mul_scalar_add_lazy_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
+void weighted_sum_add_lazy_vec(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
+                               const Modulus& mod) {
+  if (count < 1 || count > kMaxWeightedTerms)
+    throw std::invalid_argument("weighted_sum_add_lazy_vec: 1 to 16 terms");
   if (use_ifma(mod, n))
-    mul_scalar_add_lazy_ifma(a, w, acc, n, mod.value);
+    weighted_sum_add_lazy_ifma(a, w, count, acc, n, mod.value);
   else
-    mul_scalar_add_lazy_vec_scalar(a, w, acc, n, mod);
+    weighted_sum_add_lazy_vec_scalar(a, w, count, acc, n, mod);
 }
 
 void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
@@ -376,7 +392,7 @@ void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size
 
 void dot_product_pair(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                       uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod) {
-  if (use_ifma(mod, n))
+  if (use_ifma(mod, n) && count <= kMaxWeightedTerms)
     dot_product_pair_ifma(x, b, a, count, out_b, out_a, n, mod.value);
   else
     dot_product_pair_scalar(x, b, a, count, out_b, out_a, n, mod);

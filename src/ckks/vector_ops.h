@@ -27,14 +27,20 @@ void reduce_vec(const uint64_t* x, uint64_t x_bound, uint64_t* out, size_t n, co
 // out = [x]_centered mod q for x in [0, q_from): values above q_from / 2 stand for x - q_from (centered rounding in
 // rescale).
 void reduce_centered_vec(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);
+// The IFMA sums of products below add the low and high 52-bit halves of each product separately and reduce once:
+// with q < 2^50 a high half is below 2^48, so 16 of them stay below the 52 bits the multipliers read.
+inline constexpr int kMaxWeightedTerms = 16;
+
 // Two dot products over `count` digits sharing their left operands, one reduction per coefficient:
-// out_b[k] = sum_j x[j][k] * b[j][k], out_a[k] = sum_j x[j][k] * a[j][k] (mod q), count <= 256. The IFMA path
-// accumulates the low and high 52-bit halves of the products separately (q < 2^50); the scalar path in 128 bits.
+// out_b[k] = sum_j x[j][k] * b[j][k], out_a[k] = sum_j x[j][k] * a[j][k] (mod q), count <= 256 (IFMA for
+// count <= kMaxWeightedTerms, 128-bit scalar sums otherwise).
 void dot_product_pair(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                       uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
-// Lazy accumulation (no reduction of acc): acc += a * w in [0, 2q) (Shoup, constant w < q), or acc += a * b in
-// [0, q). The caller keeps acc below 2^64 (see LinearAccumulator). Inputs a, b in [0, q).
-void mul_scalar_add_lazy_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+// Lazy accumulation (no reduction of acc): acc += (sum_t a[t] * w[t] mod q), in [0, q), for 1 <= count <=
+// kMaxWeightedTerms constants w[t] < q; or acc += a * b in [0, q). The caller keeps acc below 2^64 (see
+// LinearAccumulator). Inputs in [0, q).
+void weighted_sum_add_lazy_vec(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
+                               const Modulus& mod);
 void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 
 // The scalar reference of the two kernels (tests).
@@ -43,7 +49,8 @@ void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc,
 void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
 void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                              uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
-void mul_scalar_add_lazy_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
+void weighted_sum_add_lazy_vec_scalar(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc,
+                                      size_t n, const Modulus& mod);
 void mul_add_lazy_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 void reduce_centered_vec_scalar(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);
 void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,

@@ -14,8 +14,10 @@ template <typename B>
 concept LayerBackend = requires(const B& be, typename B::Value& target, const typename B::Value& v,
                                 const typename B::Mask& mask, typename B::Accumulator& acc,
                                 std::span<const double> values, std::span<const typename B::Value> terms,
-                                std::span<const int> steps, int step, int level,
-                                double scale, std::int64_t coefficient) {
+                                std::span<const int> steps, int step, int level, double scale,
+                                std::span<typename B::Accumulator* const> accumulators,
+                                std::span<const typename B::Value* const> term_pointers,
+                                std::span<const std::int64_t> coefficients) {
   // Levels and scales, read without the backend (a value carries its own).
   { B::level(v) } -> std::same_as<int>;
   { B::scale(v) } -> std::same_as<double>;
@@ -39,7 +41,8 @@ concept LayerBackend = requires(const B& be, typename B::Value& target, const ty
   { be.drop_to_level(v, level) } -> std::same_as<typename B::Value>;
   // Lazy integer multiply-accumulate: sum of c_i * term_i read at scale term scale * integer_scale.
   { be.accumulator(level, scale) } -> std::same_as<typename B::Accumulator>;
-  acc.add(v, coefficient);
+  // accumulators[r] += sum_t coefficients[r * terms + t] * term_pointers[t] (zero coefficients skipped).
+  be.accumulate(accumulators, term_pointers, coefficients);
   { be.finish(static_cast<typename B::Accumulator&&>(acc)) } -> std::same_as<typename B::Value>;
 };
 

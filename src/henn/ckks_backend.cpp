@@ -1,5 +1,7 @@
 #include "henn/ckks_backend.h"
 
+#include <algorithm>
+
 namespace cryptounet::henn {
 
 CkksBackend::CkksBackend(ckks::ContextPtr ctx, const ckks::RelinKey& relin_key, const ckks::GaloisKeys& galois_keys)
@@ -67,7 +69,15 @@ CkksBackend::Value CkksBackend::rescale(const Value& v) const {
 }
 
 CkksBackend::Accumulator CkksBackend::accumulator(int level, double integer_scale) const {
-  return Accumulator(ctx_, level, integer_scale, &counts_);
+  return Accumulator(ctx_, level, integer_scale);
+}
+
+void CkksBackend::accumulate(std::span<Accumulator* const> accumulators, std::span<const Value* const> terms,
+                             std::span<const std::int64_t> coefficients) const {
+  std::vector<ckks::LinearAccumulator*> accs;
+  for (Accumulator* a : accumulators) accs.push_back(&a->acc_);
+  ckks::LinearAccumulator::add_int_rows(accs, terms, coefficients);
+  counts_.integer_macs += std::count_if(coefficients.begin(), coefficients.end(), [](std::int64_t c) { return c; });
 }
 
 }  // namespace cryptounet::henn

@@ -40,16 +40,10 @@ class CkksBackend {
   using Mask = ckks::Plaintext;
   class Accumulator {
    public:
-    Accumulator(ckks::ContextPtr ctx, int level, double integer_scale, OpCounts* counts)
-        : acc_(std::move(ctx), level, integer_scale), counts_(counts) {}
-    void add(const Value& term, std::int64_t c) {
-      acc_.add_int(term, c);
-      ++counts_->integer_macs;
-    }
+    Accumulator(ckks::ContextPtr ctx, int level, double integer_scale) : acc_(std::move(ctx), level, integer_scale) {}
    private:
     friend class CkksBackend;
     ckks::LinearAccumulator acc_;
-    OpCounts* counts_;
   };
 
   CkksBackend(ckks::ContextPtr ctx, const ckks::RelinKey& relin_key, const ckks::GaloisKeys& galois_keys);
@@ -74,6 +68,8 @@ class CkksBackend {
   Value rescale(const Value& v) const;
   Value drop_to_level(const Value& v, int level) const { return evaluator_.drop_to_level(v, level); }
   Accumulator accumulator(int level, double integer_scale) const;
+  void accumulate(std::span<Accumulator* const> accumulators, std::span<const Value* const> terms,
+                  std::span<const std::int64_t> coefficients) const;
   Value finish(Accumulator&& acc) const { return acc.acc_.finish(); }
 
  private:

@@ -190,8 +190,14 @@ class ScaleAlignedMasks {
   std::map<double, std::vector<Mask>> by_scale_;
 };
 
-// RotationSide::Input: every input channel (dropped to `level`) is rotated once per tap (hoisted), masked, and
-// added with integer weights w * factor_ci * multiplier into each output's accumulators.
+// The integer weights of one input channel's terms: coefficients[row * terms + t] for (row, t) in rows x terms, 0
+// where the real weight is 0 (skipped by the accumulators).
+inline std::int64_t weight_coefficient(double w, double multiplier, double int_scale) {
+  return w == 0.0 ? 0 : integer_weight(multiplier * w, int_scale);
+}
+
+// RotationSide::Input: every input channel (dropped to `level`) is rotated once per tap (hoisted) and masked; its
+// tap terms are added with integer weights w * factor_ci * multiplier into all outputs' accumulators in one pass.
 template <LayerBackend Backend>
 void accumulate_taps(const Backend& be, const FeatureMap<typename Backend::Value>& in, const LinearTaps& taps,
                      const LinearWeights& lw, int level, ScaleAlignedMasks<Backend>& masks,
@@ -199,58 +205,81 @@ void accumulate_taps(const Backend& be, const FeatureMap<typename Backend::Value
                      std::vector<typename Backend::Accumulator>& acc_y,
                      std::vector<typename Backend::Accumulator>& acc_z) {
   using Value = typename Backend::Value;
+  std::vector<typename Backend::Accumulator*> rows_y, rows_z;
+  for (auto& a : acc_y) rows_y.push_back(&a);
+  for (auto& a : acc_z) rows_z.push_back(&a);
+  std::vector<std::int64_t> coefficients_y(static_cast<std::size_t>(lw.out_channels) * lw.taps);
+  std::vector<std::int64_t> coefficients_z(mult.z.empty() ? 0 : coefficients_y.size());
   for (int ci = 0; ci < lw.in_channels; ++ci) {
     Value x = Backend::level(in.channels[ci]) == level ? in.channels[ci] : be.drop_to_level(in.channels[ci], level);
     const auto& ms = masks.for_input_scale(Backend::scale(x));
-    std::vector<Value> rotated = be.rotate_hoisted(x, taps.steps);
-    const double f = in.factor[ci];
+    std::vector<Value> terms = be.rotate_hoisted(x, taps.steps);
+    std::vector<const Value*> term_pointers;
     for (int t = 0; t < lw.taps; ++t) {
-      const Value term = be.mul_plain(rotated[t], ms[t]);
-      for (int co = 0; co < lw.out_channels; ++co) {
-        const double w = lw.at(co, ci, t) * f;
-        if (w == 0.0) continue;
-        acc_y[co].add(term, integer_weight(mult.y[co] * w, int_scale));
-        if (!mult.z.empty()) acc_z[co].add(term, integer_weight(mult.z[co] * w, int_scale));
+      terms[t] = be.mul_plain(terms[t], ms[t]);
+      term_pointers.push_back(&terms[t]);
+    }
+    for (int co = 0; co < lw.out_channels; ++co) {
+      for (int t = 0; t < lw.taps; ++t) {
+        const double w = lw.at(co, ci, t) * in.factor[ci];
+        coefficients_y[co * lw.taps + t] = weight_coefficient(w, mult.y[co], int_scale);
+        if (!mult.z.empty()) coefficients_z[co * lw.taps + t] = weight_coefficient(w, mult.z[co], int_scale);
       }
     }
+    be.accumulate(rows_y, term_pointers, coefficients_y);
+    if (!mult.z.empty()) be.accumulate(rows_z, term_pointers, coefficients_z);
   }
 }
 
 // RotationSide::Output: for output co (weights times `multiplier`), tap t's term is the integer-weighted sum of the
 // inputs times the source mask of t, one sum per distinct input scale (the masks align the scales, so the parts add);
-// the terms of all taps are rotated and summed at once. Returns one sum per output, at `level`, before the rescale.
+// the sums of all taps are accumulated in one pass over the inputs, and the terms of all taps are rotated and summed
+// at once. Returns one sum per output, at `level`, before the rescale.
 template <LayerBackend Backend>
 std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const FeatureMap<typename Backend::Value>& in,
                                                     const LinearTaps& taps, const LinearWeights& lw, int level,
                                                     ScaleAlignedMasks<Backend>& source_masks,
                                                     const std::vector<double>& multiplier, double int_scale) {
   using Value = typename Backend::Value;
+  std::map<double, std::vector<const Value*>> inputs_by_scale;
   std::map<double, std::vector<int>> channels_by_scale;
-  for (int ci = 0; ci < lw.in_channels; ++ci) channels_by_scale[Backend::scale(in.channels[ci])].push_back(ci);
+  for (int ci = 0; ci < lw.in_channels; ++ci) {
+    inputs_by_scale[Backend::scale(in.channels[ci])].push_back(&in.channels[ci]);
+    channels_by_scale[Backend::scale(in.channels[ci])].push_back(ci);
+  }
   std::vector<Value> sums;
   for (int co = 0; co < lw.out_channels; ++co) {
+    std::vector<std::optional<Value>> tap_terms(lw.taps);
+    for (const auto& [scale, channels] : channels_by_scale) {
+      const std::size_t count = channels.size();
+      std::vector<std::int64_t> coefficients(lw.taps * count);
+      std::vector<bool> weighted(lw.taps, false);
+      for (int t = 0; t < lw.taps; ++t) {
+        for (std::size_t k = 0; k < count; ++k) {
+          const double w = lw.at(co, channels[k], t) * in.factor[channels[k]];
+          coefficients[t * count + k] = weight_coefficient(w, multiplier[co], int_scale);
+          if (coefficients[t * count + k] != 0) weighted[t] = true;
+        }
+      }
+      std::vector<typename Backend::Accumulator> accs;
+      std::vector<typename Backend::Accumulator*> rows;
+      for (int t = 0; t < lw.taps; ++t) accs.push_back(be.accumulator(level, int_scale));
+      for (auto& a : accs) rows.push_back(&a);
+      be.accumulate(rows, inputs_by_scale.at(scale), coefficients);
+      for (int t = 0; t < lw.taps; ++t) {
+        if (!weighted[t]) continue;
+        Value part = be.mul_plain(be.finish(std::move(accs[t])), source_masks.for_input_scale(scale)[t]);
+        if (tap_terms[t])
+          be.add_inplace(*tap_terms[t], part);
+        else
+          tap_terms[t] = std::move(part);
+      }
+    }
     std::vector<Value> terms;
     std::vector<int> steps;
     for (int t = 0; t < lw.taps; ++t) {
-      std::optional<Value> term;
-      for (const auto& [scale, channels] : channels_by_scale) {
-        typename Backend::Accumulator acc = be.accumulator(level, int_scale);
-        bool weighted = false;
-        for (int ci : channels) {
-          const double w = lw.at(co, ci, t) * in.factor[ci];
-          if (w == 0.0) continue;
-          acc.add(in.channels[ci], integer_weight(multiplier[co] * w, int_scale));
-          weighted = true;
-        }
-        if (!weighted) continue;
-        Value part = be.mul_plain(be.finish(std::move(acc)), source_masks.for_input_scale(scale)[t]);
-        if (term)
-          be.add_inplace(*term, part);
-        else
-          term = std::move(part);
-      }
-      if (!term) continue;
-      terms.push_back(std::move(*term));
+      if (!tap_terms[t]) continue;
+      terms.push_back(std::move(*tap_terms[t]));
       steps.push_back(taps.steps[t]);
     }
     if (terms.empty())

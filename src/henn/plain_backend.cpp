@@ -118,6 +118,15 @@ PlainBackend::Accumulator PlainBackend::accumulator(int level, double integer_sc
   return acc;
 }
 
+void PlainBackend::accumulate(std::span<Accumulator* const> accumulators, std::span<const Value* const> terms,
+                              std::span<const std::int64_t> coefficients) const {
+  if (coefficients.size() != accumulators.size() * terms.size())
+    throw std::invalid_argument("accumulate: coefficient count does not match accumulators x terms");
+  for (std::size_t r = 0; r < accumulators.size(); ++r)
+    for (std::size_t t = 0; t < terms.size(); ++t)
+      if (const std::int64_t c = coefficients[r * terms.size() + t]) accumulators[r]->add(*terms[t], c);
+}
+
 PlainBackend::Value PlainBackend::finish(Accumulator&& acc) const {
   if (acc.scale_ == 0.0) throw std::logic_error("accumulator: no terms were added");
   Value r{std::move(acc.sum_), acc.level_, acc.scale_};

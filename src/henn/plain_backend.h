@@ -25,10 +25,9 @@ class PlainBackend {
     double scale = 1.0;
   };
   class Accumulator {
-   public:
-    void add(const Value& term, std::int64_t c);
    private:
     friend class PlainBackend;
+    void add(const Value& term, std::int64_t c);
     std::vector<double> sum_;
     int level_ = -1;
     double scale_ = 0.0;  // of the result: term scale * integer scale (0 before the first term)
@@ -61,6 +60,8 @@ class PlainBackend {
   Value drop_to_level(const Value& v, int level) const;
   // Sum of c_i * term_i, read as sum of (c_i / integer_scale) * value_i: scale = term scale * integer_scale.
   Accumulator accumulator(int level, double integer_scale) const;
+  void accumulate(std::span<Accumulator* const> accumulators, std::span<const Value* const> terms,
+                  std::span<const std::int64_t> coefficients) const;
   Value finish(Accumulator&& acc) const;
 
  private:

@@ -15,12 +15,26 @@ namespace {
 // Key-switching digits of a key over q_limbs primes of Q with alpha primes per digit (ckks::Parameters::digit_count).
 int digit_count(int q_limbs, int alpha) { return (q_limbs + alpha - 1) / alpha; }
 
+// Bits of the largest key-switching digit of a chain with alpha primes per digit.
+int largest_digit_bits(const std::vector<int>& q_bits, int alpha) {
+  int largest = 0;
+  for (std::size_t start = 0; start < q_bits.size(); start += alpha) {
+    int bits = 0;
+    for (std::size_t i = start; i < std::min(q_bits.size(), start + alpha); ++i) bits += q_bits[i];
+    largest = std::max(largest, bits);
+  }
+  return largest;
+}
+
 // Key size (and key-switching work) ~ digits * (limbs of Q + alpha): pick the alpha that minimizes it within the
-// remaining bit budget.
-int best_digit_size(int q_limbs, int max_alpha) {
-  int best = 1;
+// remaining bit budget, among those whose P = alpha special primes has at least the bits of every digit (the
+// key-switching noise is ~ digit / P times the key's error). 0 when none has.
+int best_digit_size(const std::vector<int>& q_bits, int special_bits, int max_alpha) {
+  const int q_limbs = static_cast<int>(q_bits.size());
+  int best = 0;
   long best_cost = -1;
   for (int alpha = 1; alpha <= std::min(q_limbs, max_alpha); ++alpha) {
+    if (alpha * special_bits < largest_digit_bits(q_bits, alpha)) continue;
     const long digits = digit_count(q_limbs, alpha);
     const long cost = digits * (q_limbs + alpha);
     if (best_cost < 0 || cost <= best_cost) best = alpha, best_cost = cost;
@@ -53,7 +67,6 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
   const Schedule schedule = Schedule::create(model);
   InferencePlan plan;
   plan.levels = schedule.levels;
-  const int q_limbs = schedule.levels + 1;
   const int q_bits = options.base_bits + schedule.levels * options.scale_bits;
   const int first = options.log_n ? options.log_n : ckks::kMinLogN;
   const int last = options.log_n ? options.log_n : ckks::kMaxLogN;
@@ -71,11 +84,17 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
       tried += fmt::format(" N=2^{}: a tile needs {} slots > {};", log_n, block, slots);
       continue;
     }
+    std::vector<int> chain(1, options.base_bits);
+    chain.insert(chain.end(), schedule.levels, options.scale_bits);
+    const int alpha = best_digit_size(chain, options.special_bits, room / options.special_bits);
+    if (alpha == 0) {
+      tried += fmt::format(" N=2^{}: {} {}-bit special primes (the {} bits left) cover no key-switching digit;", log_n,
+                           room / options.special_bits, options.special_bits, room);
+      continue;
+    }
     plan.smaller_rings_refused = tried.empty() ? tried : tried.substr(1, tried.size() - 2);
-    const int alpha = best_digit_size(q_limbs, room / options.special_bits);
     plan.spec.log_n = log_n;
-    plan.spec.q_bits.assign(1, options.base_bits);
-    plan.spec.q_bits.insert(plan.spec.q_bits.end(), schedule.levels, options.scale_bits);
+    plan.spec.q_bits = std::move(chain);
     plan.spec.p_bits.assign(alpha, options.special_bits);
     plan.layout = Layout::create(tile_height, tile_width, slots, model.pooling_depth());
     plan.rotation_steps = schedule.rotation_steps(model, plan.layout);

@@ -37,7 +37,7 @@ struct Accumulator : ::testing::Test {
 
 TEST_F(Accumulator, IntegerTermsWithIntegerScale) {
   // sum_i (c_i / 2^12) * x_i over 40 terms with |c_i| < 2^12; at level 1 the 60-bit q_0 limb must be reduced
-  // lazily every 7 terms, the 40-bit limb never.
+  // lazily every 15 terms, the 40-bit limb never.
   constexpr int kTerms = 40;
   const double integer_scale = 4096.0;
   std::mt19937 rng(5);
@@ -94,6 +94,38 @@ TEST_F(Accumulator, MatchesEvaluatorExactly) {
     eval.add_inplace(expected, eval.mul_int(cy, (1 << 30) - 3 * t));
   }
   EXPECT_EQ(acc.finish().data(), expected.data());
+}
+
+TEST_F(Accumulator, RowsOfWeightedSumsMatchTheEvaluatorExactly) {
+  // 3 accumulators x 120 terms: groups of 16, two passes of 112 columns, zero coefficients skipped, and the 60-bit
+  // q_0 limb reduced between passes; bit-identical to mul_int + add.
+  constexpr int kTerms = 120, kRows = 3;
+  const int level = 1;
+  std::vector<Ciphertext> terms;
+  std::vector<const Ciphertext*> term_ptrs;
+  for (int t = 0; t < kTerms; ++t)
+    terms.push_back(encryptor.encrypt(encoder.encode(std::span<const double>(random_real(slots, 400 + t)), level,
+                                                     kScale)));
+  for (const auto& t : terms) term_ptrs.push_back(&t);
+  std::mt19937 rng(11);
+  std::vector<int64_t> coefficients(kRows * kTerms);
+  for (auto& c : coefficients) c = rng() % 5 == 0 ? 0 : static_cast<int64_t>(rng() % (1u << 31)) - (1 << 30);
+  std::vector<LinearAccumulator> accs(kRows, LinearAccumulator(ctx, level));
+  std::vector<LinearAccumulator*> acc_ptrs;
+  for (auto& a : accs) acc_ptrs.push_back(&a);
+  LinearAccumulator::add_int_rows(acc_ptrs, term_ptrs, coefficients);
+  for (int r = 0; r < kRows; ++r) {
+    Ciphertext expected = eval.mul_int(terms[0], 0);
+    size_t nonzero = 0;
+    for (int t = 0; t < kTerms; ++t) {
+      eval.add_inplace(expected, eval.mul_int(terms[t], coefficients[r * kTerms + t]));
+      nonzero += coefficients[r * kTerms + t] != 0;
+    }
+    EXPECT_EQ(accs[r].term_count(), nonzero);
+    EXPECT_EQ(accs[r].finish().data(), expected.data()) << r;
+  }
+  EXPECT_THROW(LinearAccumulator::add_int_rows(acc_ptrs, term_ptrs, std::span(coefficients).first(kTerms)),
+               std::invalid_argument);
 }
 
 TEST_F(Accumulator, RejectsMismatchedScalesAndLevels) {

@@ -160,11 +160,10 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
         ASSERT_EQ(slow[k], static_cast<uint64_t>(((centered % q) + q) % q));
       }
     }
-    {  // dot products over 6 "digits"
-      constexpr int kDigits = 6;
-      std::vector<std::vector<uint64_t>> xs(kDigits, std::vector<uint64_t>(n)), bs = xs, as = xs;
+    for (const int digits : {6, kMaxWeightedTerms, 40}) {  // dot products over "digits" (IFMA up to 16)
+      std::vector<std::vector<uint64_t>> xs(digits, std::vector<uint64_t>(n)), bs = xs, as = xs;
       std::vector<const uint64_t*> px, pb, pa;
-      for (int j = 0; j < kDigits; ++j) {
+      for (int j = 0; j < digits; ++j) {
         for (size_t k = 0; k < n; ++k) {
           xs[j][k] = k < 8 ? q - 1 : rng() % q;
           bs[j][k] = k < 8 ? q - 1 : rng() % q;
@@ -175,28 +174,40 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
         pa.push_back(as[j].data());
       }
       std::vector<uint64_t> fb(n), fa(n), sb(n), sa(n);
-      dot_product_pair(px.data(), pb.data(), pa.data(), kDigits, fb.data(), fa.data(), n, mod);
-      dot_product_pair_scalar(px.data(), pb.data(), pa.data(), kDigits, sb.data(), sa.data(), n, mod);
-      ASSERT_EQ(fb, sb) << bits;
-      ASSERT_EQ(fa, sa) << bits;
+      dot_product_pair(px.data(), pb.data(), pa.data(), digits, fb.data(), fa.data(), n, mod);
+      dot_product_pair_scalar(px.data(), pb.data(), pa.data(), digits, sb.data(), sa.data(), n, mod);
+      ASSERT_EQ(fb, sb) << bits << " " << digits;
+      ASSERT_EQ(fa, sa) << bits << " " << digits;
       for (size_t k = 0; k < n; ++k) {
         uint64_t expected = 0;
-        for (int j = 0; j < kDigits; ++j)
+        for (int j = 0; j < digits; ++j)
           expected = add_mod(expected, static_cast<uint64_t>(static_cast<u128>(xs[j][k]) * bs[j][k] % q), q);
         ASSERT_EQ(sb[k], expected);
       }
     }
     {  // lazy accumulation: identical sums before any reduction
-      std::vector<uint64_t> lazy_fast = acc, lazy_slow = acc;
-      mul_scalar_add_lazy_vec(a.data(), w, lazy_fast.data(), n, mod);
-      mul_scalar_add_lazy_vec_scalar(a.data(), w, lazy_slow.data(), n, mod);
-      for (size_t k = 0; k < n; ++k) {
-        ASSERT_EQ(lazy_fast[k] % q, lazy_slow[k] % q);
-        ASSERT_LT(lazy_fast[k] - acc[k], 2 * q);
-        ASSERT_EQ(lazy_slow[k] % q, static_cast<uint64_t>((static_cast<u128>(a[k]) * w + acc[k]) % q));
+      // Weighted sums of 1 to 16 terms (extreme inputs and weights included), reduced into [0, q) and added.
+      std::vector<std::vector<uint64_t>> xs(kMaxWeightedTerms, std::vector<uint64_t>(n));
+      std::vector<const uint64_t*> px;
+      std::vector<uint64_t> ws(kMaxWeightedTerms);
+      for (int t = 0; t < kMaxWeightedTerms; ++t) {
+        for (size_t k = 0; k < n; ++k) xs[t][k] = k < 8 ? q - 1 : rng() % q;
+        px.push_back(xs[t].data());
+        ws[t] = t < 2 ? q - 1 : rng() % q;
       }
-      lazy_fast = acc;
-      lazy_slow = acc;
+      for (int count : {1, 3, kMaxWeightedTerms}) {
+        std::vector<uint64_t> lazy_fast = acc, lazy_slow = acc;
+        weighted_sum_add_lazy_vec(px.data(), ws.data(), count, lazy_fast.data(), n, mod);
+        weighted_sum_add_lazy_vec_scalar(px.data(), ws.data(), count, lazy_slow.data(), n, mod);
+        ASSERT_EQ(lazy_fast, lazy_slow) << bits << " " << count;
+        for (size_t k = 0; k < n; ++k) {
+          u128 expected = acc[k];
+          for (int t = 0; t < count; ++t) expected += static_cast<u128>(xs[t][k]) * ws[t] % q;
+          ASSERT_LT(lazy_slow[k] - acc[k], q);
+          ASSERT_EQ(lazy_slow[k] % q, static_cast<uint64_t>(expected % q));
+        }
+      }
+      std::vector<uint64_t> lazy_fast = acc, lazy_slow = acc;
       mul_add_lazy_vec(a.data(), b.data(), lazy_fast.data(), n, mod);
       mul_add_lazy_vec_scalar(a.data(), b.data(), lazy_slow.data(), n, mod);
       ASSERT_EQ(lazy_fast, lazy_slow);

@@ -197,8 +197,13 @@ TEST(HennPlainBackend, FollowsTheCkksLevelAndScaleRules) {
   EXPECT_THROW(be.add_inplace(y, be.encrypt(ones, 2, 0x1p30 * (1 + 1e-6))), std::invalid_argument);
   EXPECT_THROW(be.add_inplace(y, be.encrypt(ones, 1, 0x1p30)), std::invalid_argument);
   auto acc = be.accumulator(2, 0x1p20);
-  EXPECT_THROW(acc.add(x, std::int64_t{1} << 31), std::invalid_argument);
-  EXPECT_THROW(acc.add(be.encrypt(ones, 1, 0x1p30), 1), std::invalid_argument);
+  PlainBackend::Accumulator* rows[] = {&acc};
+  const PlainBackend::Value low = be.encrypt(ones, 1, 0x1p30);
+  const PlainBackend::Value* terms[] = {&x, &low};
+  EXPECT_THROW(be.accumulate(rows, terms, std::vector<std::int64_t>{std::int64_t{1} << 31, 0}),
+               std::invalid_argument);
+  EXPECT_THROW(be.accumulate(rows, terms, std::vector<std::int64_t>{0, 1}), std::invalid_argument);
+  EXPECT_THROW(be.accumulate(rows, terms, std::vector<std::int64_t>{1}), std::invalid_argument);
   EXPECT_THROW(be.finish(be.accumulator(2, 0x1p20)), std::logic_error);
 }
 
