@@ -1,5 +1,6 @@
 #include "ckks/context.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -49,25 +50,35 @@ BaseConverter make_converter(const std::vector<Modulus>& moduli, std::vector<int
 void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::vector<int>& targets,
                             const std::vector<uint64_t*>& dst, bool centered) const {
   const size_t n = ctx.poly_degree(), s = source.size();
-  constexpr uint64_t two52 = uint64_t{1} << 52;
-  // y_i = [x_i * (S/s_i)^-1]_{s_i}; a y_i that may exceed 52 bits is split into y_lo + 2^52 * y_hi so that every
-  // multiply-accumulate below reads 52-bit inputs (IFMA-friendly, see mul_scalar_add_vec).
+  constexpr int kPartBits = 50;
+  constexpr uint64_t kPart = uint64_t{1} << kPartBits;
+  // y_i = [x_i * (S/s_i)^-1]_{s_i}. Every term of the sums below must be < 2^50 (weighted_sum_add_lazy_vec):
+  // a y_i of a larger prime is split into y_lo + 2^50 * y_hi.
   LimbBuffer y(s * n), y_hi;
-  std::vector<bool> split(s, false);
+  std::vector<const uint64_t*> columns;  // the sum's terms: y_i, y_hi of the split ones, then the multiples
+  std::vector<int> column_source;        // their source index i
+  std::vector<bool> column_high;         // whether a column is a y_hi (weight hat * 2^50)
   for (size_t i = 0; i < s; ++i) {
-    const uint64_t qi = ctx.prime(source[i]);
-    const uint64_t w = inv_hat[i], ws = inv_hat_shoup[i];
-    const uint64_t* x = src + i * n;
+    const Modulus& mod = ctx.modulus(source[i]);
     uint64_t* yi = y.data() + i * n;
-    for (size_t k = 0; k < n; ++k) yi[k] = mul_shoup(x[k], w, ws, qi);
-    if (qi > two52) {
-      split[i] = true;
-      if (y_hi.empty()) y_hi.resize(s * n);
-      for (size_t k = 0; k < n; ++k) {
-        y_hi[i * n + k] = yi[k] >> 52;
-        yi[k] &= two52 - 1;
-      }
+    std::fill(yi, yi + n, 0);
+    mul_scalar_add_vec(src + i * n, inv_hat[i], yi, n, mod);
+    columns.push_back(yi);
+    column_source.push_back(static_cast<int>(i));
+    column_high.push_back(false);
+  }
+  for (size_t i = 0; i < s; ++i) {
+    if (ctx.prime(source[i]) <= kPart) continue;
+    if (y_hi.empty()) y_hi.resize(s * n);
+    uint64_t* yi = y.data() + i * n;
+    uint64_t* hi = y_hi.data() + i * n;
+    for (size_t k = 0; k < n; ++k) {
+      hi[k] = yi[k] >> kPartBits;
+      yi[k] &= kPart - 1;
     }
+    columns.push_back(hi);
+    column_source.push_back(static_cast<int>(i));
+    column_high.push_back(true);
   }
   // multiples[k] = round(sum_i y_i / s_i): subtracting multiples[k] * S gives the centered representative.
   LimbBuffer multiples;
@@ -77,25 +88,45 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
     for (size_t i = 0; i < s; ++i) inv_source[i] = 1.0 / static_cast<double>(ctx.prime(source[i]));
     for (size_t k = 0; k < n; ++k) {
       double v = 0;
-      for (size_t i = 0; i < s; ++i) {
-        const double yi = static_cast<double>(y[i * n + k]) + (split[i] ? static_cast<double>(y_hi[i * n + k]) * 0x1.0p52 : 0.0);
-        v += yi * inv_source[i];
-      }
+      for (size_t c = 0; c < columns.size(); ++c)
+        v += static_cast<double>(columns[c][k]) * (column_high[c] ? 0x1.0p50 : 1.0) * inv_source[column_source[c]];
       multiples[k] = static_cast<uint64_t>(std::llround(v));
     }
+    columns.push_back(multiples.data());
   }
-#pragma omp parallel for schedule(static)
+  // Per target, the weight of each column: (S/s_i) mod p, times 2^50 for a y_hi, and -S mod p for the multiples.
+  const size_t width = columns.size();
+  std::vector<uint64_t> weights(targets.size() * width);
   for (size_t t = 0; t < targets.size(); ++t) {
     const Modulus& mod = ctx.modulus(targets[t]);
     const uint64_t* hat = hat_mod.data() + static_cast<size_t>(targets[t]) * s;
-    const uint64_t two52_mod = mod.reduce(two52);
-    uint64_t* out = dst[t];
-    std::fill(out, out + n, 0);
-    for (size_t i = 0; i < s; ++i) {
-      mul_scalar_add_vec(y.data() + i * n, hat[i], out, n, mod);
-      if (split[i]) mul_scalar_add_vec(y_hi.data() + i * n, mod.mul(hat[i], two52_mod), out, n, mod);
+    for (size_t c = 0; c < width; ++c) {
+      uint64_t w;
+      if (centered && c + 1 == width)
+        w = neg_mod(product_mod[targets[t]], mod.value);
+      else
+        w = column_high[c] ? mod.mul(hat[column_source[c]], mod.reduce(kPart)) : hat[column_source[c]];
+      weights[t * width + c] = w;
     }
-    if (centered) mul_scalar_add_vec(multiples.data(), neg_mod(product_mod[targets[t]], mod.value), out, n, mod);
+  }
+  // One pass over the sources per block of coefficients, for all targets (the block stays in cache).
+  const size_t block = std::min<size_t>(n, 1024);
+  const size_t groups = (width + kMaxWeightedTerms - 1) / kMaxWeightedTerms;
+#pragma omp parallel for schedule(static)
+  for (size_t k0 = 0; k0 < n; k0 += block) {
+    std::vector<uint64_t> lazy(block);
+    std::vector<const uint64_t*> x(width);
+    for (size_t c = 0; c < width; ++c) x[c] = columns[c] + k0;
+    for (size_t t = 0; t < targets.size(); ++t) {
+      const Modulus& mod = ctx.modulus(targets[t]);
+      std::fill(lazy.begin(), lazy.end(), 0);
+      for (size_t first = 0; first < width; first += kMaxWeightedTerms) {
+        const int count = static_cast<int>(std::min<size_t>(kMaxWeightedTerms, width - first));
+        weighted_sum_add_lazy_vec(x.data() + first, weights.data() + t * width + first, count, lazy.data(), block,
+                                  mod);
+      }
+      reduce_vec(lazy.data(), groups * mod.value, dst[t] + k0, block, mod);  // each group added < q
+    }
   }
 }
 

@@ -398,14 +398,8 @@ Ciphertext Evaluator::rotate_and_sum(std::span<const Ciphertext> terms, std::spa
     mod_down(*ctx_, acc0, level, k0.data());
     mod_down(*ctx_, acc1, level, k1.data());
     for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
-      uint64_t* s0 = sum.limb(0, i);
-      uint64_t* s1 = sum.limb(1, i);
-      const uint64_t* x0 = k0.data() + i * n;
-      const uint64_t* x1 = k1.data() + i * n;
-      for (size_t k = 0; k < n; ++k) {
-        s0[k] = add_mod(s0[k], x0[k], mod.value);
-        s1[k] = add_mod(s1[k], x1[k], mod.value);
-      }
+      add_mod_vec(sum.limb(0, i), k0.data() + i * n, sum.limb(0, i), n, mod);
+      add_mod_vec(sum.limb(1, i), k1.data() + i * n, sum.limb(1, i), n, mod);
     });
   }
   return sum;

@@ -117,10 +117,8 @@ void key_inner_product(const Context& ctx, const DecomposedPoly& d, const KeySwi
         continue;
       }
       dot_product_pair(xs.data(), bs.data(), as.data(), d.digits, sum0.data(), sum1.data(), block, mod);
-      for (size_t k = 0; k < block; ++k) {
-        r0[k0 + k] = add_mod(r0[k0 + k], sum0[k], mod.value);
-        r1[k0 + k] = add_mod(r1[k0 + k], sum1[k], mod.value);
-      }
+      add_mod_vec(r0 + k0, sum0.data(), r0 + k0, block, mod);
+      add_mod_vec(r1 + k0, sum1.data(), r1 + k0, block, mod);
     }
   }
 }

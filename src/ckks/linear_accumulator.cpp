@@ -149,11 +149,9 @@ Ciphertext LinearAccumulator::finish() {
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);
-    for (int poly = 0; poly < 2; ++poly) {
-      const uint64_t* a = acc_.data() + (poly * limbs + i) * n;
-      uint64_t* out = ct.limb(poly, i);
-      for (size_t k = 0; k < n; ++k) out[k] = mod.reduce(a[k]);
-    }
+    const uint64_t x_bound = bound_[i] == std::numeric_limits<uint64_t>::max() ? bound_[i] : bound_[i] + 1;
+    for (int poly = 0; poly < 2; ++poly)
+      reduce_vec(acc_.data() + (poly * limbs + i) * n, x_bound, ct.limb(poly, i), n, mod);
   }
   reset();
   return ct;

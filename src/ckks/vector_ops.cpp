@@ -189,6 +189,22 @@ __attribute__((target("avx512f,avx512ifma"))) inline __m512i reduce_split52(__m5
   return _mm512_min_epu64(r, _mm512_sub_epi64(r, q));
 }
 
+// Any 64-bit x = hi * 2^52 + lo, reduced as the split sums above (hi < 2^12).
+__attribute__((target("avx512f,avx512ifma"))) void reduce64_ifma(const uint64_t* x, uint64_t* out, size_t n,
+                                                                 uint64_t q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
+  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
+  const __m512i two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
+  const __m512i two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  for (size_t k = 0; k < n; k += 8) {
+    const __m512i v = _mm512_loadu_si512(x + k);
+    _mm512_storeu_si512(out + k, reduce_split52(_mm512_and_si512(v, mask52), _mm512_srli_epi64(v, 52), vq, one_shoup,
+                                                two52, two52_shoup, mask52));
+  }
+}
+
 __attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const uint64_t* const* x,
                                                                          const uint64_t* const* b,
                                                                          const uint64_t* const* a, int count,
@@ -378,6 +394,8 @@ void reduce_vec(const uint64_t* x, uint64_t x_bound, uint64_t* out, size_t n, co
   if (use_ifma(mod, n) && x_bound <= (uint64_t{1} << 52)) {
     std::fill(out, out + n, 0);
     mul_scalar_add_ifma(x, 1, out, n, mod.value);  // x * 1 (Shoup with beta = 2^52)
+  } else if (use_ifma(mod, n)) {
+    reduce64_ifma(x, out, n, mod.value);
   } else {
     for (size_t k = 0; k < n; ++k) out[k] = mod.reduce(x[k]);
   }
