@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <bit>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,6 +14,10 @@ namespace cryptounet::henn {
 void flood_noise(const ckks::Context& context, ckks::Ciphertext& ciphertext, int bits) {
   if (bits < 1 || bits > kMaxFloodBits)
     throw std::invalid_argument("flood_noise: bits must be in [1, " + std::to_string(kMaxFloodBits) + "]");
+  // The result is decrypted modulo q_0: noise of its size would wrap around and destroy the result.
+  if (const int room = std::bit_width(context.prime(0)) - 2; bits > room)
+    throw std::invalid_argument("flood_noise: " + std::to_string(bits) + " bits of noise do not fit the " +
+                                std::to_string(room + 2) + "-bit prime q_0 the result is decrypted modulo");
   if (sodium_init() < 0) throw std::runtime_error("flood_noise: libsodium failed to initialise");
   const std::size_t n = ciphertext.poly_degree();
   // Uniform in [0, 2^(bits+1)) from the top bits of a uniform 64-bit word, then centred: exactly uniform on

@@ -26,9 +26,14 @@ int largest_digit_bits(const std::vector<int>& q_bits, int alpha) {
   return largest;
 }
 
+// At most this many key-switching digits: a key is digits x (limbs of Q + alpha) limbs, and the key inner product
+// sums the digits on the IFMA kernels only up to 16 (ckks/vector_ops.h); a ring that leaves room only for more
+// (alpha of 1 or 2 primes) is passed over for the next, whose keys are smaller.
+constexpr int kMaxDigits = 16;
+
 // Key size (and key-switching work) ~ digits * (limbs of Q + alpha): pick the alpha that minimizes it within the
 // remaining bit budget, among those whose P = alpha special primes has at least the bits of every digit (the
-// key-switching noise is ~ digit / P times the key's error). 0 when none has.
+// key-switching noise is ~ digit / P times the key's error) and that give at most kMaxDigits digits. 0 when none.
 int best_digit_size(const std::vector<int>& q_bits, int special_bits, int max_alpha) {
   const int q_limbs = static_cast<int>(q_bits.size());
   int best = 0;
@@ -36,6 +41,7 @@ int best_digit_size(const std::vector<int>& q_bits, int special_bits, int max_al
   for (int alpha = 1; alpha <= std::min(q_limbs, max_alpha); ++alpha) {
     if (alpha * special_bits < largest_digit_bits(q_bits, alpha)) continue;
     const long digits = digit_count(q_limbs, alpha);
+    if (digits > kMaxDigits) continue;
     const long cost = digits * (q_limbs + alpha);
     if (best_cost < 0 || cost <= best_cost) best = alpha, best_cost = cost;
   }
@@ -88,8 +94,8 @@ InferencePlan plan_inference(const nn::Model& model, int tile_height, int tile_w
     chain.insert(chain.end(), schedule.levels, options.scale_bits);
     const int alpha = best_digit_size(chain, options.special_bits, room / options.special_bits);
     if (alpha == 0) {
-      tried += fmt::format(" N=2^{}: {} {}-bit special primes (the {} bits left) cover no key-switching digit;", log_n,
-                           room / options.special_bits, options.special_bits, room);
+      tried += fmt::format(" N=2^{}: {} bits left for P, too few {}-bit special primes for at most {} key-switching "
+                           "digits;", log_n, room, options.special_bits, kMaxDigits);
       continue;
     }
     plan.smaller_rings_refused = tried.empty() ? tried : tried.substr(1, tried.size() - 2);

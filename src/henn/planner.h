@@ -20,7 +20,9 @@ namespace cryptounet::henn {
 struct PlanOptions {
   int log_n = 0;         // 0: the smallest ring that fits (and holds at least one tile)
   int scale_bits = kDefaultScaleBits;  // scaling primes (layer_options.h places every scale below 2^scale_bits)
-  int base_bits = 60;    // q_0: room for the final logits (|logit| < 2^(base_bits - scale_bits - 1))
+  // q_0, the prime the result is decrypted modulo: logits at 2^(scale_bits - 6) need |logit| < 2^(base_bits -
+  // scale_bits + 5) (2^15 with the defaults). Below 2^50 its limb runs on the IFMA kernels like the others.
+  int base_bits = 50;
   // Special primes of hybrid key switching: below 2^50, the NTT and the multiply-accumulates of key switching run
   // on the 52-bit IFMA multipliers (ckks/ntt_ifma.cpp), 3-4x the 64-bit scalar path.
   int special_bits = 50;

@@ -219,17 +219,20 @@ TEST(HennPlanner, KeysServeOnlyTheLevelsTheirStepsAreUsedAt) {
 }
 
 TEST(HennPlanner, MovesToN17WhenTheLevelsExceedN16) {
-  const nn::Model model = testing::tiny_unet(4, 2);  // 41 levels: 60 + 41 x 40 + 50 = 1750 bits > 1747 at N = 2^16
+  // 41 levels: 50 + 41 x 40 = 1690 bits of Q leave 57 bits for P at N = 2^16, one 50-bit special prime: 42 digits.
+  const nn::Model model = testing::tiny_unet(4, 2);
   const InferencePlan plan = plan_inference(model, 128, 128);
   EXPECT_EQ(plan.levels, 41);
   EXPECT_EQ(plan.spec.log_n, 17);
   EXPECT_LE(ckks::log_qp_bits(plan.spec), ckks::max_log_qp_128bit(17));
-  EXPECT_NE(plan.smaller_rings_refused.find("N=2^16: 1700 bits of Q + 50 of P > bound 1747"), std::string::npos)
+  EXPECT_NE(plan.smaller_rings_refused.find(
+                "N=2^16: 57 bits left for P, too few 50-bit special primes for at most 16 key-switching digits"),
+            std::string::npos)
       << plan.smaller_rings_refused;
   // Same block per tile as at N = 2^16, twice the slots: four 128x128 tiles per ciphertext instead of two.
   EXPECT_EQ(plan.layout.block, 128 * 128);
   EXPECT_EQ(plan.layout.tiles_per_ciphertext, 4);
-  // Room under the larger bound (1823 bits: up to 36 special primes of 50 bits) for 21 special primes: two
+  // Room under the larger bound (1833 bits: up to 36 special primes of 50 bits) for 21 special primes: two
   // key-switching digits over the 42 primes of Q.
   EXPECT_EQ(plan.spec.p_bits.size(), 21u);
   EXPECT_EQ(plan.spec.q_bits.size(), 42u);
