@@ -1,8 +1,9 @@
-// CKKS engine benchmarks (issue 2, part 4): `<op>/<set>/threads:<t>` for the three parameter sets, at full level,
-// scale 2^40. Run one figure with e.g. `build/bench/ckks_ops --benchmark_filter=rotate/N15`.
-//   N14: N = 2^14, q = 60 + 6x40, P = 2x60 (dnum 4)
-//   N15: N = 2^15, q = 60 + 16x40, P = 3x60 (dnum 6)
-//   N16: N = 2^16, q = 60 + 29x40 (30 levels), P = 5x60 (dnum 6), 1520 bits <= 1747
+// CKKS engine benchmarks: `<op>/<set>/threads:<t>` for the three parameter sets, at full level, scale 2^40. Run one
+// figure with e.g. `build/bench/ckks_ops --benchmark_filter=rotate/N15`. Every prime is below 2^50, so every limb
+// takes the AVX-512 IFMA kernels where the CPU has them (q_0 and special primes of 50 bits, scaling primes of 40):
+//   N14: N = 2^14, q = 50 + 6x40, P = 2x50 (dnum 4), 390 bits <= 438
+//   N15: N = 2^15, q = 50 + 16x40, P = 3x50 (dnum 6), 840 bits <= 881
+//   N16: N = 2^16, q = 50 + 29x40 (30 levels), P = 5x50 (dnum 6), 1460 bits <= 1747
 // The "sizes/<set>" entry reports serialized sizes (bytes) as counters.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -27,14 +28,14 @@ constexpr double kScale = 0x1.0p40;
 const std::vector<int> kHoistedSteps = {1, 2, 3, 4, 5, 6, 7, 8};
 
 ParameterSpec spec_for(const std::string& set) {
-  if (set == "N14") return {14, {60, 40, 40, 40, 40, 40, 40}, {60, 60}};
-  std::vector<int> q{60};
+  if (set == "N14") return {14, {50, 40, 40, 40, 40, 40, 40}, {50, 50}};
+  std::vector<int> q{50};
   if (set == "N15") {
     q.insert(q.end(), 16, 40);
-    return {15, q, {60, 60, 60}};
+    return {15, q, {50, 50, 50}};
   }
   q.insert(q.end(), 29, 40);
-  return {16, q, {60, 60, 60, 60, 60}};
+  return {16, q, {50, 50, 50, 50, 50}};
 }
 
 // Everything a benchmark of one set needs, built once per set (keys are large at N16).

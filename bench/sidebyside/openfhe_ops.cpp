@@ -3,8 +3,8 @@
 // OMP_NUM_THREADS=1. Our own code; OpenFHE itself is built outside this repository (see README.md next to this
 // file). Not part of the project's CMake build (bench/CMakeLists.txt only globs bench/*.cpp).
 //
-// Parameters: ring dimension 2^15, multiplicative depth 16, first modulus 60 bits, scaling modulus 40 bits
-// (q = 60 + 16x40, as ours), HYBRID key switching with numLargeDigits 6 (dnum 6, as ours; OpenFHE picks the
+// Parameters: ring dimension 2^15, multiplicative depth 16, first modulus 50 bits, scaling modulus 40 bits
+// (q = 50 + 16x40, as ours), HYBRID key switching with numLargeDigits 6 (dnum 6, as ours; OpenFHE picks the
 // special primes itself and the program prints how many), FIXEDMANUAL scaling (explicit rescale, as ours),
 // HEStd_128_classic (falls back to HEStd_NotSet, and says so, if OpenFHE refuses 2^15 at 128 bits).
 // rotate_hoisted8 = EvalFastRotationPrecompute once + 8 EvalFastRotation (steps 1..8), as our rotate_hoisted8.
@@ -30,7 +30,7 @@ CryptoContext<DCRTPoly> make_context(SecurityLevel level) {
   p.SetRingDim(1 << 15);
   p.SetBatchSize(1 << 14);
   p.SetMultiplicativeDepth(16);
-  p.SetFirstModSize(60);
+  p.SetFirstModSize(50);
   p.SetScalingModSize(40);
   p.SetKeySwitchTechnique(HYBRID);
   p.SetNumLargeDigits(6);
