@@ -61,8 +61,8 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
   for (size_t i = 0; i < s; ++i) {
     const Modulus& mod = ctx.modulus(source[i]);
     uint64_t* yi = y.data() + i * n;
-    std::fill(yi, yi + n, 0);
-    mul_scalar_add_vec(src + i * n, inv_hat[i], yi, n, mod);
+    const uint64_t* xi = src + i * n;
+    weighted_sum_lazy_vec(&xi, &inv_hat[i], 1, yi, n, mod, /*accumulate=*/false);
     columns.push_back(yi);
     column_source.push_back(static_cast<int>(i));
     column_high.push_back(false);
@@ -109,23 +109,22 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
       weights[t * width + c] = w;
     }
   }
-  // One pass over the sources per block of coefficients, for all targets (the block stays in cache).
+  // One pass over the sources per block of coefficients, for all targets (the block stays in cache). Each group of
+  // 16 columns adds less than q: one group leaves the sum reduced, more are reduced at the end.
   const size_t block = std::min<size_t>(n, 1024);
-  const size_t groups = (width + kMaxWeightedTerms - 1) / kMaxWeightedTerms;
 #pragma omp parallel for schedule(static)
   for (size_t k0 = 0; k0 < n; k0 += block) {
-    std::vector<uint64_t> lazy(block);
     std::vector<const uint64_t*> x(width);
     for (size_t c = 0; c < width; ++c) x[c] = columns[c] + k0;
     for (size_t t = 0; t < targets.size(); ++t) {
       const Modulus& mod = ctx.modulus(targets[t]);
-      std::fill(lazy.begin(), lazy.end(), 0);
+      uint64_t* out = dst[t] + k0;
       for (size_t first = 0; first < width; first += kMaxWeightedTerms) {
         const int count = static_cast<int>(std::min<size_t>(kMaxWeightedTerms, width - first));
-        weighted_sum_add_lazy_vec(x.data() + first, weights.data() + t * width + first, count, lazy.data(), block,
-                                  mod);
+        weighted_sum_lazy_vec(x.data() + first, weights.data() + t * width + first, count, out, block, mod,
+                              /*accumulate=*/first > 0);
       }
-      reduce_vec(lazy.data(), groups * mod.value, dst[t] + k0, block, mod);  // each group added < q
+      if (width > static_cast<size_t>(kMaxWeightedTerms)) reduce_vec(out, out, block, mod);
     }
   }
 }
@@ -237,7 +236,7 @@ void Context::crt_compose(const uint64_t* limbs, int level, double divisor, doub
         uint64_t* di = digits.data() + static_cast<size_t>(i) * chunk;
         for (int j = 0; j < i; ++j) {
           const uint64_t* dj = digits.data() + static_cast<size_t>(j) * chunk;
-          reduce_vec(dj, moduli_[j].value, reduced.data(), len, mod);
+          reduce_vec(dj, reduced.data(), len, mod);
           sub_mul_scalar_vec(di, reduced.data(), garner_inv_[i][j], di, len, mod);
         }
       }

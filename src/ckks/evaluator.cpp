@@ -281,6 +281,16 @@ const KeySwitchKey& Evaluator::galois_key(uint64_t galois_elt, const GaloisKeys&
 
 namespace {
 
+// c1 under the automorphism (an NTT-slot permutation per limb), written to out (level + 1 limbs).
+void permute_c1(const Context& ctx, const Ciphertext& a, const std::vector<uint32_t>& perm, uint64_t* out) {
+  const size_t n = ctx.poly_degree();
+  for_each_limb(ctx, a.level(), [&](int i, const Modulus&) {
+    const uint64_t* src = a.limb(1, i);
+    uint64_t* dst = out + i * n;
+    for (size_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
+  });
+}
+
 // (perm(c0) + k0, k1): the rotated ciphertext from the key-switched permuted c1.
 Ciphertext assemble_rotation(const Context& ctx, const Ciphertext& a, const std::vector<uint32_t>& perm,
                              const LimbBuffer& k0, const LimbBuffer& k1) {
@@ -306,11 +316,7 @@ Ciphertext Evaluator::apply_galois(const Ciphertext& a, uint64_t galois_elt, con
   const auto perm = ctx_->galois_permutation_ntt(galois_elt);
   // Permute c1 first, then key-switch from s(X^g) to s.
   LimbBuffer c1(a.limb_count() * n);
-  for (size_t i = 0; i < a.limb_count(); ++i) {
-    const uint64_t* src = a.limb(1, static_cast<int>(i));
-    uint64_t* dst = c1.data() + i * n;
-    for (size_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
-  }
+  permute_c1(*ctx_, a, perm, c1.data());
   const DecomposedPoly d = decompose_mod_up(*ctx_, c1.data(), a.level());
   LimbBuffer k0(c1.size()), k1(c1.size());
   key_inner_product_mod_down(*ctx_, d, key, nullptr, k0.data(), k1.data());
@@ -374,7 +380,7 @@ Ciphertext Evaluator::rotate_and_sum(std::span<const Ciphertext> terms, std::spa
   const size_t n = ctx_->poly_degree();
   // sum: the step-0 terms and the permuted c0 of the others; acc0, acc1: the key-switched c1 products over Q * P.
   Ciphertext sum(n, level, terms[0].scale());
-  LimbBuffer acc0, acc1;
+  LimbBuffer acc0, acc1, c1(static_cast<size_t>(level + 1) * n);
   bool switched = false;
   for (size_t t = 0; t < terms.size(); ++t) {
     const Ciphertext& a = terms[t];
@@ -383,9 +389,12 @@ Ciphertext Evaluator::rotate_and_sum(std::span<const Ciphertext> terms, std::spa
       add_inplace(sum, a);
       continue;
     }
+    // Each term has its own ModUp, so c1 is permuted before it (level + 1 limbs) rather than the extended digits
+    // after it (digits x (level + 1 + K) limbs), as in apply_galois.
     const auto perm = ctx_->galois_permutation_ntt(g);
-    const DecomposedPoly d = decompose_mod_up(*ctx_, a.poly(1), level);
-    key_inner_product(*ctx_, d, gk.keys.at(g), perm.data(), acc0, acc1, /*accumulate=*/switched);
+    permute_c1(*ctx_, a, perm, c1.data());
+    const DecomposedPoly d = decompose_mod_up(*ctx_, c1.data(), level);
+    key_inner_product(*ctx_, d, gk.keys.at(g), nullptr, acc0, acc1, /*accumulate=*/switched);
     switched = true;
     for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
       const uint64_t* c0 = a.limb(0, i);

@@ -36,24 +36,23 @@ void LinearAccumulator::check_term(const Ciphertext& ct, double result_scale) {
     check_same_scale(scale_, result_scale, "LinearAccumulator");
 }
 
-// Makes room in a limb for a term bounded by term_bound: zeroes the limb before its first term (bound 0: nothing
-// accumulated yet, so a fresh or reset accumulator costs no pass over memory), and reduces it to [0, q) when the
-// term could overflow 64 bits.
-void LinearAccumulator::reserve_headroom(int limb, uint64_t term_bound) {
+// Makes room in a limb for terms adding up to term_bound: reduces it to [0, q) when they could overflow 64 bits.
+// Returns whether the limb was empty (bound 0: nothing accumulated yet, its memory not even zeroed, so a fresh or
+// reset accumulator costs no pass over memory): the caller then writes the limb instead of adding to it.
+bool LinearAccumulator::reserve_headroom(int limb, uint64_t term_bound) {
   const size_t n = ctx_->poly_degree(), limbs = static_cast<size_t>(level_) + 1;
-  if (bound_[limb] == 0) {
-    for (int poly = 0; poly < 2; ++poly) std::fill_n(acc_.data() + (poly * limbs + limb) * n, n, uint64_t{0});
-  }
+  const bool empty = bound_[limb] == 0;
   if (bound_[limb] <= std::numeric_limits<uint64_t>::max() - term_bound) {
     bound_[limb] += term_bound;
-    return;
+    return empty;
   }
   const Modulus& mod = ctx_->modulus(limb);
   for (int poly = 0; poly < 2; ++poly) {
     uint64_t* a = acc_.data() + (poly * limbs + limb) * n;
-    for (size_t k = 0; k < n; ++k) a[k] = mod.reduce(a[k]);
+    reduce_vec(a, a, n, mod);
   }
   bound_[limb] = mod.value - 1 + term_bound;
+  return false;
 }
 
 void LinearAccumulator::add_int(const Ciphertext& ct, int64_t c) {
@@ -97,26 +96,30 @@ void LinearAccumulator::add_int_rows(std::span<LinearAccumulator* const> accs, s
     std::array<uint64_t, kMaxWeightedTerms> w;
     for (size_t first = 0; first < columns; first += kColumnsPerPass) {
       const size_t last = std::min(columns, first + kColumnsPerPass);
+      std::vector<bool> empty(rows, false);  // the row's limb holds nothing yet: its first sum writes it
       for (size_t r = 0; r < rows; ++r) {
         size_t nonzero = 0;
         for (size_t t = first; t < last; ++t) nonzero += coefficients[r * columns + t] != 0;
-        if (nonzero) accs[r]->reserve_headroom(i, (nonzero + kMaxWeightedTerms - 1) / kMaxWeightedTerms * mod.value);
+        if (nonzero)
+          empty[r] = accs[r]->reserve_headroom(i, (nonzero + kMaxWeightedTerms - 1) / kMaxWeightedTerms * mod.value);
       }
       for (int poly = 0; poly < 2; ++poly) {
         for (size_t k0 = 0; k0 < n; k0 += block) {
           for (size_t r = 0; r < rows; ++r) {
             uint64_t* acc = accs[r]->acc_.data() + (poly * limbs + i) * n + k0;
+            bool accumulate = !empty[r];
             int count = 0;
             for (size_t t = first; t < last; ++t) {
               if (coefficients[r * columns + t] == 0) continue;
               x[count] = terms[t]->limb(poly, i) + k0;
               w[count] = weight[r * columns + t];
               if (++count == kMaxWeightedTerms) {
-                weighted_sum_add_lazy_vec(x.data(), w.data(), count, acc, block, mod);
+                weighted_sum_lazy_vec(x.data(), w.data(), count, acc, block, mod, accumulate);
+                accumulate = true;
                 count = 0;
               }
             }
-            if (count) weighted_sum_add_lazy_vec(x.data(), w.data(), count, acc, block, mod);
+            if (count) weighted_sum_lazy_vec(x.data(), w.data(), count, acc, block, mod, accumulate);
           }
         }
       }
@@ -135,7 +138,8 @@ void LinearAccumulator::add_plain(const Ciphertext& ct, const Plaintext& pt) {
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);
-    reserve_headroom(i, mod.value);
+    if (reserve_headroom(i, mod.value))
+      for (int poly = 0; poly < 2; ++poly) std::fill_n(acc_.data() + (poly * limbs + i) * n, n, uint64_t{0});
     for (int poly = 0; poly < 2; ++poly)
       mul_add_lazy_vec(ct.limb(poly, i), pt.limb(i), acc_.data() + (poly * limbs + i) * n, n, mod);
   }
@@ -149,9 +153,7 @@ Ciphertext LinearAccumulator::finish() {
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);
-    const uint64_t x_bound = bound_[i] == std::numeric_limits<uint64_t>::max() ? bound_[i] : bound_[i] + 1;
-    for (int poly = 0; poly < 2; ++poly)
-      reduce_vec(acc_.data() + (poly * limbs + i) * n, x_bound, ct.limb(poly, i), n, mod);
+    for (int poly = 0; poly < 2; ++poly) reduce_vec(acc_.data() + (poly * limbs + i) * n, ct.limb(poly, i), n, mod);
   }
   reset();
   return ct;

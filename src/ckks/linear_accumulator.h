@@ -42,7 +42,7 @@ class LinearAccumulator {
 
  private:
   void check_term(const Ciphertext& ct, double result_scale);
-  void reserve_headroom(int limb, uint64_t term_bound);
+  bool reserve_headroom(int limb, uint64_t term_bound);
   ContextPtr ctx_;
   int level_;
   double integer_scale_;

@@ -21,11 +21,6 @@ void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc,
   for (size_t k = 0; k < n; ++k) acc[k] = add_mod(acc[k], mod.mul(a[k], b[k]), mod.value);
 }
 
-void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
-  const uint64_t ws = shoup_precompute(w, mod.value);
-  for (size_t k = 0; k < n; ++k) acc[k] = add_mod(acc[k], mul_shoup(a[k], w, ws, mod.value), mod.value);
-}
-
 void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,
                                const Modulus& mod) {
   const uint64_t ws = shoup_precompute(w, mod.value);
@@ -53,12 +48,12 @@ void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b,
   }
 }
 
-void weighted_sum_add_lazy_vec_scalar(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc,
-                                      size_t n, const Modulus& mod) {
+void weighted_sum_lazy_vec_scalar(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
+                                  const Modulus& mod, bool accumulate) {
   for (size_t k = 0; k < n; ++k) {
     u128 sum = 0;  // products < 2^122: 16 of them fit in 128 bits
     for (int t = 0; t < count; ++t) sum += static_cast<u128>(a[t][k]) * w[t];
-    acc[k] += mod.reduce(sum);
+    acc[k] = (accumulate ? acc[k] : 0) + mod.reduce(sum);
   }
 }
 
@@ -114,24 +109,6 @@ __attribute__((target("avx512f,avx512ifma"))) void mul_add_mod_ifma(const uint64
     const __m512i p = mul_mod52(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k), c);
     const __m512i s = _mm512_add_epi64(_mm512_loadu_si512(acc + k), p);
     _mm512_storeu_si512(acc + k, _mm512_min_epu64(s, _mm512_sub_epi64(s, c.q)));
-  }
-}
-
-__attribute__((target("avx512f,avx512ifma"))) void mul_scalar_add_ifma(const uint64_t* a, uint64_t w, uint64_t* acc,
-                                                                       size_t n, uint64_t q) {
-  const __m512i zero = _mm512_setzero_si512(), vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w));
-  const __m512i vws = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(w) << 52) / q));
-  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
-  for (size_t k = 0; k < n; k += 8) {
-    const __m512i x = _mm512_loadu_si512(a + k);
-    // Shoup with beta = 2^52: x*w - floor(x*w'/2^52)*q in [0, 2q).
-    const __m512i quotient = _mm512_madd52hi_epu64(zero, x, vws);
-    __m512i r = _mm512_and_si512(
-        _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, x, vw), _mm512_madd52lo_epu64(zero, quotient, vq)), mask52);
-    r = _mm512_min_epu64(r, _mm512_sub_epi64(r, vq));
-    const __m512i s = _mm512_add_epi64(_mm512_loadu_si512(acc + k), r);
-    _mm512_storeu_si512(acc + k, _mm512_min_epu64(s, _mm512_sub_epi64(s, vq)));
   }
 }
 
@@ -231,9 +208,9 @@ __attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const u
   }
 }
 
-__attribute__((target("avx512f,avx512ifma"))) void weighted_sum_add_lazy_ifma(const uint64_t* const* a,
-                                                                              const uint64_t* w, int count,
-                                                                              uint64_t* acc, size_t n, uint64_t q) {
+__attribute__((target("avx512f,avx512ifma"))) void weighted_sum_lazy_ifma(const uint64_t* const* a,
+                                                                          const uint64_t* w, int count, uint64_t* acc,
+                                                                          size_t n, uint64_t q, bool accumulate) {
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
   const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
   const uint64_t two52_mod = (uint64_t{1} << 52) % q;
@@ -250,7 +227,7 @@ __attribute__((target("avx512f,avx512ifma"))) void weighted_sum_add_lazy_ifma(co
       hi = _mm512_madd52hi_epu64(hi, x, vw[t]);
     }
     const __m512i r = reduce_split52(lo, hi, vq, one_shoup, two52, two52_shoup, mask52);
-    _mm512_storeu_si512(acc + k, _mm512_add_epi64(_mm512_loadu_si512(acc + k), r));
+    _mm512_storeu_si512(acc + k, accumulate ? _mm512_add_epi64(_mm512_loadu_si512(acc + k), r) : r);
   }
 }
 
@@ -359,13 +336,6 @@ void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t
     mul_add_mod_vec_scalar(a, b, acc, n, mod);
 }
 
-void mul_scalar_add_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod) {
-  if (use_ifma(mod, n))
-    mul_scalar_add_ifma(a, w, acc, n, mod.value);
-  else
-    mul_scalar_add_vec_scalar(a, w, acc, n, mod);
-}
-
 void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n, const Modulus& mod) {
   if (use_ifma(mod, n))
     sub_mul_scalar_ifma(x, y, w, out, n, mod.value);
@@ -373,14 +343,13 @@ void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64
     sub_mul_scalar_vec_scalar(x, y, w, out, n, mod);
 }
 
-void weighted_sum_add_lazy_vec(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
-                               const Modulus& mod) {
-  if (count < 1 || count > kMaxWeightedTerms)
-    throw std::invalid_argument("weighted_sum_add_lazy_vec: 1 to 16 terms");
+void weighted_sum_lazy_vec(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
+                           const Modulus& mod, bool accumulate) {
+  if (count < 1 || count > kMaxWeightedTerms) throw std::invalid_argument("weighted_sum_lazy_vec: 1 to 16 terms");
   if (use_ifma(mod, n))
-    weighted_sum_add_lazy_ifma(a, w, count, acc, n, mod.value);
+    weighted_sum_lazy_ifma(a, w, count, acc, n, mod.value, accumulate);
   else
-    weighted_sum_add_lazy_vec_scalar(a, w, count, acc, n, mod);
+    weighted_sum_lazy_vec_scalar(a, w, count, acc, n, mod, accumulate);
 }
 
 void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod) {
@@ -390,11 +359,8 @@ void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_
     mul_add_lazy_vec_scalar(a, b, acc, n, mod);
 }
 
-void reduce_vec(const uint64_t* x, uint64_t x_bound, uint64_t* out, size_t n, const Modulus& mod) {
-  if (use_ifma(mod, n) && x_bound <= (uint64_t{1} << 52)) {
-    std::fill(out, out + n, 0);
-    mul_scalar_add_ifma(x, 1, out, n, mod.value);  // x * 1 (Shoup with beta = 2^52)
-  } else if (use_ifma(mod, n)) {
+void reduce_vec(const uint64_t* x, uint64_t* out, size_t n, const Modulus& mod) {
+  if (use_ifma(mod, n)) {
     reduce64_ifma(x, out, n, mod.value);
   } else {
     for (size_t k = 0; k < n; ++k) out[k] = mod.reduce(x[k]);

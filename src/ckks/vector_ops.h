@@ -16,13 +16,10 @@ void add_scalar_mod_vec(const uint64_t* a, uint64_t c, uint64_t* out, size_t n, 
 void negate_mod_vec(const uint64_t* a, uint64_t* out, size_t n, const Modulus& mod);
 void mul_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);  // a*b
 void mul_add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);  // acc += a*b
-// acc = acc + a * w mod q for a constant w < q (Shoup). Precondition: a[k] < 2^52 (the IFMA path, taken for
-// q < 2^50, reads 52 bits), e.g. residues of another prime below 2^50.
-void mul_scalar_add_vec(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
 // out = (x - y) * w mod q for x, y in [0, q) and a constant w < q (rescale, ModDown).
 void sub_mul_scalar_vec(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n, const Modulus& mod);
-// out = x mod q for x in [0, x_bound), any 64-bit x (IFMA when q < 2^50, cheapest for x_bound <= 2^52).
-void reduce_vec(const uint64_t* x, uint64_t x_bound, uint64_t* out, size_t n, const Modulus& mod);
+// out = x mod q for any 64-bit x (IFMA when q < 2^50); out may be x.
+void reduce_vec(const uint64_t* x, uint64_t* out, size_t n, const Modulus& mod);
 
 // out = [x]_centered mod q for x in [0, q_from): values above q_from / 2 stand for x - q_from (centered rounding in
 // rescale).
@@ -36,21 +33,20 @@ inline constexpr int kMaxWeightedTerms = 16;
 // count <= kMaxWeightedTerms, 128-bit scalar sums otherwise).
 void dot_product_pair(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                       uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
-// Lazy accumulation (no reduction of acc): acc += (sum_t a[t] * w[t] mod q), in [0, q), for 1 <= count <=
-// kMaxWeightedTerms constants w[t] < q and inputs a[t][k] < max(q, 2^50); or acc += a * b in [0, q) for a, b in
-// [0, q). The caller keeps acc below 2^64 (see LinearAccumulator).
-void weighted_sum_add_lazy_vec(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
-                               const Modulus& mod);
+// Lazy accumulation (no reduction of acc): acc = (accumulate ? acc : 0) + (sum_t a[t] * w[t] mod q), the sum in
+// [0, q), for 1 <= count <= kMaxWeightedTerms constants w[t] < q and inputs a[t][k] < max(q, 2^50); or acc += a * b
+// in [0, q) for a, b in [0, q). The caller keeps acc below 2^64 (see LinearAccumulator).
+void weighted_sum_lazy_vec(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
+                           const Modulus& mod, bool accumulate);
 void mul_add_lazy_vec(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 
 // The scalar reference of the two kernels (tests).
 void mul_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod);
 void mul_add_mod_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
-void mul_scalar_add_vec_scalar(const uint64_t* a, uint64_t w, uint64_t* acc, size_t n, const Modulus& mod);
 void dot_product_pair_scalar(const uint64_t* const* x, const uint64_t* const* b, const uint64_t* const* a, int count,
                              uint64_t* out_b, uint64_t* out_a, size_t n, const Modulus& mod);
-void weighted_sum_add_lazy_vec_scalar(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc,
-                                      size_t n, const Modulus& mod);
+void weighted_sum_lazy_vec_scalar(const uint64_t* const* a, const uint64_t* w, int count, uint64_t* acc, size_t n,
+                                  const Modulus& mod, bool accumulate);
 void mul_add_lazy_vec_scalar(const uint64_t* a, const uint64_t* b, uint64_t* acc, size_t n, const Modulus& mod);
 void reduce_centered_vec_scalar(const uint64_t* x, uint64_t q_from, uint64_t* out, size_t n, const Modulus& mod);
 void sub_mul_scalar_vec_scalar(const uint64_t* x, const uint64_t* y, uint64_t w, uint64_t* out, size_t n,

@@ -138,17 +138,13 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
     mul_add_mod_vec_scalar(a.data(), b.data(), slow_acc.data(), n, mod);
     ASSERT_EQ(fast_acc, slow_acc) << bits;
     for (size_t k = 0; k < n; ++k) ASSERT_EQ(slow[k], static_cast<uint64_t>(static_cast<u128>(a[k]) * b[k] % q));
-    // Constant multipliers: Shoup multiply-accumulate (inputs up to 2^52) and (x - y) * w.
+    // Reduction of any 64-bit value (lazy accumulators), in place; the constant w of (x - y) * w below.
     const uint64_t w = rng() % q;
     std::vector<uint64_t> wide(n);
-    for (auto& x : wide) x = rng() & ((uint64_t{1} << 52) - 1);
-    fast_acc = acc;
-    slow_acc = acc;
-    mul_scalar_add_vec(wide.data(), w, fast_acc.data(), n, mod);
-    mul_scalar_add_vec_scalar(wide.data(), w, slow_acc.data(), n, mod);
-    ASSERT_EQ(fast_acc, slow_acc) << bits;
-    for (size_t k = 0; k < n; ++k)
-      ASSERT_EQ(slow_acc[k], static_cast<uint64_t>((static_cast<u128>(wide[k]) * w + acc[k]) % q));
+    for (size_t k = 0; k < n; ++k) wide[k] = k < 8 ? ~uint64_t{0} - k : rng();
+    std::vector<uint64_t> reduced = wide;
+    reduce_vec(reduced.data(), reduced.data(), n, mod);
+    for (size_t k = 0; k < n; ++k) ASSERT_EQ(reduced[k], wide[k] % q) << bits;
     for (uint64_t q_from : {find_prime(40, 11), find_prime(50, 11), find_prime(60, 11)}) {
       std::vector<uint64_t> x(n);
       for (size_t k = 0; k < n; ++k) x[k] = k < 4 ? (q_from >> 1) - 1 + k : rng() % q_from;  // around q_from / 2
@@ -196,10 +192,14 @@ TEST(VectorOps, IfmaKernelsEqualScalar) {
         ws[t] = t < 2 ? q - 1 : rng() % q;
       }
       for (int count : {1, 3, kMaxWeightedTerms}) {
-        std::vector<uint64_t> lazy_fast = acc, lazy_slow = acc;
-        weighted_sum_add_lazy_vec(px.data(), ws.data(), count, lazy_fast.data(), n, mod);
-        weighted_sum_add_lazy_vec_scalar(px.data(), ws.data(), count, lazy_slow.data(), n, mod);
+        std::vector<uint64_t> lazy_fast = acc, lazy_slow = acc, fresh_fast = acc, fresh_slow = acc;
+        weighted_sum_lazy_vec(px.data(), ws.data(), count, lazy_fast.data(), n, mod, /*accumulate=*/true);
+        weighted_sum_lazy_vec_scalar(px.data(), ws.data(), count, lazy_slow.data(), n, mod, /*accumulate=*/true);
         ASSERT_EQ(lazy_fast, lazy_slow) << bits << " " << count;
+        weighted_sum_lazy_vec(px.data(), ws.data(), count, fresh_fast.data(), n, mod, /*accumulate=*/false);
+        weighted_sum_lazy_vec_scalar(px.data(), ws.data(), count, fresh_slow.data(), n, mod, /*accumulate=*/false);
+        ASSERT_EQ(fresh_fast, fresh_slow) << bits << " " << count;
+        for (size_t k = 0; k < n; ++k) ASSERT_EQ(fresh_slow[k], lazy_slow[k] - acc[k]);
         for (size_t k = 0; k < n; ++k) {
           u128 expected = acc[k];
           for (int t = 0; t < count; ++t) expected += static_cast<u128>(xs[t][k]) * ws[t] % q;
