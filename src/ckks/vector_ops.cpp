@@ -1,6 +1,6 @@
-// Barrett reduction with IFMA (q < 2^b, b <= 50, mu = floor(2^2b / q) < 2^51): for x = a*b = hi*2^52 + lo,
-// x1 = x >> (b-1) < 2^51, quotient = (x1 * mu) >> (b+1) is at most 2 below x / q, so r = x - quotient*q lies in
-// [0, 3q) and is exact in the low 52 bits; two conditional subtractions finish.
+// Barrett reduction with IFMA (q < 2^b, b <= 50, mu = floor(2^(b+51) / q) < 2^52): for x = a*b = hi*2^52 + lo
+// < q^2, x1 = x >> (b-1) < 2^51 and quotient = (x1 * mu) >> 52 (one high-half multiply) is at most 2 below x / q,
+// so r = x - quotient*q lies in [0, 3q) and is exact in the low 52 bits; two conditional subtractions finish.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside _mm512_min_epu64
 #include "ckks/vector_ops.h"
 
@@ -65,19 +65,17 @@ namespace {
 
 struct Barrett52 {
   __m512i q, mu, mask52;
-  __m128i shift_hi_x, shift_lo_x, shift_hi_p, shift_lo_p;
+  __m128i shift_hi_x, shift_lo_x;
 };
 
 __attribute__((target("avx512f,avx512ifma"))) Barrett52 make_barrett52(uint64_t q) {
   const int b = 64 - __builtin_clzll(q);
   Barrett52 c;
   c.q = _mm512_set1_epi64(static_cast<long long>(q));
-  c.mu = _mm512_set1_epi64(static_cast<long long>(static_cast<uint64_t>((static_cast<u128>(1) << (2 * b)) / q)));
+  c.mu = _mm512_set1_epi64(static_cast<long long>(static_cast<uint64_t>((static_cast<u128>(1) << (b + 51)) / q)));
   c.mask52 = _mm512_set1_epi64((1ll << 52) - 1);
   c.shift_hi_x = _mm_cvtsi64_si128(53 - b);
   c.shift_lo_x = _mm_cvtsi64_si128(b - 1);
-  c.shift_hi_p = _mm_cvtsi64_si128(51 - b);
-  c.shift_lo_p = _mm_cvtsi64_si128(b + 1);
   return c;
 }
 
@@ -86,9 +84,7 @@ __attribute__((target("avx512f,avx512ifma"))) inline __m512i mul_mod52(__m512i a
   const __m512i lo = _mm512_madd52lo_epu64(zero, a, b);
   const __m512i hi = _mm512_madd52hi_epu64(zero, a, b);
   const __m512i x1 = _mm512_or_si512(_mm512_sll_epi64(hi, c.shift_hi_x), _mm512_srl_epi64(lo, c.shift_lo_x));
-  const __m512i plo = _mm512_madd52lo_epu64(zero, x1, c.mu);
-  const __m512i phi = _mm512_madd52hi_epu64(zero, x1, c.mu);
-  const __m512i quotient = _mm512_or_si512(_mm512_sll_epi64(phi, c.shift_hi_p), _mm512_srl_epi64(plo, c.shift_lo_p));
+  const __m512i quotient = _mm512_madd52hi_epu64(zero, x1, c.mu);
   __m512i r = _mm512_and_si512(_mm512_sub_epi64(lo, _mm512_madd52lo_epu64(zero, quotient, c.q)), c.mask52);
   r = _mm512_min_epu64(r, _mm512_sub_epi64(r, c.q));
   return _mm512_min_epu64(r, _mm512_sub_epi64(r, c.q));
