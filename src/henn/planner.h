@@ -43,7 +43,7 @@ struct InferencePlan {
   // through the network: every node output from its computation to its last reader, one ciphertext per channel
   // (per lane unless interleaved), 2 x (limbs at its level) x N x 8 bytes each.
   double feature_map_bytes_estimate = 0;
-  // Why each smaller ring was passed over ("N=2^16: 1700 bits of Q + 60 of P > bound 1747"); empty when none was.
+  // Why each smaller ring was passed over ("N=2^15: 970 bits of Q + 50 of P > bound 881"); empty when none was.
   std::string smaller_rings_refused;
 
   // Galois + relinearization key bytes: per key, digits x 2 x (limbs up to its level + P) x N x 8.

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -308,6 +309,10 @@ TEST(Flooding, MovesDecryptionsByItsBoundOnly) {
   EXPECT_GT(moved, std::sqrt(n / 6) * std::ldexp(1.0, kBits) / scale / 4) << "no noise was added";
   EXPECT_THROW(flood_noise(*s.keys.context, flooded, 0), std::invalid_argument);
   EXPECT_THROW(flood_noise(*s.keys.context, flooded, kMaxFloodBits + 1), std::invalid_argument);
+  // Noise that does not fit q_0 would wrap the result around.
+  const int q0_bits = std::bit_width(s.keys.context->prime(0));
+  EXPECT_NO_THROW(flood_noise(*s.keys.context, flooded, q0_bits - 2));
+  EXPECT_THROW(flood_noise(*s.keys.context, flooded, q0_bits - 1), std::invalid_argument);
 }
 
 }  // namespace
