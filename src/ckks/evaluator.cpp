@@ -284,11 +284,8 @@ namespace {
 // c1 under the automorphism (an NTT-slot permutation per limb), written to out (level + 1 limbs).
 void permute_c1(const Context& ctx, const Ciphertext& a, const std::vector<uint32_t>& perm, uint64_t* out) {
   const size_t n = ctx.poly_degree();
-  for_each_limb(ctx, a.level(), [&](int i, const Modulus&) {
-    const uint64_t* src = a.limb(1, i);
-    uint64_t* dst = out + i * n;
-    for (size_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
-  });
+  for_each_limb(ctx, a.level(),
+                [&](int i, const Modulus&) { permute_vec(a.limb(1, i), perm.data(), out + i * n, n); });
 }
 
 // (perm(c0) + k0, k1): the rotated ciphertext from the key-switched permuted c1.
@@ -297,10 +294,7 @@ Ciphertext assemble_rotation(const Context& ctx, const Ciphertext& a, const std:
   const size_t n = ctx.poly_degree();
   Ciphertext r(n, a.level(), a.scale(), NoInit{});
   for_each_limb(ctx, a.level(), [&](int i, const Modulus& mod) {
-    const uint64_t* c0 = a.limb(0, i);
-    const uint64_t* x0 = k0.data() + i * n;
-    uint64_t* r0 = r.limb(0, i);
-    for (size_t k = 0; k < n; ++k) r0[k] = add_mod(c0[perm[k]], x0[k], mod.value);
+    add_permuted_mod_vec(k0.data() + i * n, a.limb(0, i), perm.data(), r.limb(0, i), n, mod);
   });
   std::copy(k1.begin(), k1.end(), r.poly(1));
   return r;
@@ -397,9 +391,7 @@ Ciphertext Evaluator::rotate_and_sum(std::span<const Ciphertext> terms, std::spa
     key_inner_product(*ctx_, d, gk.keys.at(g), nullptr, acc0, acc1, /*accumulate=*/switched);
     switched = true;
     for_each_limb(*ctx_, level, [&](int i, const Modulus& mod) {
-      const uint64_t* c0 = a.limb(0, i);
-      uint64_t* s0 = sum.limb(0, i);
-      for (size_t k = 0; k < n; ++k) s0[k] = add_mod(s0[k], c0[perm[k]], mod.value);
+      add_permuted_mod_vec(sum.limb(0, i), a.limb(0, i), perm.data(), sum.limb(0, i), n, mod);
     });
   }
   if (switched) {

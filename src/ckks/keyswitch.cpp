@@ -98,6 +98,8 @@ void key_inner_product(const Context& ctx, const DecomposedPoly& d, const KeySwi
     std::vector<uint64_t> permuted(perm ? static_cast<size_t>(d.digits) * block : 0);
     std::vector<uint64_t> sum0(accumulate ? block : 0), sum1(accumulate ? block : 0);
     std::vector<const uint64_t*> xs(d.digits), bs(d.digits), as(d.digits);
+    if (perm)
+      for (int j = 0; j < d.digits; ++j) prefetch_vec(d.digit[j].data() + static_cast<size_t>(pos) * n, n);
     for (size_t k0 = 0; k0 < n; k0 += block) {
       for (int j = 0; j < d.digits; ++j) {
         const uint64_t* x = d.digit[j].data() + static_cast<size_t>(pos) * n;

@@ -290,6 +290,21 @@ bool use_ifma(const Modulus& mod, size_t n) {
 
 }  // namespace
 
+void prefetch_vec(const uint64_t* x, size_t n) {
+  for (size_t k = 0; k < n; k += 8) _mm_prefetch(reinterpret_cast<const char*>(x + k), _MM_HINT_T1);
+}
+
+void permute_vec(const uint64_t* x, const uint32_t* perm, uint64_t* out, size_t n) {
+  prefetch_vec(x, n);
+  for (size_t k = 0; k < n; ++k) out[k] = x[perm[k]];
+}
+
+void add_permuted_mod_vec(const uint64_t* a, const uint64_t* x, const uint32_t* perm, uint64_t* out, size_t n,
+                          const Modulus& mod) {
+  prefetch_vec(x, n);
+  for (size_t k = 0; k < n; ++k) out[k] = add_mod(a[k], x[perm[k]], mod.value);
+}
+
 void add_mod_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n, const Modulus& mod) {
   if (use_avx512(n))
     add_mod_avx512(a, b, out, n, mod.value);
