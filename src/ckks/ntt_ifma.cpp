@@ -28,6 +28,24 @@ CRYPTOUNET_IFMA inline __m512i mul_shoup52_lazy(__m512i y, __m512i w, __m512i w_
   return _mm512_and_si512(_mm512_sub_epi64(product, correction), mask52);
 }
 
+// Harvey's lazy Cooley-Tukey butterfly: u, y in [0, 4q) -> u + w*y, u - w*y + 2q, both in [0, 4q).
+CRYPTOUNET_IFMA inline void ct_butterfly(__m512i& u, __m512i& y, __m512i w, __m512i ws, __m512i q, __m512i two_q,
+                                         __m512i mask52) {
+  u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));  // [0, 4q) -> [0, 2q)
+  const __m512i v = mul_shoup52_lazy(y, w, ws, q, mask52);
+  y = _mm512_add_epi64(_mm512_sub_epi64(u, v), two_q);
+  u = _mm512_add_epi64(u, v);
+}
+
+// Gentleman-Sande butterfly: u, v in [0, 2q) -> u + v, (u - v) * w, both in [0, 2q).
+CRYPTOUNET_IFMA inline void gs_butterfly(__m512i& u, __m512i& v, __m512i w, __m512i ws, __m512i q, __m512i two_q,
+                                         __m512i mask52) {
+  const __m512i d = _mm512_add_epi64(_mm512_sub_epi64(u, v), two_q);
+  u = _mm512_add_epi64(u, v);
+  u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));
+  v = mul_shoup52_lazy(d, w, ws, q, mask52);
+}
+
 // Lane patterns for a butterfly distance t in {4, 2, 1} over 16 coefficients (two vectors A, B): X/Y gather the
 // butterfly inputs, LO/HI put the results back in place, TW repeats the per-group twiddles.
 struct SmallStage {
@@ -65,6 +83,34 @@ CRYPTOUNET_IFMA void ntt_forward_ifma(uint64_t* a, const NttTables& tables) {
   const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
   size_t t = n;
   size_t m = 1;
+  // Two stages per pass while the second keeps whole vectors (distance >= 8): each group of 4 vectors is loaded and
+  // stored once for both stages (half the memory traffic of one stage at a time; the lazy ranges are the same).
+  for (; m < n && (t >> 2) >= 8; m <<= 2) {
+    t >>= 1;  // distance of the first stage; the second has t / 2
+    const size_t h = t >> 1;
+    for (size_t i = 0; i < m; ++i) {
+      const __m512i w1 = _mm512_set1_epi64(static_cast<long long>(tables.roots[m + i]));
+      const __m512i w1s = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[m + i]));
+      const __m512i w2a = _mm512_set1_epi64(static_cast<long long>(tables.roots[2 * m + 2 * i]));
+      const __m512i w2as = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[2 * m + 2 * i]));
+      const __m512i w2b = _mm512_set1_epi64(static_cast<long long>(tables.roots[2 * m + 2 * i + 1]));
+      const __m512i w2bs = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[2 * m + 2 * i + 1]));
+      uint64_t* x = a + 2 * i * t;
+      for (size_t j = 0; j < h; j += 8) {
+        __m512i v0 = _mm512_loadu_si512(x + j), v1 = _mm512_loadu_si512(x + j + h);
+        __m512i v2 = _mm512_loadu_si512(x + j + t), v3 = _mm512_loadu_si512(x + j + t + h);
+        ct_butterfly(v0, v2, w1, w1s, q, two_q, mask52);
+        ct_butterfly(v1, v3, w1, w1s, q, two_q, mask52);
+        ct_butterfly(v0, v1, w2a, w2as, q, two_q, mask52);
+        ct_butterfly(v2, v3, w2b, w2bs, q, two_q, mask52);
+        _mm512_storeu_si512(x + j, v0);
+        _mm512_storeu_si512(x + j + h, v1);
+        _mm512_storeu_si512(x + j + t, v2);
+        _mm512_storeu_si512(x + j + t + h, v3);
+      }
+    }
+    t >>= 1;
+  }
   for (; m < n; m <<= 1) {
     t >>= 1;
     if (t < 8) break;
@@ -74,11 +120,10 @@ CRYPTOUNET_IFMA void ntt_forward_ifma(uint64_t* a, const NttTables& tables) {
       uint64_t* x = a + 2 * i * t;
       uint64_t* y = x + t;
       for (size_t j = 0; j < t; j += 8) {
-        __m512i u = _mm512_loadu_si512(x + j);
-        u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));  // [0, 4q) -> [0, 2q)
-        const __m512i v = mul_shoup52_lazy(_mm512_loadu_si512(y + j), w, ws, q, mask52);
-        _mm512_storeu_si512(x + j, _mm512_add_epi64(u, v));
-        _mm512_storeu_si512(y + j, _mm512_add_epi64(_mm512_sub_epi64(u, v), two_q));
+        __m512i u = _mm512_loadu_si512(x + j), v = _mm512_loadu_si512(y + j);
+        ct_butterfly(u, v, w, ws, q, two_q, mask52);
+        _mm512_storeu_si512(x + j, u);
+        _mm512_storeu_si512(y + j, v);
       }
     }
   }
@@ -87,16 +132,13 @@ CRYPTOUNET_IFMA void ntt_forward_ifma(uint64_t* a, const NttTables& tables) {
     for (size_t c = 0; c < n; c += 16) {
       const __m512i va = _mm512_loadu_si512(a + c), vb = _mm512_loadu_si512(a + c + 8);
       __m512i u = _mm512_permutex2var_epi64(va, st.x_idx, vb);
-      const __m512i y = _mm512_permutex2var_epi64(va, st.y_idx, vb);
+      __m512i y = _mm512_permutex2var_epi64(va, st.y_idx, vb);
       const size_t group = m + c / (2 * t);
       const __m512i w = load_twiddles(tables.roots.data() + group, t, st.tw_idx);
       const __m512i ws = load_twiddles(tables.roots_shoup52.data() + group, t, st.tw_idx);
-      u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));
-      const __m512i v = mul_shoup52_lazy(y, w, ws, q, mask52);
-      const __m512i x_out = _mm512_add_epi64(u, v);
-      const __m512i y_out = _mm512_add_epi64(_mm512_sub_epi64(u, v), two_q);
-      _mm512_storeu_si512(a + c, _mm512_permutex2var_epi64(x_out, st.lo_idx, y_out));
-      _mm512_storeu_si512(a + c + 8, _mm512_permutex2var_epi64(x_out, st.hi_idx, y_out));
+      ct_butterfly(u, y, w, ws, q, two_q, mask52);
+      _mm512_storeu_si512(a + c, _mm512_permutex2var_epi64(u, st.lo_idx, y));
+      _mm512_storeu_si512(a + c + 8, _mm512_permutex2var_epi64(u, st.hi_idx, y));
     }
   }
   for (size_t j = 0; j < n; j += 8) {
@@ -118,16 +160,38 @@ CRYPTOUNET_IFMA void ntt_inverse_ifma(uint64_t* a, const NttTables& tables) {
     const SmallStage st = small_stage(t);
     for (size_t c = 0; c < n; c += 16) {
       const __m512i va = _mm512_loadu_si512(a + c), vb = _mm512_loadu_si512(a + c + 8);
-      const __m512i u = _mm512_permutex2var_epi64(va, st.x_idx, vb);
-      const __m512i v = _mm512_permutex2var_epi64(va, st.y_idx, vb);
+      __m512i u = _mm512_permutex2var_epi64(va, st.x_idx, vb);
+      __m512i v = _mm512_permutex2var_epi64(va, st.y_idx, vb);
       const size_t group = m + c / (2 * t);
       const __m512i w = load_twiddles(tables.inv_roots.data() + group, t, st.tw_idx);
       const __m512i ws = load_twiddles(tables.inv_roots_shoup52.data() + group, t, st.tw_idx);
-      __m512i sum = _mm512_add_epi64(u, v);
-      sum = _mm512_min_epu64(sum, _mm512_sub_epi64(sum, two_q));
-      const __m512i diff = mul_shoup52_lazy(_mm512_add_epi64(_mm512_sub_epi64(u, v), two_q), w, ws, q, mask52);
-      _mm512_storeu_si512(a + c, _mm512_permutex2var_epi64(sum, st.lo_idx, diff));
-      _mm512_storeu_si512(a + c + 8, _mm512_permutex2var_epi64(sum, st.hi_idx, diff));
+      gs_butterfly(u, v, w, ws, q, two_q, mask52);
+      _mm512_storeu_si512(a + c, _mm512_permutex2var_epi64(u, st.lo_idx, v));
+      _mm512_storeu_si512(a + c + 8, _mm512_permutex2var_epi64(u, st.hi_idx, v));
+    }
+  }
+  // Two stages per pass (distances t and 2t), as in the forward transform.
+  for (; m >= 2; m >>= 2, t <<= 2) {
+    for (size_t i = 0; i < m / 2; ++i) {
+      const __m512i w1a = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m + 2 * i]));
+      const __m512i w1as = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m + 2 * i]));
+      const __m512i w1b = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m + 2 * i + 1]));
+      const __m512i w1bs = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m + 2 * i + 1]));
+      const __m512i w2 = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m / 2 + i]));
+      const __m512i w2s = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m / 2 + i]));
+      uint64_t* x = a + 4 * i * t;
+      for (size_t j = 0; j < t; j += 8) {
+        __m512i v0 = _mm512_loadu_si512(x + j), v1 = _mm512_loadu_si512(x + j + t);
+        __m512i v2 = _mm512_loadu_si512(x + j + 2 * t), v3 = _mm512_loadu_si512(x + j + 3 * t);
+        gs_butterfly(v0, v1, w1a, w1as, q, two_q, mask52);
+        gs_butterfly(v2, v3, w1b, w1bs, q, two_q, mask52);
+        gs_butterfly(v0, v2, w2, w2s, q, two_q, mask52);
+        gs_butterfly(v1, v3, w2, w2s, q, two_q, mask52);
+        _mm512_storeu_si512(x + j, v0);
+        _mm512_storeu_si512(x + j + t, v1);
+        _mm512_storeu_si512(x + j + 2 * t, v2);
+        _mm512_storeu_si512(x + j + 3 * t, v3);
+      }
     }
   }
   for (; m >= 1; m >>= 1, t <<= 1) {
@@ -137,13 +201,10 @@ CRYPTOUNET_IFMA void ntt_inverse_ifma(uint64_t* a, const NttTables& tables) {
       uint64_t* x = a + 2 * i * t;
       uint64_t* y = x + t;
       for (size_t j = 0; j < t; j += 8) {
-        const __m512i u = _mm512_loadu_si512(x + j);
-        const __m512i v = _mm512_loadu_si512(y + j);
-        __m512i s = _mm512_add_epi64(u, v);
-        s = _mm512_min_epu64(s, _mm512_sub_epi64(s, two_q));
-        _mm512_storeu_si512(x + j, s);
-        const __m512i d = _mm512_add_epi64(_mm512_sub_epi64(u, v), two_q);
-        _mm512_storeu_si512(y + j, mul_shoup52_lazy(d, w, ws, q, mask52));
+        __m512i u = _mm512_loadu_si512(x + j), v = _mm512_loadu_si512(y + j);
+        gs_butterfly(u, v, w, ws, q, two_q, mask52);
+        _mm512_storeu_si512(x + j, u);
+        _mm512_storeu_si512(y + j, v);
       }
     }
   }
