@@ -6,6 +6,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <vector>
+
 #include "ckks/modarith.h"
 #include "ckks/ntt.h"
 
@@ -28,6 +30,16 @@ CRYPTOUNET_IFMA inline __m512i mul_shoup52_lazy(__m512i y, __m512i w, __m512i w_
   return _mm512_and_si512(_mm512_sub_epi64(product, correction), mask52);
 }
 
+// A twiddle factor and its Shoup constant, broadcast.
+struct Twiddle {
+  __m512i w, ws;
+};
+
+CRYPTOUNET_IFMA inline Twiddle twiddle(const std::vector<uint64_t>& roots, const std::vector<uint64_t>& shoup,
+                                       size_t k) {
+  return {_mm512_set1_epi64(static_cast<long long>(roots[k])), _mm512_set1_epi64(static_cast<long long>(shoup[k]))};
+}
+
 // Harvey's lazy Cooley-Tukey butterfly: u, y in [0, 4q) -> u + w*y, u - w*y + 2q, both in [0, 4q).
 CRYPTOUNET_IFMA inline void ct_butterfly(__m512i& u, __m512i& y, __m512i w, __m512i ws, __m512i q, __m512i two_q,
                                          __m512i mask52) {
@@ -44,6 +56,23 @@ CRYPTOUNET_IFMA inline void gs_butterfly(__m512i& u, __m512i& v, __m512i w, __m5
   u = _mm512_add_epi64(u, v);
   u = _mm512_min_epu64(u, _mm512_sub_epi64(u, two_q));
   v = mul_shoup52_lazy(d, w, ws, q, mask52);
+}
+
+// Four vectors at distance d (the inputs of two butterfly stages, distances 2d and d), loaded and stored together.
+struct Quad {
+  __m512i v0, v1, v2, v3;
+};
+
+CRYPTOUNET_IFMA inline Quad load_quad(const uint64_t* x, size_t d) {
+  return {_mm512_loadu_si512(x), _mm512_loadu_si512(x + d), _mm512_loadu_si512(x + 2 * d),
+          _mm512_loadu_si512(x + 3 * d)};
+}
+
+CRYPTOUNET_IFMA inline void store_quad(uint64_t* x, size_t d, const Quad& r) {
+  _mm512_storeu_si512(x, r.v0);
+  _mm512_storeu_si512(x + d, r.v1);
+  _mm512_storeu_si512(x + 2 * d, r.v2);
+  _mm512_storeu_si512(x + 3 * d, r.v3);
 }
 
 // Lane patterns for a butterfly distance t in {4, 2, 1} over 16 coefficients (two vectors A, B): X/Y gather the
@@ -89,24 +118,17 @@ CRYPTOUNET_IFMA void ntt_forward_ifma(uint64_t* a, const NttTables& tables) {
     t >>= 1;  // distance of the first stage; the second has t / 2
     const size_t h = t >> 1;
     for (size_t i = 0; i < m; ++i) {
-      const __m512i w1 = _mm512_set1_epi64(static_cast<long long>(tables.roots[m + i]));
-      const __m512i w1s = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[m + i]));
-      const __m512i w2a = _mm512_set1_epi64(static_cast<long long>(tables.roots[2 * m + 2 * i]));
-      const __m512i w2as = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[2 * m + 2 * i]));
-      const __m512i w2b = _mm512_set1_epi64(static_cast<long long>(tables.roots[2 * m + 2 * i + 1]));
-      const __m512i w2bs = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[2 * m + 2 * i + 1]));
+      const Twiddle w1 = twiddle(tables.roots, tables.roots_shoup52, m + i);
+      const Twiddle w2a = twiddle(tables.roots, tables.roots_shoup52, 2 * m + 2 * i);
+      const Twiddle w2b = twiddle(tables.roots, tables.roots_shoup52, 2 * m + 2 * i + 1);
       uint64_t* x = a + 2 * i * t;
       for (size_t j = 0; j < h; j += 8) {
-        __m512i v0 = _mm512_loadu_si512(x + j), v1 = _mm512_loadu_si512(x + j + h);
-        __m512i v2 = _mm512_loadu_si512(x + j + t), v3 = _mm512_loadu_si512(x + j + t + h);
-        ct_butterfly(v0, v2, w1, w1s, q, two_q, mask52);
-        ct_butterfly(v1, v3, w1, w1s, q, two_q, mask52);
-        ct_butterfly(v0, v1, w2a, w2as, q, two_q, mask52);
-        ct_butterfly(v2, v3, w2b, w2bs, q, two_q, mask52);
-        _mm512_storeu_si512(x + j, v0);
-        _mm512_storeu_si512(x + j + h, v1);
-        _mm512_storeu_si512(x + j + t, v2);
-        _mm512_storeu_si512(x + j + t + h, v3);
+        Quad r = load_quad(x + j, h);
+        ct_butterfly(r.v0, r.v2, w1.w, w1.ws, q, two_q, mask52);
+        ct_butterfly(r.v1, r.v3, w1.w, w1.ws, q, two_q, mask52);
+        ct_butterfly(r.v0, r.v1, w2a.w, w2a.ws, q, two_q, mask52);
+        ct_butterfly(r.v2, r.v3, w2b.w, w2b.ws, q, two_q, mask52);
+        store_quad(x + j, h, r);
       }
     }
     t >>= 1;
@@ -115,8 +137,7 @@ CRYPTOUNET_IFMA void ntt_forward_ifma(uint64_t* a, const NttTables& tables) {
     t >>= 1;
     if (t < 8) break;
     for (size_t i = 0; i < m; ++i) {
-      const __m512i w = _mm512_set1_epi64(static_cast<long long>(tables.roots[m + i]));
-      const __m512i ws = _mm512_set1_epi64(static_cast<long long>(tables.roots_shoup52[m + i]));
+      const auto [w, ws] = twiddle(tables.roots, tables.roots_shoup52, m + i);
       uint64_t* x = a + 2 * i * t;
       uint64_t* y = x + t;
       for (size_t j = 0; j < t; j += 8) {
@@ -173,31 +194,23 @@ CRYPTOUNET_IFMA void ntt_inverse_ifma(uint64_t* a, const NttTables& tables) {
   // Two stages per pass (distances t and 2t), as in the forward transform.
   for (; m >= 2; m >>= 2, t <<= 2) {
     for (size_t i = 0; i < m / 2; ++i) {
-      const __m512i w1a = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m + 2 * i]));
-      const __m512i w1as = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m + 2 * i]));
-      const __m512i w1b = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m + 2 * i + 1]));
-      const __m512i w1bs = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m + 2 * i + 1]));
-      const __m512i w2 = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m / 2 + i]));
-      const __m512i w2s = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m / 2 + i]));
+      const Twiddle w1a = twiddle(tables.inv_roots, tables.inv_roots_shoup52, m + 2 * i);
+      const Twiddle w1b = twiddle(tables.inv_roots, tables.inv_roots_shoup52, m + 2 * i + 1);
+      const Twiddle w2 = twiddle(tables.inv_roots, tables.inv_roots_shoup52, m / 2 + i);
       uint64_t* x = a + 4 * i * t;
       for (size_t j = 0; j < t; j += 8) {
-        __m512i v0 = _mm512_loadu_si512(x + j), v1 = _mm512_loadu_si512(x + j + t);
-        __m512i v2 = _mm512_loadu_si512(x + j + 2 * t), v3 = _mm512_loadu_si512(x + j + 3 * t);
-        gs_butterfly(v0, v1, w1a, w1as, q, two_q, mask52);
-        gs_butterfly(v2, v3, w1b, w1bs, q, two_q, mask52);
-        gs_butterfly(v0, v2, w2, w2s, q, two_q, mask52);
-        gs_butterfly(v1, v3, w2, w2s, q, two_q, mask52);
-        _mm512_storeu_si512(x + j, v0);
-        _mm512_storeu_si512(x + j + t, v1);
-        _mm512_storeu_si512(x + j + 2 * t, v2);
-        _mm512_storeu_si512(x + j + 3 * t, v3);
+        Quad r = load_quad(x + j, t);
+        gs_butterfly(r.v0, r.v1, w1a.w, w1a.ws, q, two_q, mask52);
+        gs_butterfly(r.v2, r.v3, w1b.w, w1b.ws, q, two_q, mask52);
+        gs_butterfly(r.v0, r.v2, w2.w, w2.ws, q, two_q, mask52);
+        gs_butterfly(r.v1, r.v3, w2.w, w2.ws, q, two_q, mask52);
+        store_quad(x + j, t, r);
       }
     }
   }
   for (; m >= 1; m >>= 1, t <<= 1) {
     for (size_t i = 0; i < m; ++i) {
-      const __m512i w = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots[m + i]));
-      const __m512i ws = _mm512_set1_epi64(static_cast<long long>(tables.inv_roots_shoup52[m + i]));
+      const auto [w, ws] = twiddle(tables.inv_roots, tables.inv_roots_shoup52, m + i);
       uint64_t* x = a + 2 * i * t;
       uint64_t* y = x + t;
       for (size_t j = 0; j < t; j += 8) {

@@ -142,19 +142,33 @@ __attribute__((target("avx512f,avx512ifma"))) void reduce_centered_ifma(const ui
   }
 }
 
-// (hi * 2^52 + lo) mod q for lo, hi < 2^64 sums of 52-bit product halves.
-__attribute__((target("avx512f,avx512ifma"))) inline __m512i reduce_split52(__m512i lo, __m512i hi, __m512i q,
-                                                                            __m512i one_shoup, __m512i two52,
-                                                                            __m512i two52_shoup, __m512i mask52) {
-  const __m512i zero = _mm512_setzero_si512();
+// The constants of reduce_split52 for one prime q < 2^50.
+struct Split52 {
+  __m512i q, one_shoup, two52, two52_shoup, mask52;
+};
+
+__attribute__((target("avx512f,avx512ifma"))) Split52 make_split52(uint64_t q) {
+  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
+  Split52 c;
+  c.q = _mm512_set1_epi64(static_cast<long long>(q));
+  c.one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
+  c.two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
+  c.two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
+  c.mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  return c;
+}
+
+// (hi * 2^52 + lo) mod q for lo < 2^64 and hi < 2^52 (sums of 52-bit product halves).
+__attribute__((target("avx512f,avx512ifma"))) inline __m512i reduce_split52(__m512i lo, __m512i hi, const Split52& c) {
+  const __m512i zero = _mm512_setzero_si512(), q = c.q, mask52 = c.mask52;
   hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));
   lo = _mm512_and_si512(lo, mask52);
   // Shoup (beta = 2^52) for lo * 1 and hi * (2^52 mod q): each in [0, 2q).
   const __m512i r_lo = _mm512_and_si512(
-      _mm512_sub_epi64(lo, _mm512_madd52lo_epu64(zero, _mm512_madd52hi_epu64(zero, lo, one_shoup), q)), mask52);
+      _mm512_sub_epi64(lo, _mm512_madd52lo_epu64(zero, _mm512_madd52hi_epu64(zero, lo, c.one_shoup), q)), mask52);
   const __m512i r_hi = _mm512_and_si512(
-      _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, hi, two52),
-                       _mm512_madd52lo_epu64(zero, _mm512_madd52hi_epu64(zero, hi, two52_shoup), q)),
+      _mm512_sub_epi64(_mm512_madd52lo_epu64(zero, hi, c.two52),
+                       _mm512_madd52lo_epu64(zero, _mm512_madd52hi_epu64(zero, hi, c.two52_shoup), q)),
       mask52);
   __m512i r = _mm512_add_epi64(r_lo, r_hi);
   const __m512i two_q = _mm512_add_epi64(q, q);
@@ -165,16 +179,10 @@ __attribute__((target("avx512f,avx512ifma"))) inline __m512i reduce_split52(__m5
 // Any 64-bit x = hi * 2^52 + lo, reduced as the split sums above (hi < 2^12).
 __attribute__((target("avx512f,avx512ifma"))) void reduce64_ifma(const uint64_t* x, uint64_t* out, size_t n,
                                                                  uint64_t q) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
-  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
-  const __m512i two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
-  const __m512i two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
-  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  const Split52 c = make_split52(q);
   for (size_t k = 0; k < n; k += 8) {
     const __m512i v = _mm512_loadu_si512(x + k);
-    _mm512_storeu_si512(out + k, reduce_split52(_mm512_and_si512(v, mask52), _mm512_srli_epi64(v, 52), vq, one_shoup,
-                                                two52, two52_shoup, mask52));
+    _mm512_storeu_si512(out + k, reduce_split52(_mm512_and_si512(v, c.mask52), _mm512_srli_epi64(v, 52), c));
   }
 }
 
@@ -183,12 +191,7 @@ __attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const u
                                                                          const uint64_t* const* a, int count,
                                                                          uint64_t* out_b, uint64_t* out_a, size_t n,
                                                                          uint64_t q) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
-  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
-  const __m512i two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
-  const __m512i two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
-  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  const Split52 c = make_split52(q);
   for (size_t k = 0; k < n; k += 8) {
     __m512i lo_b = _mm512_setzero_si512(), hi_b = lo_b, lo_a = lo_b, hi_a = lo_b;
     for (int j = 0; j < count; ++j) {
@@ -199,20 +202,15 @@ __attribute__((target("avx512f,avx512ifma"))) void dot_product_pair_ifma(const u
       lo_a = _mm512_madd52lo_epu64(lo_a, v, ka);
       hi_a = _mm512_madd52hi_epu64(hi_a, v, ka);
     }
-    _mm512_storeu_si512(out_b + k, reduce_split52(lo_b, hi_b, vq, one_shoup, two52, two52_shoup, mask52));
-    _mm512_storeu_si512(out_a + k, reduce_split52(lo_a, hi_a, vq, one_shoup, two52, two52_shoup, mask52));
+    _mm512_storeu_si512(out_b + k, reduce_split52(lo_b, hi_b, c));
+    _mm512_storeu_si512(out_a + k, reduce_split52(lo_a, hi_a, c));
   }
 }
 
 __attribute__((target("avx512f,avx512ifma"))) void weighted_sum_lazy_ifma(const uint64_t* const* a,
                                                                           const uint64_t* w, int count, uint64_t* acc,
                                                                           size_t n, uint64_t q, bool accumulate) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) / q));
-  const uint64_t two52_mod = (uint64_t{1} << 52) % q;
-  const __m512i two52 = _mm512_set1_epi64(static_cast<long long>(two52_mod));
-  const __m512i two52_shoup = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(two52_mod) << 52) / q));
-  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  const Split52 c = make_split52(q);
   __m512i vw[kMaxWeightedTerms];
   for (int t = 0; t < count; ++t) vw[t] = _mm512_set1_epi64(static_cast<long long>(w[t]));
   for (size_t k = 0; k < n; k += 8) {
@@ -222,7 +220,7 @@ __attribute__((target("avx512f,avx512ifma"))) void weighted_sum_lazy_ifma(const 
       lo = _mm512_madd52lo_epu64(lo, x, vw[t]);
       hi = _mm512_madd52hi_epu64(hi, x, vw[t]);
     }
-    const __m512i r = reduce_split52(lo, hi, vq, one_shoup, two52, two52_shoup, mask52);
+    const __m512i r = reduce_split52(lo, hi, c);
     _mm512_storeu_si512(acc + k, accumulate ? _mm512_add_epi64(_mm512_loadu_si512(acc + k), r) : r);
   }
 }
