@@ -77,9 +77,7 @@ void LinearAccumulator::add_int_rows(std::span<LinearAccumulator* const> accs, s
   for (size_t r = 0; r < rows; ++r) {
     if (accs[r]->ctx_.get() != &ctx || accs[r]->level_ != level)
       throw std::invalid_argument("LinearAccumulator::add_int_rows: accumulators of different levels or contexts");
-    for (size_t t = 0; t < columns; ++t)
-      if (coefficients[r * columns + t] != 0)
-        accs[r]->check_term(*terms[t], terms[t]->scale() * accs[r]->integer_scale_);
+    for (size_t t = 0; t < columns; ++t) accs[r]->check_term(*terms[t], terms[t]->scale() * accs[r]->integer_scale_);
   }
   const size_t n = ctx.poly_degree(), limbs = static_cast<size_t>(level) + 1;
   // Columns per pass: the sums of a pass (one per 16 terms, each < q) must fit the 64-bit headroom of a reduced
@@ -125,8 +123,7 @@ void LinearAccumulator::add_int_rows(std::span<LinearAccumulator* const> accs, s
       }
     }
   }
-  for (size_t r = 0; r < rows; ++r)
-    for (size_t t = 0; t < columns; ++t) accs[r]->terms_ += coefficients[r * columns + t] != 0;
+  for (size_t r = 0; r < rows; ++r) accs[r]->terms_ += columns;
 }
 
 void LinearAccumulator::add_plain(const Ciphertext& ct, const Plaintext& pt) {
@@ -153,7 +150,12 @@ Ciphertext LinearAccumulator::finish() {
 #pragma omp parallel for schedule(static)
   for (int i = 0; i <= level_; ++i) {
     const Modulus& mod = ctx_->modulus(i);
-    for (int poly = 0; poly < 2; ++poly) reduce_vec(acc_.data() + (poly * limbs + i) * n, ct.limb(poly, i), n, mod);
+    for (int poly = 0; poly < 2; ++poly) {
+      if (bound_[i] == 0)  // only zero terms: nothing was written
+        std::fill_n(ct.limb(poly, i), n, uint64_t{0});
+      else
+        reduce_vec(acc_.data() + (poly * limbs + i) * n, ct.limb(poly, i), n, mod);
+    }
   }
   reset();
   return ct;

@@ -26,7 +26,8 @@ class LinearAccumulator {
   LinearAccumulator(ContextPtr ctx, int level, double integer_scale = 1.0);
 
   void add_int(const Ciphertext& ct, int64_t c);               // += c * ct
-  // accs[r] += sum_t coefficients[r * terms.size() + t] * terms[t] for every r (|c| < 2^31; zeros are skipped),
+  // accs[r] += sum_t coefficients[r * terms.size() + t] * terms[t] for every r (|c| < 2^31; a zero coefficient
+  // costs nothing but counts as a term: an accumulator of zero terms finishes to the zero ciphertext),
   // all accumulators at one level of one context. One pass over memory: each block of coefficients of the terms is
   // read once for all accumulators, and each accumulator is read and written once per 16 terms, where single
   // add_int calls read and write it once per term (a linear layer's integer MACs are memory-bound).

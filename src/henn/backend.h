@@ -41,7 +41,8 @@ concept LayerBackend = requires(const B& be, typename B::Value& target, const ty
   { be.drop_to_level(v, level) } -> std::same_as<typename B::Value>;
   // Lazy integer multiply-accumulate: sum of c_i * term_i read at scale term scale * integer_scale.
   { be.accumulator(level, scale) } -> std::same_as<typename B::Accumulator>;
-  // accumulators[r] += sum_t coefficients[r * terms + t] * term_pointers[t] (zero coefficients skipped).
+  // accumulators[r] += sum_t coefficients[r * terms + t] * term_pointers[t]; a zero coefficient costs nothing but
+  // counts as a term (an output whose weights are all zero finishes to zero at the right level and scale).
   be.accumulate(accumulators, term_pointers, coefficients);
   { be.finish(static_cast<typename B::Accumulator&&>(acc)) } -> std::same_as<typename B::Value>;
 };

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -190,8 +191,7 @@ class ScaleAlignedMasks {
   std::map<double, std::vector<Mask>> by_scale_;
 };
 
-// The integer weights of one input channel's terms: coefficients[row * terms + t] for (row, t) in rows x terms, 0
-// where the real weight is 0 (skipped by the accumulators).
+// The integer weight of a term, 0 where the real weight is 0 (no work in the accumulators).
 inline std::int64_t weight_coefficient(double w, double multiplier, double int_scale) {
   return w == 0.0 ? 0 : integer_weight(multiplier * w, int_scale);
 }
@@ -282,8 +282,15 @@ std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const Fea
       terms.push_back(std::move(*tap_terms[t]));
       steps.push_back(taps.steps[t]);
     }
-    if (terms.empty())
-      throw std::runtime_error("linear layer: output channel " + std::to_string(co) + " has only zero weights");
+    if (terms.empty()) {  // every weight of this output is zero (a pruned filter): its sum is zero
+      const double scale = inputs_by_scale.begin()->first;
+      typename Backend::Accumulator zero = be.accumulator(level, int_scale);
+      typename Backend::Accumulator* row = &zero;
+      be.accumulate(std::span(&row, 1), std::span(inputs_by_scale.begin()->second).first(1),
+                    std::vector<std::int64_t>{0});
+      sums.push_back(be.mul_plain(be.finish(std::move(zero)), source_masks.for_input_scale(scale).front()));
+      continue;
+    }
     sums.push_back(be.rotate_and_sum(terms, steps));
   }
   return sums;

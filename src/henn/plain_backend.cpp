@@ -124,7 +124,7 @@ void PlainBackend::accumulate(std::span<Accumulator* const> accumulators, std::s
     throw std::invalid_argument("accumulate: coefficient count does not match accumulators x terms");
   for (std::size_t r = 0; r < accumulators.size(); ++r)
     for (std::size_t t = 0; t < terms.size(); ++t)
-      if (const std::int64_t c = coefficients[r * terms.size() + t]) accumulators[r]->add(*terms[t], c);
+      accumulators[r]->add(*terms[t], coefficients[r * terms.size() + t]);
 }
 
 PlainBackend::Value PlainBackend::finish(Accumulator&& acc) const {

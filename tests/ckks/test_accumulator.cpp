@@ -1,6 +1,7 @@
 // LinearAccumulator: lazy sums of integer and plaintext products against the plaintext computation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "ckks/decryptor.h"
@@ -116,14 +117,17 @@ TEST_F(Accumulator, RowsOfWeightedSumsMatchTheEvaluatorExactly) {
   LinearAccumulator::add_int_rows(acc_ptrs, term_ptrs, coefficients);
   for (int r = 0; r < kRows; ++r) {
     Ciphertext expected = eval.mul_int(terms[0], 0);
-    size_t nonzero = 0;
-    for (int t = 0; t < kTerms; ++t) {
-      eval.add_inplace(expected, eval.mul_int(terms[t], coefficients[r * kTerms + t]));
-      nonzero += coefficients[r * kTerms + t] != 0;
-    }
-    EXPECT_EQ(accs[r].term_count(), nonzero);
+    for (int t = 0; t < kTerms; ++t) eval.add_inplace(expected, eval.mul_int(terms[t], coefficients[r * kTerms + t]));
+    EXPECT_EQ(accs[r].term_count(), static_cast<size_t>(kTerms));
     EXPECT_EQ(accs[r].finish().data(), expected.data()) << r;
   }
+  // Only zero coefficients: the zero ciphertext at the terms' scale.
+  LinearAccumulator zero(ctx, level);
+  LinearAccumulator* zero_row = &zero;
+  LinearAccumulator::add_int_rows({&zero_row, 1}, term_ptrs, std::vector<int64_t>(kTerms, 0));
+  const Ciphertext z = zero.finish();
+  EXPECT_DOUBLE_EQ(z.scale(), kScale);
+  EXPECT_TRUE(std::all_of(z.data().begin(), z.data().end(), [](uint64_t c) { return c == 0; }));
   EXPECT_THROW(LinearAccumulator::add_int_rows(acc_ptrs, term_ptrs, std::span(coefficients).first(kTerms)),
                std::invalid_argument);
 }

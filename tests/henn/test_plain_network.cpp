@@ -120,6 +120,27 @@ TEST(HennPlainNetwork, StridedDownsamplingFourLanesMatchForward) {
   check_network(testing::with_strided_downsampling(testing::tiny_unet(2, 2)), 16, 4, 2);
 }
 
+// A pruned or dead filter (every weight of an output channel zero) gives a constant map, not an error.
+TEST(HennPlainNetwork, DeadOutputChannelsMatchForward) {
+  nn::Model model = testing::tiny_unet(2, 3);
+  int dead = 0;
+  for (nn::Node& node : model.nodes) {
+    if (node.op == nn::Op::Conv2d && &node != &model.nodes.back()) {
+      for (int i = 0; i < node.in_channels; ++i)
+        for (int k = 0; k < node.kernel * node.kernel; ++k)
+          node.weight[static_cast<std::size_t>(i) * node.kernel * node.kernel + k] = 0.0;  // output channel 0
+      ++dead;
+    } else if (node.op == nn::Op::ConvTranspose2d) {
+      for (int i = 0; i < node.in_channels; ++i)
+        for (int k = 0; k < 4; ++k) node.weight[static_cast<std::size_t>(i) * node.channels * 4 + k] = 0.0;
+      ++dead;
+    }
+  }
+  ASSERT_GT(dead, 6);
+  check_network(model, 32, 1, 2);
+  check_network(model, 32, 4, 2);
+}
+
 TEST(HennSchedule, StridedConvolutionCostsOneLevelAndNoNewKey) {
   const nn::Model pooled = testing::tiny_unet(2, 2);
   const nn::Model strided = testing::with_strided_downsampling(pooled);
