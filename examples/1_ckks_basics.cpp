@@ -17,6 +17,8 @@ int main() {
   // 1. Parameters: ring degree N = 2^14 (8192 slots), a 60-bit prime q_0 for the final precision, three 40-bit
   //    "scaling" primes (one per multiplicative level) and one 60-bit special prime for key switching.
   //    log2(QP) = 240 bits <= 438, the 128-bit security bound for N = 2^14; Parameters::create refuses more.
+  //    Primes below 2^50 run on the AVX-512 IFMA kernels where the CPU has them (the U-Net planner uses 50-bit q_0
+  //    and special primes for that); 60 bits here leave the result more headroom, on the exact 64-bit path.
   const Parameters params = Parameters::create({14, {60, 40, 40, 40}, {60}});
   const ContextPtr ctx = Context::create(params);
   std::printf("N = %zu, slots = %zu, levels = %d, log2(QP) = %.1f (bound %d)\n", ctx->poly_degree(),
