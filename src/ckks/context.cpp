@@ -52,44 +52,47 @@ void BaseConverter::convert(const Context& ctx, const uint64_t* src, const std::
   const size_t n = ctx.poly_degree(), s = source.size();
   constexpr int kPartBits = 50;
   constexpr uint64_t kPart = uint64_t{1} << kPartBits;
-  // y_i = [x_i * (S/s_i)^-1]_{s_i}. Every term of the sums below must be < 2^50 (weighted_sum_add_lazy_vec):
-  // a y_i of a larger prime is split into y_lo + 2^50 * y_hi.
+  // y_i = [x_i * (S/s_i)^-1]_{s_i}. Every term of the sums below must be < 2^50 (weighted_sum_lazy_vec): a y_i of
+  // a larger prime is split into y_lo + 2^50 * y_hi.
   LimbBuffer y(s * n), y_hi;
   std::vector<const uint64_t*> columns;  // the sum's terms: y_i, y_hi of the split ones, then the multiples
   std::vector<int> column_source;        // their source index i
   std::vector<bool> column_high;         // whether a column is a y_hi (weight hat * 2^50)
   for (size_t i = 0; i < s; ++i) {
-    const Modulus& mod = ctx.modulus(source[i]);
-    uint64_t* yi = y.data() + i * n;
-    const uint64_t* xi = src + i * n;
-    weighted_sum_lazy_vec(&xi, &inv_hat[i], 1, yi, n, mod, /*accumulate=*/false);
-    columns.push_back(yi);
+    columns.push_back(y.data() + i * n);
     column_source.push_back(static_cast<int>(i));
     column_high.push_back(false);
   }
   for (size_t i = 0; i < s; ++i) {
     if (ctx.prime(source[i]) <= kPart) continue;
     if (y_hi.empty()) y_hi.resize(s * n);
+    columns.push_back(y_hi.data() + i * n);
+    column_source.push_back(static_cast<int>(i));
+    column_high.push_back(true);
+  }
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < s; ++i) {
     uint64_t* yi = y.data() + i * n;
+    const uint64_t* xi = src + i * n;
+    weighted_sum_lazy_vec(&xi, &inv_hat[i], 1, yi, n, ctx.modulus(source[i]), /*accumulate=*/false);
+    if (ctx.prime(source[i]) <= kPart) continue;
     uint64_t* hi = y_hi.data() + i * n;
     for (size_t k = 0; k < n; ++k) {
       hi[k] = yi[k] >> kPartBits;
       yi[k] &= kPart - 1;
     }
-    columns.push_back(hi);
-    column_source.push_back(static_cast<int>(i));
-    column_high.push_back(true);
   }
   // multiples[k] = round(sum_i y_i / s_i): subtracting multiples[k] * S gives the centered representative.
   LimbBuffer multiples;
   if (centered) {
     multiples.resize(n);
-    std::vector<double> inv_source(s);
-    for (size_t i = 0; i < s; ++i) inv_source[i] = 1.0 / static_cast<double>(ctx.prime(source[i]));
+    std::vector<double> factor(columns.size());  // 1 / s_i, times 2^50 for a y_hi
+    for (size_t c = 0; c < columns.size(); ++c)
+      factor[c] = (column_high[c] ? 0x1.0p50 : 1.0) / static_cast<double>(ctx.prime(source[column_source[c]]));
+#pragma omp parallel for schedule(static)
     for (size_t k = 0; k < n; ++k) {
       double v = 0;
-      for (size_t c = 0; c < columns.size(); ++c)
-        v += static_cast<double>(columns[c][k]) * (column_high[c] ? 0x1.0p50 : 1.0) * inv_source[column_source[c]];
+      for (size_t c = 0; c < columns.size(); ++c) v += static_cast<double>(columns[c][k]) * factor[c];
       multiples[k] = static_cast<uint64_t>(std::llround(v));
     }
     columns.push_back(multiples.data());
