@@ -1,5 +1,6 @@
 #include "ckks/evaluator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -236,17 +237,22 @@ Ciphertext Evaluator::rescale(const Ciphertext& a) const {
   const size_t n = ctx_->poly_degree();
   const uint64_t q_last = ctx_->prime(level);
   Ciphertext r(n, level - 1, a.scale() / static_cast<double>(q_last), NoInit{});
+  // The dropped limb of both polynomials in coefficient form (one inverse NTT each, side by side).
+  LimbBuffer last(2 * n);
+#pragma omp parallel for schedule(static)
   for (int poly = 0; poly < 2; ++poly) {
-    LimbBuffer last(a.limb(poly, level), a.limb(poly, level) + n);
-    ntt_inverse(last.data(), ctx_->ntt(level));
+    std::copy(a.limb(poly, level), a.limb(poly, level) + n, last.data() + poly * n);
+    ntt_inverse(last.data() + poly * n, ctx_->ntt(level));
+  }
 #pragma omp parallel
-    {
-      LimbBuffer t(n);
-#pragma omp for schedule(static)
+  {
+    LimbBuffer t(n);
+#pragma omp for schedule(static) collapse(2)
+    for (int poly = 0; poly < 2; ++poly) {
       for (int i = 0; i < level; ++i) {
         const Modulus& mod = ctx_->modulus(i);
         // Centered representative of c mod q_last, reduced mod q_i: round(c / q_last) = (c - [c]_centered) / q_last.
-        reduce_centered_vec(last.data(), q_last, t.data(), n, mod);
+        reduce_centered_vec(last.data() + poly * n, q_last, t.data(), n, mod);
         ntt_forward(t.data(), ctx_->ntt(i));
         sub_mul_scalar_vec(a.limb(poly, i), t.data(), ctx_->inv_q_last(level, i), r.limb(poly, i), n, mod);
       }
