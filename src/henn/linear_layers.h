@@ -268,7 +268,8 @@ std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const Fea
       be.accumulate(rows, inputs_by_scale.at(scale), coefficients);
       for (int t = 0; t < lw.taps; ++t) {
         if (!weighted[t]) continue;
-        Value part = be.mul_plain(be.finish(std::move(accs[t])), source_masks.for_input_scale(scale)[t]);
+        typename Backend::Accumulator done = std::move(accs[t]);  // released as soon as it is read
+        Value part = be.mul_plain(be.finish(std::move(done)), source_masks.for_input_scale(scale)[t]);
         if (tap_terms[t])
           be.add_inplace(*tap_terms[t], part);
         else
