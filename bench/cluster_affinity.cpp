@@ -5,10 +5,6 @@
 // likely), each half on a fresh nats-server, `rounds` times. Prints the key-cache hits and misses and the seconds
 // the misses cost (key fetch + parse), which do not depend on the machine's load the way wall times do.
 //   build/bench/cluster_affinity [clients=3] [jobs=2] [rounds=1]
-#include <omp.h>
-#include <sys/resource.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -17,15 +13,7 @@
 #include <thread>
 
 #ifdef CRYPTOUNET_HAS_CLUSTER
-#ifndef CRYPTOUNET_NATS_SERVER
-#define CRYPTOUNET_NATS_SERVER "nats-server"
-#endif
-#include "../tests/cluster/nats_server.h"
-#include "../tests/henn/tiny_unet.h"
-#include "cluster/cluster_backend.h"
-#include "cluster/worker.h"
-#include "henn/batch.h"
-#include "henn/planner.h"
+#include "local_cluster.h"
 
 using namespace cryptounet;
 
@@ -45,22 +33,10 @@ struct Totals {
 Totals run_half(const nn::Model& model, const std::vector<Client>& clients, bool affinity,
                 const std::filesystem::path& dir) {
   cluster::testing::NatsServer server;
-  std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<cluster::Worker>> pool;
-  std::vector<std::thread> threads;
-  for (int w = 0; w < 2; ++w) {
-    cluster::WorkerConfig config;
-    config.nats = server.settings("worker-" + std::to_string(w));
-    config.name = "worker-" + std::to_string(w);
-    config.scratch_dir = server.dir() / config.name;
+  bench::WorkerPool pool(server, model, 2, [&](cluster::WorkerConfig& config) {
     config.key_cache_bytes = 1;  // the newest bundle always stays: exactly one
     config.prefer_held_keys = affinity;
-    pool.push_back(std::make_unique<cluster::Worker>(config, model));
-    threads.emplace_back([&, w] {
-      omp_set_num_threads(1);
-      pool[w]->run(stop, std::chrono::milliseconds(100));
-    });
-  }
+  });
   std::mutex mutex;
   Totals totals;
   cluster::ClusterConfig config;
@@ -86,8 +62,7 @@ Totals run_half(const nn::Model& model, const std::vector<Client>& clients, bool
       });
   for (auto& t : jobs) t.join();
   totals.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  stop = true;
-  for (auto& t : threads) t.join();
+  pool.stop();
   return totals;
 }
 

@@ -4,29 +4,17 @@
 // On a shared machine the wall times depend on the cores the run got: each run also reports the process's CPU
 // time and the cores it used on average, each worker thread's CPU time, and the load average before and after.
 //   build/bench/cluster_scaling [groups=3]
-#include <omp.h>
 #include <sys/resource.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <random>
-#include <thread>
-
-#include <fstream>
 #include <string>
 
 #ifdef CRYPTOUNET_HAS_CLUSTER
-#ifndef CRYPTOUNET_NATS_SERVER
-#define CRYPTOUNET_NATS_SERVER "nats-server"
-#endif
-#include "../tests/cluster/nats_server.h"
-#include "../tests/henn/tiny_unet.h"
-#include "cluster/cluster_backend.h"
-#include "cluster/worker.h"
-#include "henn/batch.h"
-#include "henn/planner.h"
+#include "local_cluster.h"
 
 using namespace cryptounet;
 
@@ -68,22 +56,9 @@ int main(int argc, char** argv) {
 
   for (int workers : {1, 2}) {
     cluster::testing::NatsServer server;
-    std::atomic<bool> stop{false};
-    std::vector<std::unique_ptr<cluster::Worker>> pool;
-    std::vector<std::thread> threads;
     std::vector<double> worker_cpu(static_cast<std::size_t>(workers));
-    for (int w = 0; w < workers; ++w) {
-      cluster::WorkerConfig config;
-      config.nats = server.settings("worker-" + std::to_string(w));
-      config.name = "worker-" + std::to_string(w);
-      config.scratch_dir = server.dir() / config.name;
-      pool.push_back(std::make_unique<cluster::Worker>(config, model));
-      threads.emplace_back([&, w] {
-        omp_set_num_threads(1);  // the task runs on this thread: its CPU time is the worker's
-        pool[w]->run(stop, std::chrono::milliseconds(100));
-        worker_cpu[static_cast<std::size_t>(w)] = cpu_seconds(RUSAGE_THREAD);
-      });
-    }
+    bench::WorkerPool pool(server, model, workers, {},
+                           [&](int w) { worker_cpu[static_cast<std::size_t>(w)] = cpu_seconds(RUSAGE_THREAD); });
     std::mutex mutex;
     std::vector<cluster::TaskResult> results;
     cluster::ClusterConfig config;
@@ -99,8 +74,7 @@ int main(int argc, char** argv) {
     front_end.run(dir / "eval.bin", dir / "batch.ct", dir / "result.ct", [](const serve::LayerDone&) { return true; });
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double cpu = cpu_seconds(RUSAGE_SELF) - cpu_start;
-    stop = true;
-    for (auto& t : threads) t.join();
+    pool.stop();
     std::printf("\n%d worker(s), 1 thread each: job wall time %.2f s, CPU time %.2f s (%.2f cores on average); "
                 "load average %s before, %s after\n",
                 workers, wall, cpu, cpu / wall, load_before.c_str(), load_average().c_str());
