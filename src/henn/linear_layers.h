@@ -241,16 +241,21 @@ std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const Fea
                                                     ScaleAlignedMasks<Backend>& source_masks,
                                                     const std::vector<double>& multiplier, double int_scale) {
   using Value = typename Backend::Value;
-  std::map<double, std::vector<const Value*>> inputs_by_scale;
-  std::map<double, std::vector<int>> channels_by_scale;
+  struct ScaleGroup {
+    std::vector<int> channels;
+    std::vector<const Value*> inputs;  // &in.channels[c] for c in channels
+  };
+  std::map<double, ScaleGroup> by_scale;
   for (int ci = 0; ci < lw.in_channels; ++ci) {
-    inputs_by_scale[Backend::scale(in.channels[ci])].push_back(&in.channels[ci]);
-    channels_by_scale[Backend::scale(in.channels[ci])].push_back(ci);
+    ScaleGroup& group = by_scale[Backend::scale(in.channels[ci])];
+    group.channels.push_back(ci);
+    group.inputs.push_back(&in.channels[ci]);
   }
   std::vector<Value> sums;
   for (int co = 0; co < lw.out_channels; ++co) {
     std::vector<std::optional<Value>> tap_terms(lw.taps);
-    for (const auto& [scale, channels] : channels_by_scale) {
+    for (const auto& [scale, group] : by_scale) {
+      const std::vector<int>& channels = group.channels;
       const std::size_t count = channels.size();
       std::vector<std::int64_t> coefficients(lw.taps * count);
       std::vector<bool> weighted(lw.taps, false);
@@ -265,7 +270,7 @@ std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const Fea
       std::vector<typename Backend::Accumulator*> rows;
       for (int t = 0; t < lw.taps; ++t) accs.push_back(be.accumulator(level, int_scale));
       for (auto& a : accs) rows.push_back(&a);
-      be.accumulate(rows, inputs_by_scale.at(scale), coefficients);
+      be.accumulate(rows, group.inputs, coefficients);
       for (int t = 0; t < lw.taps; ++t) {
         if (!weighted[t]) continue;
         typename Backend::Accumulator done = std::move(accs[t]);  // released as soon as it is read
@@ -284,10 +289,10 @@ std::vector<typename Backend::Value> rotate_outputs(const Backend& be, const Fea
       steps.push_back(taps.steps[t]);
     }
     if (terms.empty()) {  // every weight of this output is zero (a pruned filter): its sum is zero
-      const double scale = inputs_by_scale.begin()->first;
+      const auto& [scale, group] = *by_scale.begin();
       typename Backend::Accumulator zero = be.accumulator(level, int_scale);
       typename Backend::Accumulator* row = &zero;
-      be.accumulate(std::span(&row, 1), std::span(inputs_by_scale.begin()->second).first(1),
+      be.accumulate(std::span(&row, 1), std::span(group.inputs).first(1),
                     std::vector<std::int64_t>{0});
       sums.push_back(be.mul_plain(be.finish(std::move(zero)), source_masks.for_input_scale(scale).front()));
       continue;
